@@ -1,0 +1,174 @@
+"""PlanConfig: every tunable number of a planning run, with defaults, units and TOML loading.
+
+`planning.toml` has one table per section below; a key that is not declared here is an error,
+so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from planner.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Which MILP solver runs and how long it may take."""
+
+    name: str = "highs"  # "highs" (default, in-process through highspy) or "cbc" (bundled with PuLP 3)
+    time_limit_seconds: float = 120.0
+    mip_gap: float = 0.001  # relative gap to the LP bound at which the solver may stop (0.001 = 0.1 %)
+
+
+@dataclass(frozen=True)
+class AssortmentConfig:
+    """Business rules of the assortment. Defaults never make a valid chain infeasible."""
+
+    core_min_items: int = 0  # fresh products that every store must carry, at least
+    core_max_items: int | None = None  # at most; None = no limit
+    min_items_per_category: int = 0  # per store and category (capped at the category's size)
+    max_addons_per_store: int | None = None  # None = no limit
+
+
+@dataclass(frozen=True)
+class DemandConfig:
+    """How POS history becomes an expected weekly rate."""
+
+    history_weeks: int = 26  # weeks of history (before the planned week) used for the rate
+    recency_half_life_weeks: float = 8.0  # a week this old weighs half as much as the latest one
+    new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet
+    shrinkage_weeks: float = 8.0  # prior strength of the store-vs-chain index, in weeks of chain-like evidence
+
+
+@dataclass(frozen=True)
+class ReplenishmentConfig:
+    """Delivery rhythm; drives inventory tied up and fresh waste."""
+
+    fresh_delivery_days: float = 2.0  # days between deliveries of fresh products
+    ambient_delivery_days: float = 7.0  # days between deliveries of ambient products
+    safety_factor: float = 1.0  # z: stock covers expected demand + z standard deviations over the cycle
+
+
+@dataclass(frozen=True)
+class PosConfig:
+    """Extra POS header names, for tills whose exports the planner does not recognise by itself."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # till header -> one of date, store_id, sku, units, revenue
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """The whole configuration of a planning run."""
+
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    assortment: AssortmentConfig = field(default_factory=AssortmentConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    replenishment: ReplenishmentConfig = field(default_factory=ReplenishmentConfig)
+    pos: PosConfig = field(default_factory=PosConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Section -> key -> value, for the workbook and summary.json."""
+        return dataclasses.asdict(self)
+
+    def with_solver(self, name: str) -> PlanConfig:
+        """A copy that uses another solver (the CLI's --solver)."""
+        return dataclasses.replace(self, solver=dataclasses.replace(self.solver, name=name))
+
+
+def load_config(path: Path | None) -> PlanConfig:
+    """Read `planning.toml`; a missing path gives the defaults."""
+    if path is None or not path.exists():
+        return PlanConfig()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path.name}: not valid TOML ({exc})"
+        raise ConfigError(msg) from exc
+    return config_from_dict(raw, source=path.name)
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> PlanConfig:
+    """Build a PlanConfig from nested dicts, rejecting unknown sections, unknown keys and wrong types."""
+    sections = {f.name: f for f in dataclasses.fields(PlanConfig)}
+    built: dict[str, Any] = {}
+    for section_name, values in raw.items():
+        if section_name not in sections:
+            msg = f"{source}: unknown section [{section_name}]; known sections: {', '.join(sections)}"
+            raise ConfigError(msg)
+        if not isinstance(values, dict):
+            msg = f"{source}: [{section_name}] must be a table of keys"
+            raise ConfigError(msg)
+        section_type = get_type_hints(PlanConfig)[section_name]
+        built[section_name] = _build_section(section_type, section_name, values, source)
+    config = PlanConfig(**built)
+    _check_values(config, source)
+    return config
+
+
+def _build_section(section_type: type, section_name: str, values: dict[str, Any], source: str) -> Any:
+    hints = get_type_hints(section_type)
+    for key, value in values.items():
+        if key not in hints:
+            msg = (
+                f"{source}: unknown key '{key}' in [{section_name}]; "
+                f"known keys: {', '.join(hints)}"
+            )
+            raise ConfigError(msg)
+        if not _type_ok(hints[key], value):
+            msg = f"{source}: [{section_name}] {key} = {value!r} has the wrong type (expected {hints[key]})"
+            raise ConfigError(msg)
+    return section_type(**values)
+
+
+def _type_ok(hint: Any, value: Any) -> bool:
+    text = str(hint)
+    if isinstance(value, bool):
+        return "bool" in text
+    if isinstance(value, int):
+        return "int" in text or "float" in text
+    if isinstance(value, float):
+        return "float" in text
+    if isinstance(value, str):
+        return "str" in text and "dict" not in text
+    if isinstance(value, dict):
+        return "dict" in text and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    return False
+
+
+def _check_values(config: PlanConfig, source: str) -> None:
+    problems = []
+    if config.solver.name.lower() not in ("highs", "cbc"):
+        problems.append(f"[solver] name = {config.solver.name!r}: expected 'highs' or 'cbc'")
+    if config.solver.time_limit_seconds <= 0:
+        problems.append("[solver] time_limit_seconds must be positive")
+    if not 0 <= config.solver.mip_gap < 1:
+        problems.append("[solver] mip_gap must be between 0 and 1 (0.001 = 0.1 %)")
+    a = config.assortment
+    for key in ("core_min_items", "min_items_per_category"):
+        if getattr(a, key) < 0:
+            problems.append(f"[assortment] {key} must be 0 or more")
+    for key in ("core_max_items", "max_addons_per_store"):
+        if getattr(a, key) is not None and getattr(a, key) < 0:
+            problems.append(f"[assortment] {key} must be 0 or more")
+    if a.core_max_items is not None and a.core_max_items < a.core_min_items:
+        problems.append("[assortment] core_max_items is below core_min_items")
+    d = config.demand
+    if d.history_weeks < 1:
+        problems.append("[demand] history_weeks must be at least 1")
+    if d.recency_half_life_weeks <= 0 or d.shrinkage_weeks < 0:
+        problems.append("[demand] recency_half_life_weeks must be positive and shrinkage_weeks 0 or more")
+    if not 0 <= d.new_listing_haircut <= 1:
+        problems.append("[demand] new_listing_haircut must be between 0 and 1")
+    r = config.replenishment
+    if r.fresh_delivery_days <= 0 or r.ambient_delivery_days <= 0 or r.safety_factor < 0:
+        problems.append("[replenishment] delivery days must be positive and safety_factor 0 or more")
+    valid_targets = {"date", "store_id", "sku", "units", "revenue"}
+    for header, target in config.pos.columns.items():
+        if target not in valid_targets:
+            problems.append(f"[pos.columns] {header!r} = {target!r}: expected one of {sorted(valid_targets)}")
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))

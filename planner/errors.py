@@ -1,0 +1,61 @@
+"""Domain errors. The library raises these; the CLI and the app turn them into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PlannerError(Exception):
+    """Base class of every error the planner reports to a person."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is, what was found, what was expected."""
+
+    file: str
+    line: int | None = None
+    column: str | None = None
+    found: str | None = None
+    expected: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f" line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        text = f"{where}: expected {self.expected}" if self.expected else where
+        if self.found is not None:
+            text += f", found {self.found!r}"
+        return text
+
+
+class InputError(PlannerError):
+    """An input file is missing, unreadable or holds values outside the contract."""
+
+    def __init__(self, problems: list[Problem] | Problem, *, limit: int = 20) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        shown = [str(p) for p in self.problems[:limit]]
+        more = len(self.problems) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more problems of the same kind")
+        super().__init__("\n".join(shown))
+
+
+class ConfigError(PlannerError):
+    """The planning configuration is malformed or holds an unknown key."""
+
+
+class InfeasiblePlanError(PlannerError):
+    """The limits cannot all be met; the message names the limits and by how much."""
+
+    exit_code = 2
+
+
+class SolverError(PlannerError):
+    """The solver is missing, failed, or stopped without a usable plan."""
+
+    exit_code = 2

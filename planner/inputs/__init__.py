@@ -1,0 +1,78 @@
+"""Input stage: read a chain's data folder into one validated ChainData, or stop with an InputError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from planner.config import PlanConfig
+from planner.errors import InputError, Problem
+from planner.inputs.checks import check_assortment, check_products, check_store_coverage
+from planner.inputs.masters import read_assortment, read_products, read_stores
+from planner.inputs.pos import PosReport, read_pos
+from planner.schemas import PRODUCTS, STORES
+
+
+@dataclass
+class ChainData:
+    """Everything the later stages need, validated and typed."""
+
+    stores: pd.DataFrame  # STORES columns + extra attribute columns (text)
+    products: pd.DataFrame  # PRODUCTS columns + extra columns (text)
+    assortment: pd.DataFrame | None  # store_id, sku listed today; None if assortment.csv is absent
+    weekly: pd.DataFrame  # store_id, sku, week_start, units, revenue, return_units, lines
+    store_days: pd.DataFrame  # store_id, date: days with POS data
+    pos_report: PosReport
+    warnings: list[str]
+
+    @property
+    def store_ids(self) -> list[str]:
+        """Store ids in stores.csv order."""
+        return list(self.stores[STORES.store_id])
+
+
+def load_chain(
+    data_dir: Path,
+    config: PlanConfig,
+    *,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ChainData:
+    """Read stores.csv, products.csv, assortment.csv (optional) and every POS file below pos/."""
+    if not data_dir.is_dir():
+        raise InputError(Problem(str(data_dir), expected="a data folder with stores.csv, products.csv and pos/"))
+    warnings: list[str] = []
+    stores = read_stores(data_dir)
+    products = read_products(data_dir)
+    check_products(products, stores, warnings)
+    assortment = read_assortment(data_dir)
+    if assortment is not None:
+        assortment = check_assortment(assortment, stores, products, warnings)
+    pos = read_pos(
+        data_dir,
+        store_ids=set(stores[STORES.store_id]),
+        skus=set(products[PRODUCTS.sku]),
+        header_map=config.pos.columns,
+        today=today or date.today(),
+        progress=progress,
+    )
+    check_store_coverage(stores, pos.weekly, warnings)
+    report = pos.report
+    if report.unknown_sku_lines:
+        top = ", ".join(f"{sku} ({n} lines)" for sku, n in sorted(report.unknown_skus.items())[:8])
+        warnings.append(
+            f"POS: {report.unknown_sku_lines} lines ({report.unknown_sku_units:g} units) name SKUs missing from "
+            f"products.csv and are left out of demand: {top}"
+        )
+    if report.return_lines:
+        warnings.append(f"POS: {report.return_lines} return lines ({report.return_units:g} units) netted against sales")
+    for info in report.files:
+        if info.skipped_reason:
+            warnings.append(f"{info.file}: not read again, {info.skipped_reason}")
+        if info.blank_lines:
+            warnings.append(f"{info.file}: {info.blank_lines} blank lines ignored")
+    return ChainData(stores, products, assortment, pos.weekly, pos.store_days, report, warnings)

@@ -1,0 +1,89 @@
+"""Read one delimited text file as tills and spreadsheets write it, into a table of strings.
+
+Handles UTF-8 (with or without BOM) and Windows-1252, `,` `;` tab or `|` separators, CRLF line
+ends and quoted fields. Every row keeps the line number it came from, so later checks can say
+exactly where a bad value is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from planner.errors import InputError, Problem
+
+LINE = "_line"  # column holding the 1-based line number of every row in its file
+SEPARATORS = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A file read as strings: normalised headers, the raw headers, and the separator found."""
+
+    frame: pd.DataFrame  # one column per header (all str) plus LINE
+    raw_headers: list[str]
+    separator: str
+    encoding: str
+    blank_lines: int
+
+
+def normalise_header(text: str) -> str:
+    """Lower-case, trimmed, inner spaces/dashes/dots as underscores: ' Store-ID ' -> 'store_id'."""
+    text = text.replace("\ufeff", "").strip().strip('"').strip().lower()
+    text = text.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    return re.sub(r"[\s\-./]+", "_", text).strip("_")
+
+
+def read_text_table(path: Path, label: str) -> TextTable:
+    """Read `path` into strings. `label` is how messages name the file (relative to the data folder)."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(Problem(label, expected="a CSV file with a header line and data lines", found=""))
+    if b"\x00" in data[:4096]:
+        raise InputError(Problem(label, line=1, expected="a text (CSV) file, found binary content"))
+    text, encoding = _decode(data)
+    lines = text.splitlines()
+    header_line = lines[0]
+    separator = max(SEPARATORS, key=header_line.count)
+    if header_line.count(separator) == 0:
+        raise InputError(
+            Problem(label, line=1, expected="a header line with columns separated by , ; tab or |", found=header_line[:80])
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    raw_headers = next(reader)
+    headers = [normalise_header(h) for h in raw_headers]
+    duplicated = sorted({h for h in headers if headers.count(h) > 1})
+    if duplicated:
+        raise InputError(Problem(label, line=1, expected="each column once", found=", ".join(duplicated)))
+    rows, line_numbers, problems, blank_lines = [], [], [], 0
+    start_line = reader.line_num + 1
+    for row in reader:
+        if not any(field.strip() for field in row):
+            blank_lines += 1
+        elif len(row) != len(headers):
+            found = f"{len(row)} fields"
+            expected = f"{len(headers)} fields like the header"
+            problems.append(Problem(label, line=start_line, expected=expected, found=found))
+        else:
+            rows.append(row)
+            line_numbers.append(start_line)
+        start_line = reader.line_num + 1
+    if problems:
+        raise InputError(problems)
+    if not rows:
+        raise InputError(Problem(label, line=2, expected="data lines after the header, found none"))
+    frame = pd.DataFrame(rows, columns=headers, dtype=str)
+    frame[LINE] = line_numbers
+    return TextTable(frame, raw_headers, separator, encoding, blank_lines)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "windows-1252"

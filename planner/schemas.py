@@ -1,0 +1,125 @@
+"""Every table that crosses a stage boundary, declared once, with units.
+
+Code refers to columns through these declarations (`PRODUCTS.price` is the string "price"), so a
+column is named in one place and its unit and meaning are documented next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["id", "text", "int", "number", "flag", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table: its type, lower bound and unit."""
+
+    name: str
+    kind: Kind
+    unit: str = ""
+    description: str = ""
+    minimum: float | None = None  # smallest allowed value
+    strictly_positive: bool = False  # minimum excluded (value must be > minimum)
+
+    def expectation(self) -> str:
+        """What a valid value looks like, in words, for error messages."""
+        words = {
+            "id": "a non-empty identifier",
+            "text": "a non-empty text",
+            "int": "a whole number",
+            "number": "a number",
+            "flag": "0 or 1",
+            "date": "a date (YYYY-MM-DD or DD.MM.YYYY)",
+        }[self.kind]
+        if self.minimum is not None and self.kind in ("int", "number"):
+            if self.strictly_positive and self.minimum == 0:
+                words = f"a positive {words.removeprefix('a ')}"
+            elif self.strictly_positive:
+                words += f" above {self.minimum:g}"
+            elif self.minimum == 0:
+                words += " of 0 or more"
+            else:
+                words += f" of at least {self.minimum:g}"
+        return words
+
+
+@dataclass(frozen=True)
+class Table:
+    """An input table: required columns in contract order; more columns are allowed and kept."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    def __getattr__(self, item: str) -> str:
+        for column in self.columns:
+            if column.name == item:
+                return column.name
+        raise AttributeError(item)
+
+    @property
+    def names(self) -> list[str]:
+        """The required column names, in contract order."""
+        return [c.name for c in self.columns]
+
+
+STORES = Table(
+    "stores.csv",
+    (
+        Column("store_id", "id", description="store identifier, read as text"),
+        Column("name", "text"),
+        Column("town", "text"),
+        Column("shelf_capacity", "number", "shelf units", "shelf space available for the planned range", 0, True),
+        Column("inventory_budget", "number", "EUR", "inventory the store may tie up (see README)", 0, True),
+    ),
+    key=("store_id",),
+)
+
+PRODUCTS = Table(
+    "products.csv",
+    (
+        Column("sku", "id", description="product identifier, read as text (leading zeros kept)"),
+        Column("name", "text"),
+        Column("category", "text"),
+        Column("fresh", "flag", description="1 = fresh (perishable, eligible for the core)"),
+        Column("price", "number", "EUR per unit", "regular shelf price incl. VAT", 0, True),
+        Column("unit_cost", "number", "EUR per unit", "purchase cost", 0),
+        Column("shelf_space", "number", "shelf units", "space one listing takes on the shelf", 0, True),
+        Column("case_pack", "int", "units", "units per delivered case", 1),
+        Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery", 0, True),
+    ),
+    key=("sku",),
+)
+
+ASSORTMENT = Table(
+    "assortment.csv",
+    (Column("store_id", "id"), Column("sku", "id")),
+    key=("store_id", "sku"),
+)
+
+POS = Table(
+    "POS export",
+    (
+        Column("date", "date", "day", "sale day; for a weekly total the first day of the week"),
+        Column("store_id", "id"),
+        Column("sku", "id"),
+        Column("units", "number", "units", "units sold; negative = return"),
+        Column("revenue", "number", "EUR", "till revenue of the line; negative for a return"),
+    ),
+)
+
+# Output: one row per store and carried product; these columns come first, in this order.
+PLAN_COLUMNS = [
+    "store_id",
+    "sku",
+    "name",
+    "category",
+    "role",  # "core" (carried in every store) or "addon" (this store only)
+    "expected_units_per_week",  # units / week
+    "expected_profit_per_week",  # EUR / week, gross margin minus expected fresh waste cost
+    "shelf_space",  # shelf units
+    "inventory_cost",  # EUR tied up (see README: inventory definition)
+    "reason",
+]
