@@ -41,7 +41,7 @@ class DemandConfig:
     history_weeks: int = 26  # weeks of history (before the planned week) used for the rate
     recency_half_life_weeks: float = 8.0  # a week this old weighs half as much as the latest one
     new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet
-    shrinkage_weeks: float = 8.0  # prior strength of the store-vs-chain index, in weeks of chain-like evidence
+    index_prior_units: float = 30.0  # the store-vs-chain index is shrunk toward the chain as if this many units sold at chain rates
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,8 @@ def _check_values(config: PlanConfig, source: str) -> None:
     d = config.demand
     if d.history_weeks < 1:
         problems.append("[demand] history_weeks must be at least 1")
-    if d.recency_half_life_weeks <= 0 or d.shrinkage_weeks < 0:
-        problems.append("[demand] recency_half_life_weeks must be positive and shrinkage_weeks 0 or more")
+    if d.recency_half_life_weeks <= 0 or d.index_prior_units < 0:
+        problems.append("[demand] recency_half_life_weeks must be positive and index_prior_units 0 or more")
     if not 0 <= d.new_listing_haircut <= 1:
         problems.append("[demand] new_listing_haircut must be between 0 and 1")
     r = config.replenishment

@@ -192,7 +192,7 @@ def _count_unknown(unknown: pd.DataFrame, report: PosReport) -> None:
 
 
 def _weekly(lines: pd.DataFrame) -> pd.DataFrame:
-    week_start = lines["date"] - pd.to_timedelta(lines["date"].dt.weekday, unit="D")
+    week_start = lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D")
     frame = pd.DataFrame(
         {
             "store_id": lines["store_id"],

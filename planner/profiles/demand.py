@@ -30,7 +30,7 @@ class History:
 
 def history_window(chain: ChainData, config: DemandConfig) -> History:
     """The last `history_weeks` weeks with data, and which stores traded in each."""
-    days = chain.store_days.assign(week_start=lambda d: d["date"] - pd.to_timedelta(d["date"].dt.weekday, unit="D"))
+    days = chain.store_days.assign(week_start=lambda d: d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D"))
     days_per_week = days.groupby(["store_id", "week_start"]).size().unstack(fill_value=0)
     last_week = days_per_week.columns.max()
     first_week = max(days_per_week.columns.min(), last_week - pd.Timedelta(weeks=config.history_weeks - 1))

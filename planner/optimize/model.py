@@ -1,0 +1,170 @@
+"""The assortment MILP, built from ModelInputs. No files, no UI: numbers in, a PuLP problem out.
+
+Decisions (all binary):
+    core[p]        fresh product p is core: carried in every store
+    addon[s, p]    store s carries p as a store-specific add-on
+
+Carried: carry[s, p] = core[p] + addon[s, p] (for p not eligible for the core, just addon[s, p]).
+Every constraint is named `<family>__<store>[__<sku or category>]`; `Model.constraint_info` maps a
+name back to (family, store, item) for diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulp
+
+from planner.optimize.inputs import ModelInputs
+from planner.optimize.solve import linear_expression
+
+
+@dataclass
+class Model:
+    """A built problem and the handles needed to read it back."""
+
+    problem: pulp.LpProblem
+    core: dict[str, pulp.LpVariable]
+    addon: dict[tuple[str, str], pulp.LpVariable]
+    constraint_info: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (family, store, item)
+    slack: dict[str, pulp.LpVariable] = field(default_factory=dict)  # elastic model only: constraint name -> slack
+    slack_scale: dict[str, float] = field(default_factory=dict)  # constraint name -> the limit it relaxes
+
+    def carry_terms(self, store: str, inputs: ModelInputs, column: str) -> list[tuple[pulp.LpVariable, float]]:
+        """(variable, coefficient) terms of sum_p carry[s, p] x column[s, p] for one store."""
+        pairs = inputs.pairs.loc[store]
+        terms = [(self.addon[(store, sku)], float(value)) for sku, value in pairs[column].items()]
+        terms += [(self.core[sku], float(pairs.at[sku, column])) for sku in inputs.core_skus]
+        return terms
+
+
+def build_model(inputs: ModelInputs, *, elastic: bool = False) -> Model:
+    """The MILP: maximise expected weekly profit net of waste, within every store's limits.
+
+    With `elastic=True` the limits get penalised slack and the objective minimises the relative
+    violation instead: used to name the limits that make an infeasible input infeasible.
+    """
+    sense = pulp.LpMinimize if elastic else pulp.LpMaximize
+    model = Model(pulp.LpProblem("assortment", sense), {}, {})
+    define_selection_variables(model, inputs)
+    define_one_role_constraints(model, inputs)
+    define_core_definition_constraints(model, inputs)
+    define_shelf_constraints(model, inputs, elastic)
+    define_budget_constraints(model, inputs, elastic)
+    define_core_size_constraints(model, inputs, elastic)
+    define_category_minimum_constraints(model, inputs, elastic)
+    define_addon_maximum_constraints(model, inputs)
+    if elastic:
+        define_violation_objective(model)
+    else:
+        define_profit_objective(model, inputs)
+    return model
+
+
+def define_selection_variables(model: Model, inputs: ModelInputs) -> None:
+    """core[p] for core-eligible fresh products, addon[s, p] for every candidate pair."""
+    tokens = inputs.tokens
+    for sku in inputs.core_skus:
+        model.core[sku] = model.problem.add_variable(f"core__{tokens[sku]}", 0, 1, pulp.LpBinary)
+    for store, sku in inputs.pairs.index:
+        model.addon[(store, sku)] = model.problem.add_variable(f"addon__{tokens[store]}__{tokens[sku]}", 0, 1, pulp.LpBinary)
+
+
+def define_one_role_constraints(model: Model, inputs: ModelInputs) -> None:
+    """core[p] + addon[s, p] <= 1: a core product is not also an add-on (so carry[s, p] <= 1)."""
+    for sku in inputs.core_skus:
+        for store in inputs.stores:
+            add(model, inputs, "one_role", store, sku, model.core[sku] + model.addon[(store, sku)] <= 1)
+
+
+def define_core_definition_constraints(model: Model, inputs: ModelInputs) -> None:
+    """sum_s addon[s, p] <= stores - 1 for core-eligible p: a fresh product carried everywhere is core."""
+    n_stores = len(inputs.stores)
+    for sku in inputs.core_skus:
+        total = pulp.lpSum(model.addon[(store, sku)] for store in inputs.stores)
+        add(model, inputs, "everywhere_is_core", "chain", sku, total <= n_stores - 1)
+
+
+def define_shelf_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
+    """sum_p shelf_space[p] x carry[s, p] <= shelf_capacity[s]   (shelf units), per store."""
+    for store in inputs.stores:
+        used = linear_expression(model.carry_terms(store, inputs, "shelf_space"))
+        add_limit(model, inputs, "shelf_capacity", store, "", used, float(inputs.shelf_capacity[store]), elastic)
+
+
+def define_budget_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
+    """sum_p inventory_cost[s, p] x carry[s, p] <= inventory_budget[s]   (EUR), per store."""
+    for store in inputs.stores:
+        tied_up = linear_expression(model.carry_terms(store, inputs, "inventory_cost"))
+        add_limit(model, inputs, "inventory_budget", store, "", tied_up, float(inputs.inventory_budget[store]), elastic)
+
+
+def define_core_size_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
+    """core_min_items <= sum_p core[p] <= core_max_items."""
+    rules = inputs.rules
+    size = pulp.lpSum(model.core.values())
+    if rules.core_min_items > 0:
+        add_limit(model, inputs, "core_min_items", "chain", "", -size, -float(rules.core_min_items), elastic)
+    if rules.core_max_items is not None:
+        add(model, inputs, "core_max_items", "chain", "", size <= rules.core_max_items)
+
+
+def define_category_minimum_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
+    """sum_{p in category c} carry[s, p] >= min_items_per_category, per store and category."""
+    categories = inputs.pairs["category"]
+    core_by_category = categories.groupby(level="sku").first().reindex(inputs.core_skus)
+    for (store, category), required in inputs.category_minimum.items():
+        in_category = categories.loc[store]
+        terms = [model.addon[(store, sku)] for sku in in_category.index[in_category == category]]
+        terms += [model.core[sku] for sku in core_by_category.index[core_by_category == category]]
+        add_limit(model, inputs, "min_items_per_category", store, category, -pulp.lpSum(terms), -float(required), elastic)
+
+
+def define_addon_maximum_constraints(model: Model, inputs: ModelInputs) -> None:
+    """sum_p addon[s, p] <= max_addons_per_store, per store."""
+    if inputs.rules.max_addons_per_store is None:
+        return
+    for store in inputs.stores:
+        count = pulp.lpSum(model.addon[(store, sku)] for sku in inputs.pairs.loc[store].index)
+        add(model, inputs, "max_addons_per_store", store, "", count <= inputs.rules.max_addons_per_store)
+
+
+def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
+    """max sum_{s, p} profit[s, p] x carry[s, p]   (EUR / week, gross margin minus fresh waste cost)."""
+    profit = inputs.pairs["profit"]
+    core_profit = profit.groupby(level="sku").sum()
+    terms = [(var, float(profit[key])) for key, var in model.addon.items()]
+    terms += [(var, float(core_profit[sku])) for sku, var in model.core.items()]
+    model.problem.setObjective(linear_expression(terms))
+
+
+def define_violation_objective(model: Model) -> None:
+    """min sum of slack / limit: the smallest relative relaxation that makes the limits feasible."""
+    model.problem.setObjective(
+        linear_expression([(slack, 1.0 / model.slack_scale[name]) for name, slack in model.slack.items()])
+    )
+
+
+def add(model: Model, inputs: ModelInputs, family: str, store: str, item: str, constraint: pulp.LpConstraint) -> str:
+    """Add a named constraint `<family>__<store>[__<item>]` and record what it limits."""
+    tokens = inputs.tokens
+    parts = [family, tokens.get(store, store)] + ([tokens.get(item, item)] if item else [])
+    name = "__".join(parts)
+    if name in model.constraint_info:
+        msg = f"constraint name {name} used twice"
+        raise ValueError(msg)
+    model.problem.addConstraint(constraint, name)
+    model.constraint_info[name] = (family, store, item)
+    return name
+
+
+def add_limit(model: Model, inputs: ModelInputs, family: str, store: str, item: str, lhs: pulp.LpAffineExpression, limit: float, elastic: bool) -> None:
+    """lhs <= limit; in the elastic model lhs <= limit + slack, with slack weighed relative to the limit."""
+    if not elastic:
+        add(model, inputs, family, store, item, lhs <= limit)
+        return
+    tokens = inputs.tokens
+    slack = model.problem.add_variable(f"slack__{family}__{tokens.get(store, store)}__{tokens.get(item, item)}", 0, None)
+    name = add(model, inputs, family, store, item, lhs - slack <= limit)
+    model.slack[name] = slack
+    model.slack_scale[name] = max(abs(limit), 1.0)

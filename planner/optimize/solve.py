@@ -1,0 +1,158 @@
+"""Solver choice, options and status reading: the only file that knows which PuLP version runs.
+
+PuLP 3.3 (Python 3.11) returns an int from solve() and keeps `status`/`sol_status` on the problem;
+PuLP 4 returns an LpSolveStats with `status` and `has_solution`. Both become one SolveResult.
+CBC is `PULP_CBC_CMD` (bundled) in 3.x and `COIN_CMD` (pulp[cbc]) in 4.x.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from planner.config import SolverConfig
+from planner.errors import SolverError
+
+SOLVER_NAMES = {"highs": "HiGHS", "cbc": "COIN_CMD"}  # config name -> PuLP solver name
+
+
+class SolveStatus(enum.StrEnum):
+    """Why the solver stopped, as the planner reports it."""
+
+    OPTIMAL = "optimal"  # proven optimal within the configured MIP gap
+    FEASIBLE = "feasible"  # a plan was found, but the time limit stopped the proof
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NO_SOLUTION = "no_solution"  # stopped (time limit, error) without any plan
+
+    @property
+    def has_plan(self) -> bool:
+        """True when variable values can be read."""
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of one solve."""
+
+    solver: str
+    status: SolveStatus
+    objective: float | None  # EUR / week for the plan model
+    best_bound: float | None  # the solver's bound on the optimum (LP bound), same units
+    mip_gap: float | None  # (bound - objective) / |objective|, 0.001 = 0.1 %
+    seconds: float
+
+
+def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
+    """sum of coefficient x variable, built in one step (fast for tens of thousands of terms)."""
+    terms = list(terms)
+    if hasattr(pulp.LpAffineExpression, "from_list"):  # PuLP 4
+        return pulp.LpAffineExpression.from_list(terms)
+    return pulp.LpAffineExpression(terms)
+
+
+def make_solver(config: SolverConfig, *, msg: bool = False) -> pulp.LpSolver:
+    """The configured solver, or a SolverError listing the solvers that are available."""
+    available = pulp.listSolvers(onlyAvailable=True)
+    options = {"msg": msg, "timeLimit": config.time_limit_seconds, "gapRel": config.mip_gap}
+    pulp_name = SOLVER_NAMES[config.name.lower()]
+    if pulp_name in available:
+        return pulp.getSolver(pulp_name, **options)
+    bundled_cbc = _bundled_cbc_path()
+    if pulp_name == "COIN_CMD" and bundled_cbc:
+        return pulp.COIN_CMD(path=bundled_cbc, **options)
+    msg_text = (
+        f"solver '{config.name}' is not available; PuLP finds: {', '.join(available) or 'none'}. "
+        "Install highspy (pip install highspy) or set [solver] name in planning.toml"
+    )
+    raise SolverError(msg_text)
+
+
+def _bundled_cbc_path() -> str | None:
+    """PuLP 3 ships a CBC binary (its deprecated PULP_CBC_CMD runs it); COIN_CMD can run it directly."""
+    coin_api = getattr(pulp.apis, "coin_api", None)
+    path = getattr(coin_api, "pulp_cbc_path", None)
+    return path if path and Path(path).exists() else None
+
+
+def solve(problem: pulp.LpProblem, config: SolverConfig) -> SolveResult:
+    """Solve `problem` and map the outcome to a SolveResult (never raises on infeasibility)."""
+    solver = make_solver(config)
+    started = time.perf_counter()
+    needs_lp_bound = not hasattr(solver, "solverModel") and not _returns_stats() and problem.isMIP()
+    lp_bound = _lp_relaxation_bound(problem, solver) if needs_lp_bound else None
+    stats = _run(problem, solver, config.name)
+    seconds = time.perf_counter() - started
+    status = _status(problem, stats)
+    objective = pulp.value(problem.objective) if status.has_plan else None
+    objective = float(objective) if objective is not None else (0.0 if status.has_plan else None)
+    bound = lp_bound if needs_lp_bound else _best_bound(problem, stats, objective)
+    gap = None
+    if objective is not None and bound is not None:
+        gap = max(0.0, abs(bound - objective)) / max(abs(objective), 1e-9)
+    return SolveResult(config.name.lower(), status, objective, bound, gap, seconds)
+
+
+def _run(problem: pulp.LpProblem, solver: pulp.LpSolver, name: str) -> object:
+    try:
+        return problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        msg = f"solver {name} failed: {exc}"
+        raise SolverError(msg) from exc
+
+
+def _returns_stats() -> bool:
+    return hasattr(pulp, "LpSolveStatus")
+
+
+def _lp_relaxation_bound(problem: pulp.LpProblem, solver: pulp.LpSolver) -> float | None:
+    """Solve the LP relaxation (integrality dropped) for a bound, when the MIP solver reports none."""
+    integer_vars = [v for v in problem.variables() if v.cat != pulp.LpContinuous]
+    for var in integer_vars:
+        var.cat = pulp.LpContinuous
+    try:
+        _run(problem, solver, "LP relaxation")
+        optimal = problem.status == 1
+        return float(pulp.value(problem.objective) or 0.0) if optimal else None
+    finally:
+        for var in integer_vars:
+            var.cat = pulp.LpInteger
+
+
+def _status(problem: pulp.LpProblem, stats: object) -> SolveStatus:
+    if hasattr(stats, "has_solution"):  # PuLP 4: LpSolveStats
+        code = int(stats.status)
+        if stats.has_solution:
+            return SolveStatus.OPTIMAL if code == 1 else SolveStatus.FEASIBLE
+    else:  # PuLP 3: status and sol_status live on the problem
+        code = problem.status
+        if problem.sol_status == pulp.LpSolutionOptimal:
+            return SolveStatus.OPTIMAL
+        if problem.sol_status == pulp.LpSolutionIntegerFeasible:
+            return SolveStatus.FEASIBLE
+    if code == -1:
+        return SolveStatus.INFEASIBLE
+    if code == -2:
+        return SolveStatus.UNBOUNDED
+    return SolveStatus.NO_SOLUTION
+
+
+def _best_bound(problem: pulp.LpProblem, stats: object, objective: float | None) -> float | None:
+    """The solver's dual bound when it reports one; for a proven optimum with no bound, the objective."""
+    bound = getattr(stats, "best_bound", None)
+    if bound is None:
+        model = getattr(problem, "solverModel", None)  # PuLP 3 + highspy keeps the Highs object
+        if model is not None and hasattr(model, "getInfo"):
+            info = model.getInfo()
+            if problem.isMIP() and info.mip_node_count >= 0:
+                bound = info.mip_dual_bound
+            else:
+                bound = objective
+    if bound is None or abs(bound) == float("inf"):
+        return None
+    return float(bound)

@@ -1,0 +1,87 @@
+"""How each store over- or under-indexes against the chain, shrunk toward the chain where evidence is thin.
+
+For a store s and product p listed there, the chain expects `chain_share[p] x traffic[s]` units a
+week. An index compares what sold (O units over the observed weeks) with that expectation (E
+units). With few units the raw ratio O/E is noise, so the index is the Poisson-gamma posterior mean
+
+    index = (O + m x prior) / (E + m)
+
+with m = `index_prior_units`: a category (or attribute value) index shrinks toward 1 (the chain),
+a product index toward its store's category index. One lucky week moves it only a little.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.schemas import PRODUCTS
+
+MAX_ATTRIBUTE_VALUES = 12  # a product column with 2..12 values (organic, pack_size) is an index dimension
+INDEX_CLIP = (0.25, 4.0)  # no single dimension moves an estimate more than 4x either way
+
+
+def index_dimensions(products: pd.DataFrame) -> list[str]:
+    """`category`, then every extra product column with a few values that each cover >= 5 % of products."""
+    dimensions = [PRODUCTS.category]
+    for column in products.columns:
+        if column in PRODUCTS.names or column.startswith("_"):
+            continue
+        counts = products[column].value_counts()
+        if 2 <= len(counts) <= MAX_ATTRIBUTE_VALUES and counts.min() >= 0.05 * len(products):
+            dimensions.append(column)
+    return dimensions
+
+
+def with_expectation(rates: pd.DataFrame, traffic: pd.Series) -> pd.DataFrame:
+    """Add chain_share, observed_units and expected_units to the pairs with own history."""
+    own = rates[rates["weeks_observed"] > 0].copy()
+    own["traffic"] = own["store_id"].map(traffic)
+    totals = own.groupby("sku")[["units_per_week", "traffic"]].sum()
+    chain_share = (totals["units_per_week"] / totals["traffic"].where(totals["traffic"] > 0)).fillna(0.0)
+    own["chain_share"] = own["sku"].map(chain_share)
+    own["observed_units"] = own["units_per_week"] * own["weeks_observed"]
+    own["expected_units"] = own["chain_share"] * own["traffic"] * own["weeks_observed"]
+    return own
+
+
+def dimension_indices(own: pd.DataFrame, products: pd.DataFrame, dimensions: list[str], prior_units: float) -> pd.DataFrame:
+    """Index per store, dimension and value. Columns: store_id, dimension, value, observed_units, expected_units, index_raw, index."""
+    attributes = products.set_index(PRODUCTS.sku)[dimensions]
+    parts = []
+    for dimension in dimensions:
+        grouped = (
+            own.assign(value=own["sku"].map(attributes[dimension]))
+            .groupby(["store_id", "value"], as_index=False)[["observed_units", "expected_units"]]
+            .sum()
+        )
+        grouped.insert(1, "dimension", dimension)
+        parts.append(grouped)
+    table = pd.concat(parts, ignore_index=True)
+    table["index_raw"] = table["observed_units"] / table["expected_units"].where(table["expected_units"] > 0)
+    table["index"] = shrunk_index(table["observed_units"], table["expected_units"], 1.0, prior_units)
+    return table
+
+
+def product_index(own: pd.DataFrame, category_index: pd.Series, prior_units: float) -> pd.Series:
+    """Each own-history pair's index, shrunk toward its store's category index."""
+    return shrunk_index(own["observed_units"], own["expected_units"], category_index.to_numpy(), prior_units)
+
+
+def shrunk_index(observed: pd.Series, expected: pd.Series, prior: float | np.ndarray, prior_units: float) -> pd.Series:
+    """(O + m x prior) / (E + m), clipped to a sane range; the prior itself where nothing is expected."""
+    denominator = expected + prior_units
+    value = (observed + prior_units * prior) / denominator.where(denominator > 0)
+    fallback = pd.Series(np.broadcast_to(prior, len(observed)), index=observed.index, dtype=float)
+    return value.fillna(fallback).clip(*INDEX_CLIP)
+
+
+def local_multiplier(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.DataFrame, dimensions: list[str]) -> pd.Series:
+    """Product of a pair's store indices over all dimensions (category, organic, pack size ...)."""
+    attributes = products.set_index(PRODUCTS.sku)[dimensions]
+    multiplier = pd.Series(1.0, index=pairs.index)
+    for dimension in dimensions:
+        lookup = indices[indices["dimension"] == dimension].set_index(["store_id", "value"])["index"]
+        keys = pd.MultiIndex.from_arrays([pairs["store_id"], pairs["sku"].map(attributes[dimension])])
+        multiplier *= lookup.reindex(keys).fillna(1.0).to_numpy()
+    return multiplier.clip(INDEX_CLIP[0] / 2, INDEX_CLIP[1] * 1.25)
