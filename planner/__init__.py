@@ -1,0 +1,21 @@
+"""Per-store assortment planner: a shared fresh core plus local add-ons, planned from POS scanner data.
+
+The public API, used by the CLI, the app and the tests:
+
+    chain = load_chain(data_dir, config)          # inputs: validated tables, or InputError
+    profiles = build_profiles(chain, config)      # demand per store and product
+    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    outcome = run_week(data_dir, out_dir, config) # all of it, plus the published files
+"""
+
+from planner.config import PlanConfig, load_config
+from planner.errors import ConfigError, InfeasiblePlanError, InputError, PlannerError, SolverError
+from planner.inputs import ChainData, load_chain
+from planner.optimize import PlanResult, plan_assortment
+from planner.profiles import Profiles, build_profiles
+from planner.runs import RunOutcome, run_week
+
+__all__ = [
+    "ChainData", "ConfigError", "InfeasiblePlanError", "InputError", "PlanConfig", "PlanResult", "PlannerError",
+    "Profiles", "RunOutcome", "SolverError", "build_profiles", "load_chain", "load_config", "plan_assortment", "run_week",
+]

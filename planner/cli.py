@@ -1,0 +1,108 @@
+"""The `planner` command: a thin layer that parses options, calls the library and maps errors to exit codes.
+
+Exit codes: 0 ok, 1 bad input or configuration, 2 infeasible limits or solver failure.
+Progress goes to stderr; results go to files.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from planner.config import PlanConfig, load_config
+from planner.errors import PlannerError
+from planner.inputs import load_chain
+from planner.runs import run_week
+
+
+class Progress:
+    """Stage lines on stderr with the elapsed time; silent with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.started:6.1f}s] {text}", err=True)
+
+
+def _config(data_dir: Path, config_path: Path | None, solver: str | None) -> PlanConfig:
+    path = config_path or data_dir / "planning.toml"
+    if config_path is not None and not config_path.exists():
+        raise click.BadParameter(f"{config_path} does not exist", param_hint="--config")
+    config = load_config(path)
+    return config.with_solver(solver) if solver else config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="planner")
+def cli() -> None:
+    """Plan each store's assortment: a shared fresh core plus local add-ons, from POS scanner data."""
+
+
+data_dir_argument = click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                             help="Planning config (TOML). Default: DATA_DIR/planning.toml if it exists.")
+
+
+@cli.command()
+@data_dir_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
+              help="Folder for plan.csv, changes.csv, local_index.csv, summary.json and plan.xlsx.")
+@config_option
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override [solver] name from the config.")
+@click.option("--quiet", is_flag=True, help="No progress lines (for schedulers); errors are still printed.")
+def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, quiet: bool) -> None:
+    """Plan the chain in DATA_DIR and write the plan to OUT."""
+    progress = Progress(quiet)
+    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), progress=progress)
+    summary = outcome.summary
+    gap = 100 * (summary["mip_gap"] or 0.0)
+    progress(
+        f"done: {summary['status']} plan, EUR {summary['objective']:,.2f} expected profit per week, "
+        f"{summary['core_items']} core items, gap {gap:.3f} %"
+    )
+    for note in summary["notes"]:
+        progress(f"note: {note}")
+    if not quiet:
+        click.echo(str(out_dir / "plan.xlsx"))
+
+
+@cli.command()
+@data_dir_argument
+@config_option
+def validate(data_dir: Path, config_path: Path | None) -> None:
+    """Check the inputs in DATA_DIR without planning."""
+    config = _config(data_dir, config_path, None)
+    chain = load_chain(data_dir, config)
+    report = chain.pos_report
+    first = min(i.first_date for i in report.files if i.first_date)
+    last = max(i.last_date for i in report.files if i.last_date)
+    click.echo(f"{len(chain.stores)} stores, {len(chain.products)} products ({int(chain.products['fresh'].sum())} fresh)")
+    click.echo(f"{len(report.files)} POS files, {report.lines} lines from {first} to {last}")
+    for warning in chain.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo("inputs are valid")
+
+
+def main() -> None:
+    """Entry point of the `planner` console script."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except PlannerError as exc:
+        kind = {1: "input error", 2: "planning failed"}[exc.exit_code]
+        click.echo(f"{kind}: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,182 @@
+"""The head-office workbook (plan.xlsx): summary with chart, core, store plans, changes, local profile, run.
+
+Every table is a real Excel table (filters, banded rows) with a frozen header, number formats and
+a print setup (landscape, fit to width, header row repeated). Text that comes from data files is
+always written as text: a product called "=HYPERLINK(...)" stays a name, never becomes a formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.outputs.files import atomic_write
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+EUR = '#,##0.00 "EUR"'
+UNITS = "#,##0.0"
+PERCENT = "0.0%"
+INDEX = "0.00"
+TITLE_FONT = Font(bold=True, size=14)
+NOTE_FONT = Font(italic=True, color="555555")
+
+# column -> (header shown in Excel, number format)
+COLUMNS: dict[str, tuple[str, str | None]] = {
+    "store_id": ("Store", None), "name": ("Name", None), "sku": ("SKU", None), "category": ("Category", None),
+    "role": ("Role", None), "change": ("Change", None), "reason": ("Reason", None), "source": ("Demand from", None),
+    "expected_units_per_week": ("Units / week", UNITS), "expected_profit_per_week": ("Profit / week", EUR),
+    "expected_sales_per_week": ("Sales / week", EUR), "shelf_space": ("Shelf units", "0.0"),
+    "inventory_cost": ("Inventory (EUR)", EUR), "local_index": ("Local index", INDEX),
+    "category_index": ("Category index", INDEX), "waste_units_per_week": ("Waste units / week", UNITS),
+    "waste_cost_per_week": ("Waste / week", EUR), "profit_per_shelf_unit": ("Profit / shelf unit", EUR),
+    "shelf_used": ("Shelf used", "0.0"), "shelf_capacity": ("Shelf capacity", "0"), "shelf_use": ("Shelf use", PERCENT),
+    "budget_used": ("Inventory used", EUR), "inventory_budget": ("Inventory budget", EUR), "budget_use": ("Budget use", PERCENT),
+    "core_items": ("Core items", "0"), "addon_items": ("Add-ons", "0"), "adds": ("Adds", "0"), "drops": ("Drops", "0"),
+    "current_profit_per_week": ("Profit today / week", EUR), "uplift_per_week": ("Uplift / week", EUR),
+    "stores": ("Stores", "0"), "chain_units_per_week": ("Chain units / week", UNITS),
+    "chain_profit_per_week": ("Chain profit / week", EUR), "fresh": ("Fresh", None), "town": ("Town", None),
+    "dimension": ("Dimension", None), "value": ("Value", None), "index": ("Index", INDEX),
+}
+
+
+def safe_text(cell: Any, value: str) -> None:
+    """Store `value` as literal text, so a leading = + - @ never makes Excel evaluate it."""
+    cell.value = value
+    cell.data_type = "s"
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+
+
+def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
+    """Write plan.xlsx atomically from the tables in `sheets` (see runs.weekly for the keys)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"])
+    _table_sheet(workbook, "Core", "Core: fresh products carried in every store", sheets["core"])
+    _table_sheet(workbook, "Store plans", "Every carried product per store, with the reason", sheets["plan"])
+    _table_sheet(workbook, "Changes", "Adds and drops against today's assortment: the list each store executes", sheets["changes"])
+    profile = _table_sheet(workbook, "Local profile", "How each store indexes against the chain (1.00 = chain average)", sheets["profile"])
+    _color_scale(profile, sheets["profile"], "index")
+    _key_value_sheet(workbook, "Run", sheets["run"])
+    atomic_write(path, lambda tmp: workbook.save(tmp))
+
+
+def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str]) -> None:
+    sheet = _table_sheet(workbook, "Summary", title, stores, total_row=True)
+    row = len(stores) + 6
+    for note in notes:
+        safe_text(sheet.cell(row=row, column=1), note)
+        sheet.cell(row=row, column=1).font = NOTE_FONT
+        row += 1
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = "Expected profit per week: plan vs today"
+    chart.y_axis.title = "EUR / week"
+    columns = list(stores.columns)
+    for column in ("current_profit_per_week", "expected_profit_per_week"):
+        index = columns.index(column) + 1
+        chart.add_data(Reference(sheet, min_col=index, min_row=3, max_row=len(stores) + 3), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=len(stores) + 3))
+    chart.height, chart.width = 8, 18
+    sheet.add_chart(chart, f"A{row + 1}")
+
+
+def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame, *, total_row: bool = False) -> Worksheet:
+    """Title in row 1, an Excel table from row 3, frozen header, formats, widths and print setup."""
+    sheet = workbook.create_sheet(name)
+    safe_text(sheet.cell(row=1, column=1), title)
+    sheet.cell(row=1, column=1).font = TITLE_FONT
+    header_row = 3
+    for col, column in enumerate(frame.columns, start=1):
+        safe_text(sheet.cell(row=header_row, column=col), COLUMNS.get(column, (column, None))[0])
+    for r, values in enumerate(frame.itertuples(index=False), start=header_row + 1):
+        for col, value in enumerate(values, start=1):
+            _write_value(sheet.cell(row=r, column=col), value, COLUMNS.get(frame.columns[col - 1], ("", None))[1])
+    last_row = header_row + max(len(frame), 1)
+    ref = f"A{header_row}:{get_column_letter(len(frame.columns))}{last_row}"
+    table = Table(displayName=name.replace(" ", "_"), ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    sheet.add_table(table)
+    if total_row:
+        _chain_total_row(sheet, frame, last_row + 1)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    _widths(sheet, frame)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    return sheet
+
+
+def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:
+    sheet.cell(row=row, column=1, value="Chain").font = Font(bold=True)
+    for col, column in enumerate(frame.columns, start=1):
+        number_format = COLUMNS.get(column, ("", None))[1]
+        if col > 1 and number_format and number_format != PERCENT and pd.api.types.is_numeric_dtype(frame[column]):
+            cell = sheet.cell(row=row, column=col, value=float(frame[column].sum()))
+            cell.number_format = number_format
+            cell.font = Font(bold=True)
+
+
+def _write_value(cell: Any, value: Any, number_format: str | None) -> None:
+    if isinstance(value, str):
+        safe_text(cell, value)
+        return
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return
+    cell.value = bool(value) if isinstance(value, bool) else value.item() if hasattr(value, "item") else value
+    if number_format:
+        cell.number_format = number_format
+
+
+def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
+    for col, column in enumerate(frame.columns, start=1):
+        header = COLUMNS.get(column, (column, None))[0]
+        sample = frame[column].head(200).astype(str).str.len().max() if len(frame) else 0
+        limit = 70 if column == "reason" else 40
+        sheet.column_dimensions[get_column_letter(col)].width = min(max(len(header) + 2, int(sample or 0) + 2, 8), limit)
+        if column == "reason":
+            for row in sheet.iter_rows(min_row=4, min_col=col, max_col=col):
+                row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _color_scale(sheet: Worksheet, frame: pd.DataFrame, column: str) -> None:
+    if column not in frame.columns or frame.empty:
+        return
+    letter = get_column_letter(list(frame.columns).index(column) + 1)
+    rule = ColorScaleRule(start_type="num", start_value=0.5, start_color="F8696B", mid_type="num", mid_value=1.0,
+                          mid_color="FFFFFF", end_type="num", end_value=2.0, end_color="63BE7B")
+    sheet.conditional_formatting.add(f"{letter}4:{letter}{len(frame) + 3}", rule)
+
+
+def _key_value_sheet(workbook: Workbook, name: str, rows: list[tuple[str, Any]]) -> None:
+    sheet = workbook.create_sheet(name)
+    safe_text(sheet.cell(row=1, column=1), "Run report: data, parameters, solver, warnings")
+    sheet.cell(row=1, column=1).font = TITLE_FONT
+    for r, (key, value) in enumerate(rows, start=3):
+        safe_text(sheet.cell(row=r, column=1), key)
+        sheet.cell(row=r, column=1).font = Font(bold=True) if not key.startswith("  ") else Font()
+        if isinstance(value, str):
+            safe_text(sheet.cell(row=r, column=2), value)
+        elif value is not None:
+            sheet.cell(row=r, column=2, value=value)
+        if key.startswith("warning"):
+            sheet.cell(row=r, column=2).fill = PatternFill("solid", fgColor="FFF2CC")
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 110
+    for row in sheet.iter_rows(min_row=3, min_col=2, max_col=2):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True

@@ -1,0 +1,51 @@
+"""Reasons a store manager understands, for every planned item and every drop."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to waste get a waste note
+
+
+def plan_reasons(plan: pd.DataFrame, haircut: float) -> pd.Series:
+    """One sentence per plan line: why this product is on this store's shelf."""
+    return pd.Series([_reason(row, haircut) for row in plan.itertuples(index=False)], index=plan.index, dtype=str)
+
+
+def drop_reasons(dropped: pd.DataFrame) -> pd.Series:
+    """Why a product listed today leaves the shelf (rows carry the store's profile of the product)."""
+    reasons = []
+    for row in dropped.itertuples(index=False):
+        if row.profit_per_week <= 0:
+            text = f"loses money: {_eur(row.profit_per_week)}/week expected"
+            if row.waste_cost_per_week > 0.01:
+                text += f" after {_eur(row.waste_cost_per_week)}/week of waste"
+        else:
+            text = (
+                f"makes {_eur(row.profit_per_week)}/week ({_eur(row.profit_per_week / row.shelf_space)} per shelf unit); "
+                "its shelf space and budget earn more with other products"
+            )
+        reasons.append(text)
+    return pd.Series(reasons, index=dropped.index, dtype=str)
+
+
+def _reason(row: object, haircut: float) -> str:
+    units = f"{row.expected_units_per_week:.1f} units/week"
+    money = f"{_eur(row.expected_profit_per_week)}/week profit ({_eur(row.profit_per_shelf_unit)} per shelf unit)"
+    if row.role == "core":
+        head = "Core: earns its place in every store"
+    elif row.change == "add":
+        head = f"New add-on: other stores suggest {units} here ({haircut:.0%} of their rate, to be safe)"
+        units = ""
+    else:
+        head = "Add-on: sells well here"
+    parts = [head, ", ".join(p for p in (units, money) if p)]
+    if row.local_index >= 1.2 or row.local_index <= 0.8:
+        parts.append(f"sells {row.local_index:.1f}x the chain rate here")
+    if row.fresh and row.expected_units_per_week > 0 and row.waste_units_per_week / row.expected_units_per_week > HIGH_WASTE_SHARE:
+        parts.append(f"waste risk: about {row.waste_units_per_week:.1f} units/week expire")
+    return "; ".join(parts)
+
+
+def _eur(value: float) -> str:
+    return f"EUR {value:,.2f}"

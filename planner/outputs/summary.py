@@ -1,0 +1,65 @@
+"""The run summary (summary.json): solver figures, per-store use of limits, changes, data report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.config import PlanConfig
+from planner.inputs import ChainData
+from planner.optimize import PlanResult
+from planner.profiles import Profiles
+
+
+def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, config: PlanConfig, timings: dict[str, float]) -> dict[str, Any]:
+    """Everything a person or a scheduler needs to judge the run, in plain JSON types."""
+    solve = result.solve
+    stores = {}
+    for row in result.stores.itertuples(index=False):
+        current = float(result.current_profit.get(row.store_id, 0.0))
+        stores[row.store_id] = {
+            "name": row.name,
+            "shelf_used": round(float(row.shelf_used), 2),
+            "shelf_capacity": float(row.shelf_capacity),
+            "budget_used": round(float(row.budget_used), 2),
+            "inventory_budget": float(row.inventory_budget),
+            "core_items": int(row.core_items),
+            "addon_items": int(row.addon_items),
+            "expected_sales_per_week": round(float(row.expected_sales_per_week), 2),
+            "expected_profit_per_week": round(float(row.expected_profit_per_week), 2),
+            "waste_cost_per_week": round(float(row.waste_cost_per_week), 2),
+            "current_assortment_profit_per_week": round(current, 2),
+            "adds": int(row.adds),
+            "drops": int(row.drops),
+        }
+    weeks = profiles.history.weeks
+    report = chain.pos_report
+    core = sorted(result.plan.loc[result.plan["role"] == "core", "sku"].unique())
+    return {
+        "solver": solve.solver,
+        "status": str(solve.status),
+        "objective": round(solve.objective or 0.0, 4),
+        "recomputed_objective": round(result.recomputed_objective, 4),
+        "best_bound": None if solve.best_bound is None else round(solve.best_bound, 4),
+        "mip_gap": None if solve.mip_gap is None else round(solve.mip_gap, 6),
+        "solve_seconds": round(solve.seconds, 3),
+        "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
+        "core_items": len(core),
+        "current_assortment_profit_per_week": round(float(result.current_profit.sum()), 2),
+        "stores": stores,
+        "notes": result.notes,
+        "data": {
+            "history_weeks": [weeks[0].date().isoformat(), weeks[-1].date().isoformat()],
+            "stores": len(chain.stores),
+            "products": len(chain.products),
+            "pos_files": len(report.files),
+            "pos_lines": report.lines,
+            "return_lines": report.return_lines,
+            "unknown_sku_lines": report.unknown_sku_lines,
+            "excluded_weeks": profiles.history.excluded_weeks,
+            "index_dimensions": profiles.dimensions,
+        },
+        "warnings": chain.warnings,
+        "model": result.model_size,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "config": config.to_dict(),
+    }

@@ -1,0 +1,155 @@
+"""run_week: load, check, profile, optimize and publish one weekly plan.
+
+Outputs are built completely in a temporary folder beside OUT_DIR and only then moved into
+OUT_DIR one file at a time with os.replace, so a failed or interrupted run never leaves a
+half-written plan: OUT_DIR keeps the previous plan's files until the new ones are complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.config import PlanConfig
+from planner.inputs import ChainData, load_chain
+from planner.optimize import PlanResult, plan_assortment
+from planner.outputs.excel import write_workbook
+from planner.outputs.explain import drop_reasons, plan_reasons
+from planner.outputs.files import plan_csv_frame, write_csv, write_json
+from planner.outputs.summary import build_summary
+from planner.profiles import Profiles, build_profiles
+
+OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "summary.json", "plan.xlsx")
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    result: PlanResult
+    chain: ChainData
+    profiles: Profiles
+
+
+def run_week(
+    data_dir: Path,
+    out_dir: Path,
+    config: PlanConfig,
+    *,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Plan the chain in `data_dir` and publish plan.csv, changes.csv, local_index.csv, summary.json, plan.xlsx."""
+    say = progress or (lambda _text: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    say(f"reading {data_dir}")
+    chain = load_chain(data_dir, config, today=today, progress=say)
+    timings["read"] = time.perf_counter() - started
+    say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.lines} POS lines")
+    mark = time.perf_counter()
+    profiles = build_profiles(chain, config)
+    timings["profiles"] = time.perf_counter() - mark
+    say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
+    mark = time.perf_counter()
+    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, progress=say)
+    timings["optimize"] = time.perf_counter() - mark
+    say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
+    result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
+    changes = change_table(result, profiles, chain)
+    timings["total"] = time.perf_counter() - started
+    summary = build_summary(result, chain, profiles, config, timings)
+    say(f"writing outputs to {out_dir}")
+    publish(out_dir, result, changes, profiles, summary, chain)
+    return RunOutcome(out_dir, summary, result, chain, profiles)
+
+
+def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd.DataFrame:
+    """Adds and drops with the product's name, expected weekly profit and the reason."""
+    names = chain.products.set_index("sku")["name"]
+    table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
+    table["name"] = table["sku"].map(names)
+    table["shelf_space"] = table["sku"].map(chain.products.set_index("sku")["shelf_space"]).astype(float)
+    reasons = result.plan.set_index(["store_id", "sku"])["reason"]
+    added = table["change"] == "add"
+    table["reason"] = ""
+    table.loc[added, "reason"] = reasons.reindex(pd.MultiIndex.from_frame(table.loc[added, ["store_id", "sku"]])).to_numpy()
+    table.loc[~added, "reason"] = drop_reasons(table.loc[~added])
+    table["expected_profit_per_week"] = table["profit_per_week"]
+    table["expected_units_per_week"] = table["units_per_week"]
+    return table[["store_id", "sku", "name", "category", "change", "expected_units_per_week", "expected_profit_per_week", "reason"]]
+
+
+def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
+    """Write every output to a temporary folder, then move each into `out_dir` (os.replace is atomic)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".planner-run-", dir=out_dir))
+    try:
+        write_csv(plan_csv_frame(result.plan), staging / "plan.csv")
+        write_csv(changes, staging / "changes.csv")
+        write_csv(profiles.indices, staging / "local_index.csv")
+        write_workbook(staging / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
+        write_json(summary, staging / "summary.json")  # last: its presence marks a complete run
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> dict[str, Any]:
+    """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS."""
+    stores = result.stores.assign(
+        current_profit_per_week=result.stores["store_id"].map(result.current_profit).to_numpy(),
+        shelf_use=result.stores["shelf_use_pct"] / 100,
+        budget_use=result.stores["budget_use_pct"] / 100,
+    )
+    stores["uplift_per_week"] = stores["expected_profit_per_week"] - stores["current_profit_per_week"]
+    stores = stores[["store_id", "name", "shelf_used", "shelf_capacity", "shelf_use", "budget_used", "inventory_budget",
+                     "budget_use", "core_items", "addon_items", "expected_sales_per_week", "expected_profit_per_week",
+                     "current_profit_per_week", "uplift_per_week", "waste_cost_per_week", "adds", "drops"]]
+    plan = result.plan
+    core = (
+        plan[plan["role"] == "core"]
+        .groupby(["sku", "name", "category"], as_index=False)
+        .agg(stores=("store_id", "nunique"), chain_units_per_week=("expected_units_per_week", "sum"),
+             chain_profit_per_week=("expected_profit_per_week", "sum"), waste_cost_per_week=("waste_cost_per_week", "sum"))
+        .sort_values("chain_profit_per_week", ascending=False)
+    )
+    plan_columns = ["store_id", "sku", "name", "category", "role", "change", "expected_units_per_week", "expected_profit_per_week",
+                    "shelf_space", "inventory_cost", "local_index", "waste_cost_per_week", "reason"]
+    profile = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
+    profile = profile.assign(value=profile["value"].astype(str)).sort_values(["store_id", "dimension", "index"], ascending=[True, True, False])
+    solve = result.solve
+    run = [
+        ("Data period (weeks starting)", " to ".join(summary["data"]["history_weeks"])),
+        ("Stores / products", f"{len(chain.stores)} / {len(chain.products)}"),
+        ("POS files read", len(chain.pos_report.files)),
+        ("POS lines", chain.pos_report.lines),
+        ("Solver", solve.solver), ("Status", str(solve.status)),
+        ("Objective (EUR / week)", round(solve.objective or 0.0, 2)),
+        ("Recomputed from plan (EUR / week)", round(result.recomputed_objective, 2)),
+        ("MIP gap", f"{100 * (solve.mip_gap or 0):.4f} %"), ("Solve seconds", round(solve.seconds, 2)),
+        *[(f"Time: {k} (s)", v) for k, v in summary["timings_seconds"].items()],
+        *[("note", n) for n in result.notes],
+        *[("warning", w) for w in chain.warnings],
+        *[(f"file: {info.file}", f"{info.lines} lines, {info.first_date} to {info.last_date} {info.skipped_reason}".strip())
+          for info in chain.pos_report.files],
+        *[(f"[{section}] {key}", str(value)) for section, values in summary["config"].items() for key, value in values.items()],
+    ]
+    week = summary["data"]["history_weeks"][1]
+    return {
+        "title": f"Assortment plan (demand up to the week of {week})",
+        "stores": stores, "notes": result.notes, "core": core, "plan": plan[plan_columns],
+        "changes": changes, "profile": profile, "run": run,
+    }
