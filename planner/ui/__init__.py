@@ -1,0 +1,1 @@
+"""Streamlit pages for store managers and head office; each page module exposes render()."""
