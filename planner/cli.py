@@ -6,7 +6,6 @@ Progress goes to stderr; results go to files.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -38,7 +37,19 @@ def _config(data_dir: Path, config_path: Path | None, solver: str | None) -> Pla
     return config.with_solver(solver) if solver else config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PlannerGroup(click.Group):
+    """Turns the library's PlannerError into a one-line message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PlannerError as exc:
+            kind = {1: "input error", 2: "planning failed"}[exc.exit_code]
+            click.echo(f"{kind}: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")
 def cli() -> None:
     """Plan each store's assortment: a shared fresh core plus local add-ons, from POS scanner data."""
@@ -91,18 +102,4 @@ def validate(data_dir: Path, config_path: Path | None) -> None:
 
 def main() -> None:
     """Entry point of the `planner` console script."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(1)
-    except PlannerError as exc:
-        kind = {1: "input error", 2: "planning failed"}[exc.exit_code]
-        click.echo(f"{kind}: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, BrokenPipeError):
-        sys.exit(1)
-    sys.exit(0)
+    cli()

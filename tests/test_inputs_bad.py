@@ -1,0 +1,85 @@
+"""Every broken input stops with exit code 1 and a message naming file, line, column and value."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import cli
+
+DATA = Path(__file__).parent / "data"
+TARGETS = {"pos": "pos/S1/2026.csv", "products": "products.csv", "stores": "stores.csv",
+           "assortment": "assortment.csv", "planning": "planning.toml"}
+
+EXPECTED = {
+    "pos__empty.csv": r"pos/S1/2026\.csv: expected a CSV file with a header line",
+    "pos__header_only.csv": r"pos/S1/2026\.csv line 2: expected data lines after the header",
+    "pos__binary.csv": r"pos/S1/2026\.csv line 1: expected a text \(CSV\) file, found binary content",
+    "pos__missing_revenue_column.csv": r"pos/S1/2026\.csv line 1: expected column\(s\) revenue .*found 'date, store_id, sku, units'",
+    "pos__extra_field.csv": r"pos/S1/2026\.csv line 3: expected 5 fields like the header, found '6 fields'",
+    "pos__non_numeric_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number, found 'zwölf'",
+    "pos__bad_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '2026-13-45'",
+    "pos__future_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date not after \d{4}-\d\d-\d\d, found '2031-01-05'",
+    "pos__unknown_store.csv": r"pos/S1/2026\.csv line 3, column store_id: expected a store_id from stores\.csv \(S1, S2\), found 'S9'",
+    "pos__truncated_last_line.csv": r"pos/S1/2026\.csv line 3: expected 5 fields like the header, found '4 fields'",
+    "pos__empty_sku.csv": r"pos/S1/2026\.csv line 3, column sku: expected a non-empty identifier, found ''",
+    "pos__infinite_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number, found 'inf'",
+    "products__duplicate_sku.csv": r"products\.csv line 3, column sku: expected a unique key, first seen earlier in the file, found 'sku=000101'",
+    "products__negative_price.csv": r"products\.csv line 2, column price: expected a positive number, found '-1\.19'",
+    "products__fresh_not_a_flag.csv": r"products\.csv line 2, column fresh: expected 0 or 1, found 'maybe'",
+    "products__fractional_case_pack.csv": r"products\.csv line 2, column case_pack: expected a whole number of at least 1, found '2\.5'",
+    "products__missing_shelf_life_column.csv": r"products\.csv line 1: expected column\(s\) shelf_life_days in the header",
+    "stores__zero_shelf_capacity.csv": r"stores\.csv line 2, column shelf_capacity: expected a positive number, found '0'",
+    "stores__negative_budget.csv": r"stores\.csv line 2, column inventory_budget: expected a positive number, found '-400'",
+    "stores__duplicate_store.csv": r"stores\.csv line 3, column store_id: expected a unique key, first seen earlier in the file, found 'store_id=S1'",
+    "assortment__unknown_store.csv": r"assortment\.csv line 3, column store_id: expected a store_id from stores\.csv \(S1, S2\), found 'S7'",
+    "planning__unknown_key.toml": r"planning\.toml: unknown key 'core_minimum' in \[assortment\]",
+    "planning__unknown_solver.toml": r"planning\.toml: \[solver\] name = 'gurobi': expected 'highs' or 'cbc'",
+    "planning__not_toml.toml": r"planning\.toml: not valid TOML",
+    "planning__wrong_type.toml": r"planning\.toml: \[demand\] history_weeks = 'viele' has the wrong type",
+}
+
+
+def chain_with(bad_file: Path, folder: Path) -> Path:
+    """A copy of the valid test chain with one file replaced by `bad_file`."""
+    shutil.copytree(DATA / "chain", folder)
+    target = TARGETS[bad_file.name.split("__")[0]]
+    shutil.copyfile(bad_file, folder / target)
+    return folder
+
+
+def test_every_bad_file_has_an_expected_message() -> None:
+    assert sorted(p.name for p in (DATA / "bad").iterdir()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_input_is_refused_with_file_line_column(tmp_path: Path, name: str) -> None:
+    folder = chain_with(DATA / "bad" / name, tmp_path / "chain")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(folder), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert any(line.startswith("input error: ") for line in result.output.splitlines())
+    assert __import__("re").search(EXPECTED[name], result.output), result.output
+    assert not out.exists() or not any(out.iterdir()), "a refused run writes nothing"
+
+
+def test_validate_refuses_the_same_inputs(tmp_path: Path) -> None:
+    folder = chain_with(DATA / "bad" / "pos__non_numeric_units.csv", tmp_path / "chain")
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert result.exit_code == 1
+    assert "line 3, column units" in result.output
+
+
+def test_a_failed_run_leaves_the_previous_plan_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["run", str(folder), "--out", str(out), "--quiet"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    shutil.copyfile(DATA / "bad" / "pos__bad_date.csv", folder / "pos/S1/2026.csv")
+    assert CliRunner().invoke(cli, ["run", str(folder), "--out", str(out)]).exit_code == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
