@@ -18,19 +18,23 @@ _FLAGS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "ja": 1, "ne
 def parse_number(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
     """Numbers written as `12.5`, `12,5`, `1.234,56` or `1,234.56`; unreadable values become NaN.
 
-    `decimal_comma` settles the one ambiguous form, `1,234`: thousands in a `.`-decimal file.
+    `decimal_comma` (the file uses `;` separators) settles the ambiguous forms: there `1,234` is
+    1.234 and `1.200` is 1200; in a `,`-separated file `1,234` is 1234.
     """
     text = raw.str.strip().str.replace(r"[\s\u00a0']", "", regex=True)
     values = pd.to_numeric(text, errors="coerce")
+    if decimal_comma:  # in a decimal-comma file, 1.200 is twelve hundred
+        values[text.str.match(_GERMAN_THOUSANDS)] = float("nan")
     todo = values.isna() & (text != "")
     if todo.any():
         rest = text[todo]
         german = rest.str.match(_GERMAN_THOUSANDS)
-        english = rest.str.match(_ENGLISH_THOUSANDS) & ~german
-        comma = rest.str.match(_DECIMAL_COMMA) & ~english
-        if not decimal_comma:
-            comma &= ~rest.str.match(r"^[+-]?\d{1,3},\d{3}$")
-            english |= rest.str.match(r"^[+-]?\d{1,3},\d{3}$")
+        if decimal_comma:
+            comma = rest.str.match(_DECIMAL_COMMA) & ~german
+            english = rest.str.match(_ENGLISH_THOUSANDS) & ~german & ~comma
+        else:
+            english = rest.str.match(_ENGLISH_THOUSANDS) & ~german
+            comma = rest.str.match(_DECIMAL_COMMA) & ~english
         fixed = rest.copy()
         fixed[german] = rest[german].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         fixed[english] = rest[english].str.replace(",", "", regex=False)
