@@ -1,0 +1,101 @@
+"""Demand profiles: outages are not zero demand, indices shrink, waste matches a simulation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import PlanConfig, build_profiles, load_chain
+from planner.config import ReplenishmentConfig
+from planner.profiles.economics import add_economics, expected_leftover
+from planner.profiles.indexing import shrunk_index
+
+from conftest import TODAY, profiles_for
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_week_without_any_data_is_left_out_not_counted_as_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    full = profiles_for(folder)[1].pairs.set_index(["store_id", "sku"])
+    pos = pd.read_csv(folder / "pos/S1/2026.csv", dtype=str)
+    outage = pd.to_datetime(pos["date"]).between("2026-11-02", "2026-11-08")
+    pos[~outage].to_csv(folder / "pos/S1/2026.csv", index=False)
+    chain, profiles = profiles_for(folder)
+    assert profiles.history.excluded_weeks["S1"] == ["2026-11-02"]
+    with_gap = profiles.pairs.set_index(["store_id", "sku"])
+    assert with_gap.at[("S1", "000101"), "weeks_observed"] == full.at[("S1", "000101"), "weeks_observed"] - 1
+    # the rate is an average of trading weeks: removing one week changes it a little, never toward zero
+    assert with_gap.at[("S1", "000101"), "units_per_week"] == pytest.approx(full.at[("S1", "000101"), "units_per_week"], rel=0.15)
+
+
+def test_unlisted_products_get_an_estimate_from_other_stores() -> None:
+    chain, profiles = profiles_for(DATA / "chain")
+    pairs = profiles.pairs.set_index(["store_id", "sku"])
+    new = pairs.loc[("S2", "000102")]  # bread rolls sell only in S1
+    assert not new["listed_now"] and new["source"] == "other stores" and new["units_per_week"] > 0
+    own = pairs.loc[("S1", "000102")]
+    expected = own["units_per_week"] / profiles.traffic["S1"] * profiles.traffic["S2"] * PlanConfig().demand.new_listing_haircut
+    assert new["units_per_week"] == pytest.approx(expected, rel=0.35)
+
+
+def test_index_shrinks_toward_the_prior_when_evidence_is_thin() -> None:
+    observed = pd.Series([3.0, 300.0])
+    expected = pd.Series([1.0, 100.0])
+    index = shrunk_index(observed, expected, 1.0, prior_units=30.0)
+    assert 1.0 < index[0] < 1.2  # one lucky week: 3x raw, barely moves
+    assert 2.5 < index[1] < 3.0  # lots of evidence: close to the raw 3x
+
+
+@pytest.mark.parametrize(("units_per_week", "case", "shelf_life"), [(10, 12, 4), (3, 6, 3), (30, 10, 5), (2, 12, 10), (5, 6, 2)])
+def test_waste_formula_matches_a_simulation(units_per_week: float, case: int, shelf_life: int) -> None:
+    """Simulate a fresh item delivered in whole cases with FIFO expiry and compare the weekly waste."""
+    products = pd.DataFrame({"sku": ["a"], "fresh": [True], "shelf_life_days": [float(shelf_life)], "case_pack": [case],
+                             "unit_cost": [1.0], "price": [2.0]})
+    pairs = pd.DataFrame({"store_id": ["s"], "sku": ["a"], "units_per_week": [float(units_per_week)],
+                          "sd_units_per_week": [np.sqrt(units_per_week)]})
+    config = ReplenishmentConfig(fresh_delivery_days=2.0, safety_factor=1.0)
+    modelled = add_economics(pairs, products, config)["waste_units_per_week"].iloc[0]
+    simulated = simulate_waste(units_per_week / 7, case, shelf_life, review=2, z=1.0, days=60_000)
+    assert modelled == pytest.approx(simulated, rel=0.5, abs=0.6)
+
+
+def simulate_waste(rate_per_day: float, case: int, shelf_life: int, review: int, z: float, days: int) -> float:
+    """Order-up-to policy in whole cases every `review` days, FIFO sales, expiry after `shelf_life` days."""
+    rng = np.random.default_rng(0)
+    target = rate_per_day * review + z * np.sqrt(rate_per_day * review)
+    batches: list[list[int]] = []  # [expiry_day, units]
+    wasted = 0
+    for day in range(days):
+        if day % review == 0:
+            on_hand = sum(units for _, units in batches)
+            if on_hand < target:
+                order = case * int(np.ceil((target - on_hand) / case))
+                batches.append([day + shelf_life, order])
+        demand = rng.poisson(rate_per_day)
+        for batch in batches:
+            take = min(demand, batch[1])
+            batch[1] -= take
+            demand -= take
+        wasted += sum(units for expiry, units in batches if expiry <= day + 1)
+        batches = [b for b in batches if b[0] > day + 1 and b[1] > 0]
+    return wasted / days * 7
+
+
+def test_leftover_is_the_normal_loss_function() -> None:
+    rng = np.random.default_rng(1)
+    draws = rng.normal(20, 5, 400_000)
+    assert expected_leftover(np.array([25.0]), np.array([20.0]), np.array([5.0]))[0] == pytest.approx(np.maximum(25 - draws, 0).mean(), rel=0.01)
+
+
+def test_profiles_are_deterministic() -> None:
+    config = PlanConfig()
+    chain = load_chain(DATA / "chain", config, today=TODAY)
+    first = build_profiles(chain, config).pairs
+    second = build_profiles(chain, config).pairs
+    pd.testing.assert_frame_equal(first, second)
