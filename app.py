@@ -14,10 +14,10 @@ from pathlib import Path
 import streamlit as st
 
 from planner import PlannerError, load_config, run_week
-from planner.ui import local_profile, store_plan
 from planner.ui.data import load_plan, plan_exists, plan_version
 
 HERE = Path(__file__).parent
+UI = HERE / "planner" / "ui"  # page scripts: each renders from st.session_state["published"] and ["store_id"]
 
 
 def settings() -> tuple[Path, Path]:
@@ -54,8 +54,9 @@ store_id = st.sidebar.selectbox(
 )
 st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to week of {published.summary['data']['history_weeks'][1]}")
 st.sidebar.download_button("Download the workbook (Excel)", published.workbook, file_name="plan.xlsx")
+st.session_state["published"] = published
 pages = [
-    st.Page(lambda: store_plan.render(published, store_id), title="Store plan", url_path="plan", default=True),
-    st.Page(lambda: local_profile.render(published, store_id), title="Local profile", url_path="profile"),
+    st.Page(str(UI / "store_plan.py"), title="Store plan", url_path="plan", default=True),
+    st.Page(str(UI / "local_profile.py"), title="Local profile", url_path="profile"),
 ]
 st.navigation(pages).run()

@@ -43,3 +43,7 @@ def index_chart(rows: pd.DataFrame) -> alt.Chart:
     )
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (bars + rule).properties(height=max(120, 24 * len(rows)))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation in app.py
+    render(st.session_state["published"], st.session_state["store_id"])

@@ -62,3 +62,7 @@ def render(published: PublishedPlan, store_id: str) -> None:
         file_name=f"plan_{store_id}.csv",
         mime="text/csv",
     )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation in app.py
+    render(st.session_state["published"], st.session_state["store_id"])

@@ -1,0 +1,78 @@
+"""The planner command as a user runs it: another folder, a path with spaces, exit codes, help."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from planner.cli import cli
+from planner.schemas import PLAN_COLUMNS
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> None:
+    folder = tmp_path / "Filialen Daten" / "kette eins"
+    shutil.copytree(DATA / "chain", folder)
+    elsewhere = tmp_path / "some other dir"
+    elsewhere.mkdir()
+    out = tmp_path / "Plan Ausgabe"
+    done = subprocess.run(
+        [sys.executable, "-m", "planner", "run", str(folder), "--out", str(out)],
+        cwd=elsewhere, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "building model" in done.stderr and "done: optimal plan" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["changes.csv", "local_index.csv", "plan.csv", "plan.xlsx", "summary.json"]
+    plan = pd.read_csv(out / "plan.csv", dtype={"store_id": str, "sku": str})
+    assert list(plan.columns[: len(PLAN_COLUMNS)]) == PLAN_COLUMNS
+    assert set(plan["role"]) <= {"core", "addon"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"solver", "status", "objective", "mip_gap", "solve_seconds", "stores"} <= set(summary)
+    assert not list(elsewhere.iterdir()), "nothing is written into the working folder"
+
+
+def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(DATA / "chain"), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0 and result.output == ""
+
+
+def test_infeasible_configuration_exits_2_and_names_the_limit(tmp_path: Path) -> None:
+    config = tmp_path / "strict.toml"
+    config.write_text("[assortment]\ncore_min_items = 2\nmin_items_per_category = 1\n", encoding="utf-8")
+    stores = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", stores)
+    (stores / "stores.csv").write_text(
+        "store_id,name,town,shelf_capacity,inventory_budget\nS1,Mitte,Freiburg,1,400\nS2,Nord,Emmendingen,6,500\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["run", str(stores), "--out", str(tmp_path / "o"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "planning failed: the limits cannot all be met" in result.output
+    assert "core_min_items at the chain: short by 1.0 items" in result.output
+    assert "min_items_per_category at store S1, category" in result.output
+
+
+def test_validate_reports_what_it_read() -> None:
+    result = CliRunner().invoke(cli, ["validate", str(DATA / "chain")])
+    assert result.exit_code == 0
+    assert "2 stores, 4 products (2 fresh)" in result.output
+    assert "2 POS files" in result.output and "inputs are valid" in result.output
+
+
+def test_missing_data_folder_is_an_input_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "expected a data folder with stores.csv, products.csv and pos/" in result.output
+
+
+def test_every_command_has_help() -> None:
+    for command in ("run", "validate"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert result.exit_code == 0 and "DATA_DIR" in result.output
+    assert cli.commands["run"].help and cli.commands["validate"].help
