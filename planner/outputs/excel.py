@@ -28,6 +28,9 @@ PERCENT = "0.0%"
 INDEX = "0.00"
 TITLE_FONT = Font(bold=True, size=14)
 NOTE_FONT = Font(italic=True, color="555555")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+REASON_WIDTH = 70  # characters
 
 # column -> (header shown in Excel, number format)
 COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -97,7 +100,9 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
     sheet.cell(row=1, column=1).font = TITLE_FONT
     header_row = 3
     for col, column in enumerate(frame.columns, start=1):
-        safe_text(sheet.cell(row=header_row, column=col), COLUMNS.get(column, (column, None))[0])
+        cell = sheet.cell(row=header_row, column=col)
+        safe_text(cell, COLUMNS.get(column, (column, None))[0])
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL  # explicit, for viewers that ignore table styles
     for r, values in enumerate(frame.itertuples(index=False), start=header_row + 1):
         for col, value in enumerate(values, start=1):
             _write_value(sheet.cell(row=r, column=col), value, COLUMNS.get(frame.columns[col - 1], ("", None))[1])
@@ -140,14 +145,20 @@ def _write_value(cell: Any, value: Any, number_format: str | None) -> None:
 
 
 def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
+    """Text columns as wide as their longest value (capped), numbers 12 characters, reasons wrapped."""
     for col, column in enumerate(frame.columns, start=1):
         header = COLUMNS.get(column, (column, None))[0]
-        sample = frame[column].head(200).astype(str).str.len().max() if len(frame) else 0
-        limit = 70 if column == "reason" else 40
-        sheet.column_dimensions[get_column_letter(col)].width = min(max(len(header) + 2, int(sample or 0) + 2, 8), limit)
         if column == "reason":
-            for row in sheet.iter_rows(min_row=4, min_col=col, max_col=col):
+            width = REASON_WIDTH
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            width = 13
+        else:
+            width = min(int(frame[column].astype(str).str.len().max() or 0) + 2, 40) if len(frame) else 10
+        sheet.column_dimensions[get_column_letter(col)].width = max(width, len(header) + 2)
+        if column == "reason":
+            for row, text in zip(sheet.iter_rows(min_row=4, min_col=col, max_col=col), frame[column], strict=False):
                 row[0].alignment = Alignment(wrap_text=True, vertical="top")
+                sheet.row_dimensions[row[0].row].height = 15 * (1 + len(str(text)) // REASON_WIDTH)
 
 
 def _color_scale(sheet: Worksheet, frame: pd.DataFrame, column: str) -> None:
