@@ -1,0 +1,311 @@
+"""Generate the sample chain: three stores, ~500 products, 53 weeks of daily POS exports.
+
+Deterministic (seeded): running it twice gives byte-identical files. Run from anywhere:
+
+    python sample_stores/generate.py
+
+It rewrites stores.csv, products.csv, assortment.csv and pos/ next to this file. The planted
+local preferences and seasonality are listed in README.md (and in PREFERENCES / seasonality() below).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).parent
+SEED = 20261123
+FIRST_DAY, LAST_DAY = "2025-11-17", "2026-11-22"  # Monday .. Sunday: 53 full weeks
+OUTAGE = ("S03", "2026-02-09", "2026-02-15")  # till outage: no data at all that week
+FRESH_DELIVERY_DAYS, AMBIENT_DELIVERY_DAYS = 2, 7
+
+# category: (fresh, share of the catalogue, price range EUR, margin range, shelf space, case pack range, shelf life range days)
+CATEGORIES = {
+    "Produce": (True, 0.09, (0.49, 4.99), (0.30, 0.42), (1, 3), (4, 12), (3, 10)),
+    "Dairy": (True, 0.09, (0.59, 4.49), (0.22, 0.32), (1, 2), (6, 12), (7, 21)),
+    "Bakery": (True, 0.06, (0.39, 4.99), (0.35, 0.50), (1, 3), (4, 10), (1, 3)),
+    "Meat & Poultry": (True, 0.07, (2.49, 15.99), (0.22, 0.32), (1, 2), (4, 8), (4, 8)),
+    "Deli & Cheese": (True, 0.07, (1.49, 8.99), (0.28, 0.40), (1, 2), (4, 8), (7, 14)),
+    "Ready Meals": (True, 0.05, (2.49, 7.99), (0.30, 0.40), (1, 2), (4, 8), (3, 6)),
+    "Beverages": (False, 0.09, (0.29, 12.99), (0.20, 0.32), (2, 4), (6, 24), (180, 540)),
+    "Snacks & Sweets": (False, 0.08, (0.79, 4.99), (0.28, 0.40), (1, 3), (10, 24), (120, 360)),
+    "Pantry": (False, 0.08, (0.49, 6.99), (0.22, 0.35), (1, 3), (10, 24), (180, 720)),
+    "Breakfast & Cereals": (False, 0.05, (1.29, 5.99), (0.25, 0.35), (2, 3), (6, 12), (180, 365)),
+    "Frozen": (False, 0.05, (1.49, 8.99), (0.25, 0.35), (2, 3), (6, 12), (180, 365)),
+    "Canned & Jars": (False, 0.04, (0.59, 4.99), (0.25, 0.35), (1, 2), (12, 24), (365, 720)),
+    "Household": (False, 0.04, (0.99, 9.99), (0.28, 0.40), (2, 4), (6, 12), (720, 720)),
+    "Personal Care": (False, 0.04, (0.79, 8.99), (0.30, 0.45), (1, 2), (6, 12), (365, 720)),
+    "Baby & Kids": (False, 0.03, (0.99, 12.99), (0.25, 0.35), (2, 3), (6, 12), (180, 540)),
+    "Pet Food": (False, 0.03, (0.49, 9.99), (0.25, 0.35), (2, 3), (6, 24), (365, 720)),
+}
+
+# category: (subcategory, [base names]) ; names get a brand or size variant to make them unique
+NAMES = {
+    "Produce": [("Obst", ["Bananen 1kg", "Äpfel Elstar 1kg", "Birnen Williams", "Orangen 2kg", "Zitronen 500g", "Kiwi 6er", "Trauben hell 500g"]),
+                ("Beeren", ["Erdbeeren 500g", "Heidelbeeren 250g", "Himbeeren 125g", "Kirschen 500g"]),
+                ("Gemüse", ["Tomaten Rispen 500g", "Gurke", "Paprika rot", "Karotten 1kg", "Zwiebeln 2kg", "Kartoffeln festk. 2,5kg", "Brokkoli", "Zucchini", "Salat Eisberg", "Champignons 250g"])],
+    "Dairy": [("Milch", ["Vollmilch 3,5% 1l", "Fettarme Milch 1,5% 1l", "Hafer Drink 1l", "Buttermilch 500ml"]),
+              ("Joghurt", ["Naturjoghurt 500g", "Fruchtjoghurt 150g", "Skyr 450g", "Quark 40% 250g", "Pudding Schoko 4x125g"]),
+              ("Butter & Sahne", ["Butter 250g", "Schlagsahne 200ml", "Schmand 200g", "Frischkäse 200g"])],
+    "Bakery": [("Brötchen", ["Laugenbrezel 4er", "Weizenbrötchen 6er", "Körnerbrötchen 4er", "Croissant 4er"]),
+               ("Brot", ["Bauernbrot 750g", "Vollkornbrot 500g", "Baguette", "Toastbrot 500g"]),
+               ("Saisongebäck", ["Christstollen 750g", "Lebkuchen 200g", "Weihnachtsplätzchen 300g"])],
+    "Meat & Poultry": [("Geflügel", ["Hähnchenbrustfilet 400g", "Hähnchenschenkel 1kg", "Putenschnitzel 400g"]),
+                       ("Rind & Schwein", ["Hackfleisch gemischt 500g", "Schweineschnitzel 500g", "Rinderhack 400g", "Gulasch 500g"]),
+                       ("Grill", ["Grillwürstchen 6er", "Grillfleisch mariniert 600g", "Bratwurst 4er", "Spareribs 1kg"])],
+    "Deli & Cheese": [("Käse", ["Gouda jung 400g", "Bergkäse 200g", "Emmentaler Scheiben 150g", "Camembert 125g", "Mozzarella 125g", "Feta 200g"]),
+                      ("Wurst", ["Schwarzwälder Schinken 100g", "Salami 100g", "Kochschinken 200g", "Leberwurst 125g"]),
+                      ("Feinkost", ["Hummus 200g", "Oliven 150g", "Kartoffelsalat 500g"])],
+    "Ready Meals": [("Salate & Bowls", ["Caesar Salad Bowl", "Couscous Salat", "Poke Bowl Lachs", "Wrap Hähnchen"]),
+                    ("Warme Gerichte", ["Lasagne 400g", "Spätzle Käse 400g", "Curry Reis 400g", "Maultaschen 360g", "Pasta Pesto 350g"])],
+    "Beverages": [("Wasser", ["Mineralwasser 1,5l", "Mineralwasser still 6x1,5l", "Sprudel 0,7l Glas"]),
+                  ("Säfte & Softdrinks", ["Apfelschorle 1l", "Orangensaft 1l", "Cola 1,5l", "Eistee 1,5l", "Multivitaminsaft 1l"]),
+                  ("Bier & Wein", ["Pils 6x0,5l", "Radler 0,5l", "Weißwein trocken 0,75l", "Rotwein 0,75l"])],
+    "Snacks & Sweets": [("Chips & Nüsse", ["Kartoffelchips 175g", "Erdnüsse 200g", "Salzbrezeln 200g", "Studentenfutter 200g"]),
+                        ("Schokolade", ["Vollmilchschokolade 100g", "Zartbitter 70% 100g", "Schokoriegel 5er", "Gummibärchen 200g", "Kekse 200g"])],
+    "Pantry": [("Nudeln & Reis", ["Spaghetti 500g", "Penne 500g", "Basmatireis 1kg", "Spaghetti 1kg"]),
+               ("Backen", ["Weizenmehl 1kg", "Zucker 1kg", "Backpulver 5er", "Vanillezucker 5er"]),
+               ("Öle & Würzen", ["Olivenöl 0,5l", "Rapsöl 1l", "Senf 200ml", "Ketchup 500ml", "Gemüsebrühe"])],
+    "Breakfast & Cereals": [("Müsli", ["Früchtemüsli 750g", "Haferflocken 500g", "Cornflakes 375g", "Granola 400g"]),
+                            ("Aufstriche", ["Nuss-Nougat-Creme 400g", "Erdbeerkonfitüre 450g", "Honig 500g"])],
+    "Frozen": [("Pizza & Snacks", ["Pizza Margherita", "Pizza Salami", "Pommes 1kg", "Fischstäbchen 15er"]),
+               ("Gemüse & Eis", ["Rahmspinat 450g", "Erbsen 750g", "Vanilleeis 1l", "Eis am Stiel 6er"])],
+    "Canned & Jars": [("Konserven", ["Tomaten gehackt 400g", "Kidneybohnen 400g", "Mais 340g", "Thunfisch 185g", "Sauerkraut 520g"])],
+    "Household": [("Reinigung", ["Spülmittel 500ml", "Allzweckreiniger 1l", "Waschmittel 20WL", "Müllbeutel 35l"]),
+                  ("Papier", ["Toilettenpapier 8er", "Küchenrolle 4er", "Taschentücher 10er"])],
+    "Personal Care": [("Körperpflege", ["Duschgel 250ml", "Shampoo 300ml", "Zahnpasta 75ml", "Deo Spray 150ml", "Handcreme 75ml"])],
+    "Baby & Kids": [("Baby", ["Windeln Gr. 4", "Feuchttücher 80er", "Babybrei Gläschen", "Kindermilch 800g", "Quetschie Apfel"])],
+    "Pet Food": [("Katze", ["Katzenfutter Nass 100g", "Katzenstreu 10l", "Katzensnack"]), ("Hund", ["Hundefutter Dose 800g", "Kauknochen 5er", "Hundetrockenfutter 3kg"])],
+}
+BRANDS = ["Gut&Günstig", "Ja!", "Alnatura", "Schwarzwald-Hof", "Hofgut", "Milsani", "Weihenstephan", "Dr. Oetker",
+          "Rapunzel", "Bauer Mayer", "Kathis", "Landliebe", "Barilla", "Lorenz", "Ritter", "Seitenbacher"]
+SEASONAL_SUBCATEGORIES = {"Beeren", "Grill", "Saisongebäck"}
+BAKING_WORDS = ("Mehl", "Zucker", "Backpulver", "Vanillezucker")
+
+STORES = [  # store_id, name, town, format, sales area m2, households with children, single households, tourist region
+    ("S01", "Altstadt Markt", "Freiburg", "city", 420, 0.12, 0.58, 0),
+    ("S02", "Familienmarkt Kirchzarten", "Kirchzarten", "suburban", 1350, 0.41, 0.22, 0),
+    ("S03", "Dorfladen Titisee", "Titisee-Neustadt", "rural_tourist", 650, 0.27, 0.31, 1),
+]
+TRAFFIC = {"S01": 0.8, "S02": 1.6, "S03": 0.9}
+LISTED_TARGET = {"S01": 260, "S02": 400, "S03": 300}
+# planted local preferences: (column, value) -> multiplier per store
+PREFERENCES = {
+    "S01": {("organic", "1"): 2.0, ("category", "Ready Meals"): 2.2, ("pack_size", "single"): 1.8,
+            ("pack_size", "family"): 0.3, ("category", "Baby & Kids"): 0.4, ("category", "Pet Food"): 0.5},
+    "S02": {("pack_size", "family"): 2.0, ("pack_size", "single"): 0.6, ("category", "Baby & Kids"): 2.5,
+            ("category", "Snacks & Sweets"): 1.3, ("category", "Ready Meals"): 0.7},
+    "S03": {("category", "Beverages"): 1.5, ("category", "Bakery"): 1.3, ("category", "Deli & Cheese"): 1.4, ("organic", "1"): 0.7},
+}
+WEEKDAY = np.array([0.95, 0.9, 0.95, 1.0, 1.15, 1.4, 0.0])  # Mon..Sun; German stores are closed on Sunday
+
+
+def make_products(rng: np.random.Generator) -> pd.DataFrame:
+    """~500 products with prices, costs, shelf space, case packs, shelf life and attributes."""
+    rows = []
+    total = 500
+    for category, (fresh, share, price_range, margin_range, space_range, case_range, life_range) in CATEGORIES.items():
+        groups = NAMES[category]
+        count = int(round(share * total))
+        for i in range(count):
+            subcategory, bases = groups[i % len(groups)]
+            base = bases[(i // len(groups)) % len(bases)]
+            brand = BRANDS[int(rng.integers(len(BRANDS)))]
+            organic = int(rng.random() < (0.25 if category in ("Produce", "Dairy", "Bakery") else 0.1))
+            pack = rng.choice(["single", "regular", "family"], p=[0.15, 0.7, 0.15])
+            name = f"{'Bio ' if organic else ''}{base} {brand}"
+            if pack == "family":
+                name = f"Familienpackung {name}"
+            elif pack == "single":
+                name = f"{name} Single-Portion"
+            price = float(np.round(rng.uniform(*price_range) * (1.8 if pack == "family" else 0.7 if pack == "single" else 1.0), 2))
+            price = max(price, 0.29)
+            cost = round(price * (1 - rng.uniform(*margin_range)), 2)
+            space = int(rng.integers(space_range[0], space_range[1] + 1)) + (1 if pack == "family" else 0)
+            rows.append({
+                "name": name, "category": category, "fresh": int(fresh), "price": price, "unit_cost": cost,
+                "shelf_space": space, "case_pack": int(rng.integers(case_range[0], case_range[1] + 1)),
+                "shelf_life_days": int(rng.integers(life_range[0], life_range[1] + 1)), "subcategory": subcategory,
+                "organic": organic, "pack_size": pack, "brand": brand,
+            })
+    products = pd.DataFrame(rows)
+    products = products.drop_duplicates("name").reset_index(drop=True)
+    codes = rng.choice(np.arange(1000, 300000), size=len(products), replace=False)
+    products.insert(0, "sku", [f"{c:06d}" for c in codes])
+    # two names a spreadsheet would read as formulas: the workbook must keep them as text
+    gouda = products.index[products["name"].str.startswith("Gouda")][0]
+    products.loc[gouda, "name"] = "-20% Aktion Gouda jung 400g"
+    juice = products.index[products["name"].str.startswith("Multivitaminsaft")][0]
+    products.loc[juice, "name"] = "+Plus Multivitaminsaft 1l"
+    return products
+
+
+def seasonality(products: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndarray:
+    """Multiplier per (product, day): berries, beverages and BBQ in summer, Christmas baking in Nov-Dec."""
+    month = days.month.to_numpy()
+    summer = np.isin(month, [6, 7, 8])
+    may_aug = np.isin(month, [5, 6, 7, 8])
+    christmas = np.isin(month, [11, 12])
+    factor = np.ones((len(products), len(days)))
+    sub = products["subcategory"].to_numpy()
+    factor[(sub == "Beeren")] = np.where(summer, 1.6, 0.7)
+    factor[(products["category"] == "Beverages").to_numpy()] *= np.where(summer, 1.3, 1.0)
+    factor[(sub == "Grill")] = np.where(may_aug, 2.2, 0.6)
+    factor[(sub == "Saisongebäck")] = np.where(christmas, 2.5, 0.03)
+    baking = products["name"].str.contains("|".join(BAKING_WORDS)).to_numpy()
+    factor[baking] *= np.where(christmas, 1.8, 1.0)
+    return factor
+
+
+def store_multipliers(products: pd.DataFrame) -> np.ndarray:
+    """(store, product) multiplier: traffic x planted preferences."""
+    multiplier = np.ones((len(STORES), len(products)))
+    for s, (store_id, *_rest) in enumerate(STORES):
+        multiplier[s] *= TRAFFIC[store_id]
+        for (column, value), factor in PREFERENCES[store_id].items():
+            multiplier[s, (products[column].astype(str) == value).to_numpy()] *= factor
+    return multiplier
+
+
+def tourist_traffic(days: pd.DatetimeIndex) -> np.ndarray:
+    """S03's traffic: x1.6 from mid-June to mid-September, x0.85 otherwise."""
+    month_day = days.month * 100 + days.day
+    peak = (month_day >= 615) & (month_day <= 915)
+    return np.where(peak, 1.6, 0.85)
+
+
+def main() -> None:
+    rng = np.random.default_rng(SEED)
+    products = make_products(rng)
+    n = len(products)
+    days = pd.date_range(FIRST_DAY, LAST_DAY, freq="D")
+    base = rng.lognormal(np.log(6.0), 0.9, n)
+    fast = rng.choice(n, 12, replace=False)
+    base[fast] = rng.uniform(80, 200, 12)
+    taste = store_multipliers(products) * rng.lognormal(0, 0.25, (len(STORES), n))
+    season = seasonality(products, days)
+    weekly_rate = base[None, :] * taste  # units / week at an average time of year
+
+    listed, introduced, delisted = choose_assortments(rng, weekly_rate, products)
+    pos_lines = []
+    for s, (store_id, *_rest) in enumerate(STORES):
+        daily = weekly_rate[s][:, None] / WEEKDAY.sum() * season * WEEKDAY[days.day_of_week.to_numpy()][None, :]
+        if store_id == "S03":
+            daily = daily * tourist_traffic(days)[None, :]
+        on_shelf = np.zeros((n, len(days)), dtype=bool)
+        on_shelf[listed[s]] = True
+        for p, start in introduced[s].items():
+            on_shelf[p] = days >= start
+        for p, end in delisted[s].items():
+            on_shelf[p] = days <= end
+        shape = 2.0  # Poisson-gamma: overdispersed daily sales
+        units = rng.poisson(daily * rng.gamma(shape, 1 / shape, daily.shape)) * on_shelf
+        if store_id == OUTAGE[0]:
+            units[:, (days >= OUTAGE[1]) & (days <= OUTAGE[2])] = 0
+        p_idx, d_idx = np.nonzero(units)
+        lines = pd.DataFrame({"date": days[d_idx], "store_id": store_id, "sku": products["sku"].to_numpy()[p_idx],
+                              "units": units[p_idx, d_idx]})
+        price = products["price"].to_numpy()[p_idx]
+        discount = np.where(rng.random(len(lines)) < 0.03, 0.9, 1.0)
+        lines["revenue"] = np.round(lines["units"] * price * discount, 2)
+        pos_lines.append(add_returns_and_unknowns(rng, lines, products, store_id))
+    write_all(products, listed, pos_lines, weekly_rate, days, season)
+
+
+def choose_assortments(rng: np.random.Generator, weekly_rate: np.ndarray, products: pd.DataFrame):
+    """Each store lists its best sellers plus ~8 % poor performers; a few products come or go mid-year."""
+    listed, introduced, delisted = [], [], []
+    for s, (store_id, *_rest) in enumerate(STORES):
+        target = LISTED_TARGET[store_id]
+        score = weekly_rate[s] * products["price"].to_numpy() * rng.lognormal(0, 0.6, len(products))
+        order = np.argsort(-score)
+        poor = int(0.08 * target)
+        chosen = list(order[: target - poor]) + list(rng.choice(order[-150:], poor, replace=False))
+        rest = [p for p in order[target - poor: target + 60] if p not in chosen]
+        new = {int(p): pd.Timestamp("2026-05-04") + pd.Timedelta(days=7 * int(rng.integers(0, 8))) for p in rest[:5]}
+        gone = {int(p): pd.Timestamp("2026-06-01") + pd.Timedelta(days=7 * int(rng.integers(0, 4))) for p in rest[5:10]}
+        listed.append(np.array(sorted(set(chosen) | set(new)), dtype=int))  # introduced ones are listed today
+        introduced.append(new)
+        delisted.append(gone)
+    return listed, introduced, delisted
+
+
+def add_returns_and_unknowns(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFrame, store_id: str) -> pd.DataFrame:
+    """About 0.3 % return lines (negative units) and four lines with SKUs the product master lacks."""
+    returns = lines.sample(frac=0.003, random_state=int(rng.integers(1 << 30))).copy()
+    returns["units"] = -rng.integers(1, 3, len(returns))
+    returns["revenue"] = np.round(returns["units"] * products.set_index("sku").loc[returns["sku"], "price"].to_numpy(), 2)
+    unknown = lines.sample(4, random_state=int(rng.integers(1 << 30))).copy()
+    unknown["sku"] = [f"{c:06d}" for c in rng.integers(900000, 999999, 4)]
+    unknown["units"] = rng.integers(1, 4, 4)
+    unknown["revenue"] = np.round(unknown["units"] * 2.49, 2)
+    return pd.concat([lines, returns, unknown]).sort_values(["date", "sku", "units"], kind="stable").reset_index(drop=True)
+
+
+def write_all(products, listed, pos_lines, weekly_rate, days, season) -> None:
+    """stores.csv (limits calibrated to the current assortments), products, assortment and POS files."""
+    pos_dir = HERE / "pos"
+    if pos_dir.exists():
+        shutil.rmtree(pos_dir)
+    products.to_csv(HERE / "products.csv", index=False, lineterminator="\n")
+    assortment = pd.DataFrame(
+        [(store_id, products.at[p, "sku"]) for s, (store_id, *_r) in enumerate(STORES) for p in listed[s]], columns=["store_id", "sku"]
+    )
+    assortment.to_csv(HERE / "assortment.csv", index=False, lineterminator="\n")
+    recent = season[:, -91:].mean(axis=1)
+    store_rows = []
+    for s, (store_id, name, town, fmt, area, children, singles, tourist) in enumerate(STORES):
+        p = products.loc[listed[s]]
+        delivery = np.where(p["fresh"] == 1, FRESH_DELIVERY_DAYS, AMBIENT_DELIVERY_DAYS)
+        cycle = np.maximum(np.minimum(delivery, p["shelf_life_days"]), 1)
+        rate = weekly_rate[s, listed[s]] * recent[listed[s]]
+        inventory = (p["unit_cost"] * (p["case_pack"] + rate / 7 * cycle)).sum()
+        capacity = int(round(0.95 * p["shelf_space"].sum()))
+        budget = int(round(0.9 * inventory / 100) * 100)
+        print(f"{store_id}: {len(p)} listed, shelf capacity {capacity} shelf units, inventory budget EUR {budget}")
+        store_rows.append((store_id, name, town, capacity, budget, fmt, area, children, singles, tourist))
+    stores = pd.DataFrame(store_rows, columns=["store_id", "name", "town", "shelf_capacity", "inventory_budget", "format",
+                                               "sales_area_m2", "share_households_with_children", "share_single_households", "tourist_region"])
+    stores.to_csv(HERE / "stores.csv", index=False, lineterminator="\n")
+    write_s01(pos_lines[0], pos_dir / "S01")
+    write_s02(pos_lines[1], pos_dir / "S02")
+    write_s03(pos_lines[2], pos_dir / "S03")
+    for store_id, lines in zip(("S01", "S02", "S03"), pos_lines, strict=True):
+        print(f"{store_id}: {len(lines)} POS lines, {int((lines['units'] < 0).sum())} returns")
+
+
+def write_s01(lines: pd.DataFrame, folder: Path) -> None:
+    """City store: one file per month, `,` separated, ISO dates, English headers."""
+    folder.mkdir(parents=True)
+    for month, part in lines.groupby(lines["date"].dt.strftime("%Y-%m")):
+        out = part.assign(date=part["date"].dt.strftime("%Y-%m-%d"))
+        out.to_csv(folder / f"S01_{month}.csv", index=False, lineterminator="\n", float_format="%.2f")
+
+
+def write_s02(lines: pd.DataFrame, folder: Path) -> None:
+    """Suburban store: German till export per quarter, `;`, decimal comma, DD.MM.YYYY, CRLF."""
+    folder.mkdir(parents=True)
+    quarter = lines["date"].dt.year.astype(str) + "Q" + lines["date"].dt.quarter.astype(str)
+    for key, part in lines.groupby(quarter):
+        out = pd.DataFrame({
+            "Datum": part["date"].dt.strftime("%d.%m.%Y"), "Filiale": part["store_id"], "Artikelnummer": part["sku"],
+            "Menge": part["units"], "Umsatz": part["revenue"].map(lambda v: f"{v:.2f}".replace(".", ",")),
+        })
+        out.to_csv(folder / f"Kassenexport_{key}.csv", sep=";", index=False, lineterminator="\r\n")
+
+
+def write_s03(lines: pd.DataFrame, folder: Path) -> None:
+    """Rural store: one file per half year in a folder per year, headers day, shop, item, qty, sales_eur."""
+    half = np.where(lines["date"].dt.month <= 6, "H1", "H2")
+    for (year, h), part in lines.groupby([lines["date"].dt.year, half]):
+        (folder / str(year)).mkdir(parents=True, exist_ok=True)
+        out = pd.DataFrame({"day": part["date"].dt.strftime("%Y-%m-%d"), "shop": part["store_id"], "item": part["sku"],
+                            "qty": part["units"], "sales_eur": part["revenue"]})
+        out.to_csv(folder / str(year) / f"{h}.csv", index=False, lineterminator="\n", float_format="%.2f")
+
+
+if __name__ == "__main__":
+    main()
