@@ -151,13 +151,15 @@ def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
         if column == "reason":
             width = REASON_WIDTH
         elif pd.api.types.is_numeric_dtype(frame[column]):
-            width = 13
+            width = 15
         else:
             width = min(int(frame[column].astype(str).str.len().max() or 0) + 2, 40) if len(frame) else 10
         sheet.column_dimensions[get_column_letter(col)].width = max(width, len(header) + 2)
         if column == "reason":
-            for row, text in zip(sheet.iter_rows(min_row=4, min_col=col, max_col=col), frame[column], strict=False):
-                row[0].alignment = Alignment(wrap_text=True, vertical="top")
+            top, wrapped = Alignment(vertical="top"), Alignment(wrap_text=True, vertical="top")
+            for row, text in zip(sheet.iter_rows(min_row=4, max_row=3 + len(frame)), frame[column], strict=True):
+                for cell in row:
+                    cell.alignment = wrapped if cell.column == col else top
                 sheet.row_dimensions[row[0].row].height = 15 * (1 + len(str(text)) // REASON_WIDTH)
 
 
