@@ -85,7 +85,8 @@ def solve(problem: pulp.LpProblem, config: SolverConfig) -> SolveResult:
     """Solve `problem` and map the outcome to a SolveResult (never raises on infeasibility)."""
     solver = make_solver(config)
     started = time.perf_counter()
-    needs_lp_bound = not hasattr(solver, "solverModel") and not _returns_stats() and problem.isMIP()
+    # PuLP 3 reads no bound back from CBC: measure its gap against the root LP relaxation instead
+    needs_lp_bound = not isinstance(solver, pulp.HiGHS) and not _returns_stats() and problem.isMIP()
     lp_bound = _lp_relaxation_bound(problem, solver) if needs_lp_bound else None
     stats = _run(problem, solver, config.name)
     seconds = time.perf_counter() - started
@@ -144,16 +145,18 @@ def _status(problem: pulp.LpProblem, stats: object) -> SolveStatus:
 
 
 def _best_bound(problem: pulp.LpProblem, stats: object, objective: float | None) -> float | None:
-    """The solver's dual bound when it reports one; for a proven optimum with no bound, the objective."""
+    """The solver's bound on the optimum, in the problem's own sense and units.
+
+    PuLP 4 reports it; with PuLP 3 the in-process HiGHS model is asked for its relative gap (HiGHS
+    minimises the negated objective of a maximisation, so its dual bound has the other sign).
+    """
     bound = getattr(stats, "best_bound", None)
-    if bound is None:
-        model = getattr(problem, "solverModel", None)  # PuLP 3 + highspy keeps the Highs object
-        if model is not None and hasattr(model, "getInfo"):
-            info = model.getInfo()
-            if problem.isMIP() and info.mip_node_count >= 0:
-                bound = info.mip_dual_bound
-            else:
-                bound = objective
+    model = getattr(problem, "solverModel", None)
+    if bound is None and model is not None and hasattr(model, "getInfo") and objective is not None:
+        gap = model.getInfo().mip_gap if problem.isMIP() else 0.0
+        gap = gap if 0 <= gap < float("inf") else 0.0
+        direction = 1.0 if problem.sense == pulp.LpMaximize else -1.0
+        bound = objective + direction * gap * abs(objective)
     if bound is None or abs(bound) == float("inf"):
         return None
     return float(bound)

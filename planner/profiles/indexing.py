@@ -34,14 +34,22 @@ def index_dimensions(products: pd.DataFrame) -> list[str]:
 
 
 def with_expectation(rates: pd.DataFrame, traffic: pd.Series) -> pd.DataFrame:
-    """Add chain_share, observed_units and expected_units to the pairs with own history."""
+    """Add chain_share, observed_units and expected_units to the pairs with own history.
+
+    expected_units is rescaled per store so that it sums to what the store sold: the index then
+    measures the store's mix against the chain's, not the size of its range.
+    """
     own = rates[rates["weeks_observed"] > 0].copy()
     own["traffic"] = own["store_id"].map(traffic)
     totals = own.groupby("sku")[["units_per_week", "traffic"]].sum()
     chain_share = (totals["units_per_week"] / totals["traffic"].where(totals["traffic"] > 0)).fillna(0.0)
     own["chain_share"] = own["sku"].map(chain_share)
     own["observed_units"] = own["units_per_week"] * own["weeks_observed"]
-    own["expected_units"] = own["chain_share"] * own["traffic"] * own["weeks_observed"]
+    expected = own["chain_share"] * own["traffic"] * own["weeks_observed"]
+    # a store listing fewer products sells more of each: compare mix, so each store's indices average 1
+    totals = own.assign(expected=expected).groupby("store_id")[["observed_units", "expected"]].sum()
+    mix_scale = (totals["observed_units"] / totals["expected"].where(totals["expected"] > 0)).fillna(1.0)
+    own["expected_units"] = expected * own["store_id"].map(mix_scale)
     return own
 
 

@@ -35,14 +35,14 @@ def index_chart(rows: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("value:N", sort="-x", title=None),
+            y=alt.Y("value:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
             x=alt.X("index:Q", title="index against the chain", scale=alt.Scale(zero=True)),
             color=alt.Color("direction:N", scale=alt.Scale(domain=["sells more here", "sells less here"], range=["#2e7d32", "#c62828"]), title=None),
             tooltip=["value", alt.Tooltip("index:Q", format=".2f"), alt.Tooltip("observed_units:Q", format=",.0f", title="units sold")],
         )
     )
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    return (bars + rule).properties(height=max(120, 24 * len(rows)))
+    return (bars + rule).properties(height=max(120, 28 * len(rows)))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

@@ -55,6 +55,7 @@ def render(published: PublishedPlan, store_id: str) -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config={"Profit / week (EUR)": st.column_config.NumberColumn(format="%.2f"), "Why": st.column_config.TextColumn(width="large")},
         )
     st.download_button(
         "Download this store's plan (CSV)",
