@@ -7,6 +7,7 @@ with a SKU that the product master does not know are counted, reported and left 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,8 +159,11 @@ def _read_one(
     mapping = map_headers(list(text_table.frame.columns), header_map, label, text_table.raw_headers)
     frame = text_table.frame[[*mapping.values(), LINE]].rename(columns={v: k for k, v in mapping.items()})
     lines, problems = parse_columns(frame, POS, label, decimal_comma=text_table.separator == ";")
+    raw = dict(zip(text_table.frame.columns.drop(LINE), text_table.raw_headers, strict=True))
+    names = {target: _column_label(raw[header].strip(), target) for target, header in mapping.items()}
+    problems = [dataclasses.replace(p, column=names.get(p.column, p.column)) for p in problems]
     if not problems:
-        problems = _check_lines(lines, label, store_ids=store_ids, today=today, raw_names=mapping)
+        problems = _check_lines(lines, label, store_ids=store_ids, today=today, raw_names=names)
     if problems:
         raise InputError(problems)
     info = PosFileInfo(
@@ -168,6 +172,11 @@ def _read_one(
         blank_lines=text_table.blank_lines,
     )
     return lines, info
+
+
+def _column_label(raw_header: str, target: str) -> str:
+    """The file's own header, with the contract name when it differs: 'Menge (units)'."""
+    return raw_header if normalise_header(raw_header) == target else f"{raw_header} ({target})"
 
 
 def _check_lines(lines: pd.DataFrame, label: str, *, store_ids: set[str], today: date, raw_names: dict[str, str]) -> list[Problem]:
