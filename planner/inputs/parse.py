@@ -21,11 +21,12 @@ def parse_number(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
     `decimal_comma` (the file uses `;` separators) settles the ambiguous forms: there `1,234` is
     1.234 and `1.200` is 1200; in a `,`-separated file `1,234` is 1234.
     """
-    text = raw.str.strip().str.replace(r"[\s\u00a0']", "", regex=True)
-    values = pd.to_numeric(text, errors="coerce")
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
     if decimal_comma:  # in a decimal-comma file, 1.200 is twelve hundred
-        values[text.str.match(_GERMAN_THOUSANDS)] = float("nan")
-    todo = values.isna() & (text != "")
+        values[raw.str.contains(".", regex=False) & raw.str.match(_GERMAN_THOUSANDS)] = float("nan")
+    todo = values.isna() & (raw != "")
+    text = raw.copy()
+    text[todo] = raw[todo].str.strip().str.replace(r"[\s\u00a0']", "", regex=True)
     if todo.any():
         rest = text[todo]
         german = rest.str.match(_GERMAN_THOUSANDS)
@@ -45,14 +46,16 @@ def parse_number(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
 
 def parse_date(raw: pd.Series) -> pd.Series:
     """Dates as `YYYY-MM-DD`, `DD.MM.YYYY` or `DD/MM/YYYY`, optionally followed by a time; else NaT."""
-    text = raw.str.strip().str.split(r"[ T]", n=1, regex=True).str[0]
-    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    for fmt in ("%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y"):
+    dates = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+    text = raw.copy()
+    todo = dates.isna() & (raw != "")
+    text[todo] = raw[todo].str.strip().str.split(r"[ T]", n=1, regex=True).str[0]
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y"):
         todo = dates.isna() & (text != "")
         if not todo.any():
             break
         dates[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    return dates.astype("datetime64[ns]")
+    return dates.astype("datetime64[ns]").dt.normalize()
 
 
 def parse_columns(frame: pd.DataFrame, table: Table, label: str, *, decimal_comma: bool) -> tuple[pd.DataFrame, list[Problem]]:
