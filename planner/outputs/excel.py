@@ -31,6 +31,7 @@ NOTE_FONT = Font(italic=True, color="555555")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 REASON_WIDTH = 70  # characters
+NOT_ADDITIVE = {"core_items"}  # the same core in every store: a chain total would count it once per store
 
 # column -> (header shown in Excel, number format)
 COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -127,7 +128,8 @@ def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:
     sheet.cell(row=row, column=1, value="Chain").font = Font(bold=True)
     for col, column in enumerate(frame.columns, start=1):
         number_format = COLUMNS.get(column, ("", None))[1]
-        if col > 1 and number_format and number_format != PERCENT and pd.api.types.is_numeric_dtype(frame[column]):
+        additive = column not in NOT_ADDITIVE and number_format != PERCENT
+        if col > 1 and number_format and additive and pd.api.types.is_numeric_dtype(frame[column]):
             cell = sheet.cell(row=row, column=col, value=float(frame[column].sum()))
             cell.number_format = number_format
             cell.font = Font(bold=True)
