@@ -128,7 +128,8 @@ def make_products(rng: np.random.Generator) -> pd.DataFrame:
             rows.append({
                 "name": name, "category": category, "fresh": int(fresh), "price": price, "unit_cost": cost,
                 "shelf_space": space, "case_pack": int(rng.integers(case_range[0], case_range[1] + 1)),
-                "shelf_life_days": int(rng.integers(life_range[0], life_range[1] + 1)), "subcategory": subcategory,
+                "shelf_life_days": int(rng.integers(40, 120)) if subcategory == "Saisongebäck" else int(rng.integers(life_range[0], life_range[1] + 1)),
+                "subcategory": subcategory,
                 "organic": organic, "pack_size": pack, "brand": brand,
             })
     products = pd.DataFrame(rows)

@@ -94,7 +94,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     observed = total > 0
     safe_total = np.where(observed, total, 1.0)
     rate = (weights * units).sum(axis=1) / safe_total
-    var = (weights * (units - rate[:, None]) ** 2).sum(axis=1) / safe_total
+    var = week_to_week_variance(units, mask, weights)
     t = np.arange(len(week_values), dtype=float)
     t_mean = (weights * t).sum(axis=1) / safe_total
     t_dev = (t[None, :] - t_mean[:, None]) * mask
@@ -112,6 +112,23 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
         }
     )
     return frame[observed | listed_now].reset_index(drop=True)
+
+
+def week_to_week_variance(units: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Variance of weekly demand from successive differences: E[(u_t - u_t-1)^2] / 2.
+
+    Unlike the spread around one mean, it is not inflated by a trend or a seasonal ramp (Christmas
+    goods in November), which would otherwise read as noise and oversize the fresh waste estimate.
+    Falls back to the spread around the mean for pairs with fewer than two consecutive listed weeks.
+    """
+    both = mask[:, 1:] & mask[:, :-1]
+    pair_weights = weights[:, 1:] * both
+    total = pair_weights.sum(axis=1)
+    diff_var = (pair_weights * np.diff(units, axis=1) ** 2).sum(axis=1) / np.where(total > 0, 2 * total, 1.0)
+    weight_sum = weights.sum(axis=1)
+    mean = (weights * units).sum(axis=1) / np.where(weight_sum > 0, weight_sum, 1.0)
+    spread = (weights * (units - mean[:, None]) ** 2).sum(axis=1) / np.where(weight_sum > 0, weight_sum, 1.0)
+    return np.where(total > 0, diff_var, spread)
 
 
 def store_traffic(chain: ChainData, history: History) -> pd.Series:
