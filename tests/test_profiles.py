@@ -99,3 +99,15 @@ def test_profiles_are_deterministic() -> None:
     first = build_profiles(chain, config).pairs
     second = build_profiles(chain, config).pairs
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_seasonal_ramp_is_not_read_as_noise() -> None:
+    from planner.profiles.demand import week_to_week_variance
+
+    ramp = np.arange(0, 40, 2, dtype=float)[None, :]  # steady growth, no noise
+    mask = np.ones_like(ramp, dtype=bool)
+    weights = np.ones_like(ramp)
+    assert week_to_week_variance(ramp, mask, weights)[0] == pytest.approx(2.0)  # (2^2) / 2, vs ~133 around the mean
+    rng = np.random.default_rng(0)
+    noise = rng.poisson(10.0, (1, 5000)).astype(float)
+    assert week_to_week_variance(noise, np.ones_like(noise, dtype=bool), np.ones_like(noise))[0] == pytest.approx(10.0, rel=0.08)
