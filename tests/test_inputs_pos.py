@@ -112,3 +112,13 @@ def test_errors_name_the_column_as_the_till_wrote_it(tmp_path: Path) -> None:
     folder = chain_with_pos(tmp_path, "kasse.csv", text.encode())
     with pytest.raises(InputError, match=r"pos/S1/kasse\.csv line 2, column Menge \(units\): expected a number, found 'zwei'"):
         load_chain(folder, PlanConfig(), today=TODAY)
+
+
+def test_pos_data_with_no_known_product_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    for path in (folder / "pos").rglob("*.csv"):
+        path.unlink()
+    (folder / "pos" / "S1" / "x.csv").write_text("date,store_id,sku,units,revenue\n2026-11-16,S1,777777,1,1.00\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"pos/: expected POS lines for products in products\.csv.*found '1 lines'"):
+        load_chain(folder, PlanConfig(), today=TODAY)

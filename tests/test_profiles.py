@@ -111,3 +111,18 @@ def test_a_seasonal_ramp_is_not_read_as_noise() -> None:
     rng = np.random.default_rng(0)
     noise = rng.poisson(10.0, (1, 5000)).astype(float)
     assert week_to_week_variance(noise, np.ones_like(noise, dtype=bool), np.ones_like(noise))[0] == pytest.approx(10.0, rel=0.08)
+
+
+def test_a_store_without_pos_data_is_planned_from_the_other_stores(tmp_path: Path) -> None:
+    from planner import plan_assortment
+
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    shutil.rmtree(folder / "pos" / "S2")
+    chain, profiles = profiles_for(folder)
+    assert any("no POS data for store(s) S2" in w for w in chain.warnings)
+    s2 = profiles.pairs[profiles.pairs["store_id"] == "S2"]
+    assert set(s2["source"]) == {"other stores", "no sales anywhere"}  # spaghetti sold only in S2
+    assert (s2.loc[s2["source"] == "other stores", "units_per_week"] > 0).all()
+    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
+    assert (result.plan["store_id"] == "S2").any()

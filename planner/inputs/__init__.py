@@ -60,6 +60,9 @@ def load_chain(
         today=today or date.today(),
         progress=progress,
     )
+    if pos.weekly.empty:
+        expected = "POS lines for products in products.csv; every line names an unknown SKU"
+        raise InputError(Problem("pos/", expected=expected, found=f"{pos.report.unknown_sku_lines} lines"))
     check_store_coverage(stores, pos.weekly, warnings)
     report = pos.report
     if report.unknown_sku_lines:
