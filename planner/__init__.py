@@ -9,7 +9,13 @@ The public API, used by the CLI, the app and the tests:
 """
 
 from planner.config import PlanConfig, load_config
-from planner.errors import ConfigError, InfeasiblePlanError, InputError, PlannerError, SolverError
+from planner.errors import (
+    ConfigError,
+    InfeasiblePlanError,
+    InputError,
+    PlannerError,
+    SolverError,
+)
 from planner.inputs import ChainData, load_chain
 from planner.optimize import PlanResult, plan_assortment
 from planner.profiles import Profiles, build_profiles

@@ -94,7 +94,7 @@ def validate(data_dir: Path, config_path: Path | None) -> None:
     first = min(i.first_date for i in report.files if i.first_date)
     last = max(i.last_date for i in report.files if i.last_date)
     click.echo(f"{len(chain.stores)} stores, {len(chain.products)} products ({int(chain.products['fresh'].sum())} fresh)")
-    click.echo(f"{len(report.files)} POS files, {report.lines} lines from {first} to {last}")
+    click.echo(f"{len(report.files)} POS files, {report.counts.lines} lines from {first} to {last}")
     for warning in chain.warnings:
         click.echo(f"warning: {warning}")
     click.echo("inputs are valid")

@@ -42,6 +42,17 @@ class DemandConfig:
     recency_half_life_weeks: float = 8.0  # a week this old weighs half as much as the latest one
     new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet
     index_prior_units: float = 30.0  # the store-vs-chain index is shrunk toward the chain as if this many units sold at chain rates
+    horizon_weeks: int = 4  # the rate is the mean forecast over this many weeks from the planned week on
+    promo_price_cut: float = 0.15  # without a promo column: a week priced this far below the weeks around it is a promotion
+
+
+@dataclass(frozen=True)
+class SubstitutionConfig:
+    """Which products stand in for each other, and how much demand moves when one is dropped."""
+
+    default_transfer_rate: float = 0.3  # share of a dropped product's demand that moves to carried substitutes
+    min_delisting_events: int = 5  # delistings in the POS history needed to estimate the rate from data instead
+    price_band: float = 0.35  # without substitute_group: same subcategory (or category) and price within +-35 %
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,8 @@ class ReplenishmentConfig:
 class PosConfig:
     """Extra POS header names, for tills whose exports the planner does not recognise by itself."""
 
-    columns: dict[str, str] = field(default_factory=dict)  # till header -> one of date, store_id, sku, units, revenue
+    columns: dict[str, str] = field(default_factory=dict)  # till header -> one of date, store_id, sku, units, revenue, promo
+    engine: str = "duckdb"  # "duckdb" (fast) or "pandas" (plain, slower; same results)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class PlanConfig:
     assortment: AssortmentConfig = field(default_factory=AssortmentConfig)
     demand: DemandConfig = field(default_factory=DemandConfig)
     replenishment: ReplenishmentConfig = field(default_factory=ReplenishmentConfig)
+    substitution: SubstitutionConfig = field(default_factory=SubstitutionConfig)
     pos: PosConfig = field(default_factory=PosConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -163,10 +176,17 @@ def _check_values(config: PlanConfig, source: str) -> None:
         problems.append("[demand] recency_half_life_weeks must be positive and index_prior_units 0 or more")
     if not 0 <= d.new_listing_haircut <= 1:
         problems.append("[demand] new_listing_haircut must be between 0 and 1")
+    if d.horizon_weeks < 1 or not 0 < d.promo_price_cut < 1:
+        problems.append("[demand] horizon_weeks must be at least 1 and promo_price_cut between 0 and 1")
+    sub = config.substitution
+    if not 0 <= sub.default_transfer_rate <= 1 or sub.min_delisting_events < 1 or sub.price_band < 0:
+        problems.append("[substitution] default_transfer_rate must be 0..1, min_delisting_events 1 or more, price_band 0 or more")
     r = config.replenishment
     if r.fresh_delivery_days <= 0 or r.ambient_delivery_days <= 0 or r.safety_factor < 0:
         problems.append("[replenishment] delivery days must be positive and safety_factor 0 or more")
-    valid_targets = {"date", "store_id", "sku", "units", "revenue"}
+    if config.pos.engine not in ("duckdb", "pandas"):
+        problems.append(f"[pos] engine = {config.pos.engine!r}: expected 'duckdb' or 'pandas'")
+    valid_targets = {"date", "store_id", "sku", "units", "revenue", "promo"}
     for header, target in config.pos.columns.items():
         if target not in valid_targets:
             problems.append(f"[pos.columns] {header!r} = {target!r}: expected one of {sorted(valid_targets)}")

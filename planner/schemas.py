@@ -110,6 +110,8 @@ POS = Table(
     ),
 )
 
+POS_PROMO = Column("promo", "flag", description="optional: 1 = the line was sold on promotion")
+
 # Output: one row per store and carried product; these columns come first, in this order.
 PLAN_COLUMNS = [
     "store_id",

@@ -56,7 +56,7 @@ def test_german_windows_export_with_bom_quotes_and_crlf(tmp_path: Path) -> None:
     folder = chain_with_pos(tmp_path, "extra.csv", text.encode("utf-8"))
     chain = load_chain(folder, PlanConfig(), today=TODAY)
     assert week_units(chain, "S1", "000202", "2026-11-16") == 1198.0
-    assert chain.pos_report.return_lines == 1 and chain.pos_report.return_units == 2.0
+    assert chain.pos_report.counts.return_lines == 1 and chain.pos_report.counts.return_units == 2.0
     assert any("1 blank lines ignored" in w for w in chain.warnings)
 
 
@@ -83,8 +83,8 @@ def test_unknown_skus_are_counted_and_left_out(tmp_path: Path) -> None:
     text = "date,store_id,sku,units,revenue\n2026-11-16,S1,999999,5,5.00\n2026-11-17,S1,999999,1,1.00\n2026-11-16,S1,000202,2,2.58\n"
     folder = chain_with_pos(tmp_path, "unknown.csv", text.encode())
     chain = load_chain(folder, PlanConfig(), today=TODAY)
-    assert chain.pos_report.unknown_skus == {"999999": 2}
-    assert chain.pos_report.unknown_sku_units == 6.0
+    assert chain.pos_report.counts.unknown_skus == {"999999": 2}
+    assert chain.pos_report.counts.unknown_sku_units == 6.0
     assert not (chain.weekly["sku"] == "999999").any()
     assert any("2 lines (6 units) name SKUs missing from products.csv" in w for w in chain.warnings)
 

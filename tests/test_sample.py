@@ -76,8 +76,8 @@ def test_planted_preferences_shape_the_plan(sample_run) -> None:
 
 def test_sample_warnings_report_unknown_skus_and_returns(sample_run) -> None:
     report = sample_run.chain.pos_report
-    assert report.unknown_sku_lines == 12 and len(report.unknown_skus) == 12
-    assert report.return_lines > 0
+    assert report.counts.unknown_sku_lines == 12 and len(report.counts.unknown_skus) == 12
+    assert report.counts.return_lines > 0
     assert len(report.files) == 21
 
 

@@ -24,7 +24,7 @@ class ChainData:
     stores: pd.DataFrame  # STORES columns + extra attribute columns (text)
     products: pd.DataFrame  # PRODUCTS columns + extra columns (text)
     assortment: pd.DataFrame | None  # store_id, sku listed today; None if assortment.csv is absent
-    weekly: pd.DataFrame  # store_id, sku, week_start, units, revenue, return_units, lines
+    weekly: pd.DataFrame  # inputs.weekly.WEEKLY_COLUMNS
     store_days: pd.DataFrame  # store_id, date: days with POS data
     pos_report: PosReport
     warnings: list[str]
@@ -41,8 +41,12 @@ def load_chain(
     *,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: str | None = None,
 ) -> ChainData:
-    """Read stores.csv, products.csv, assortment.csv (optional) and every POS file below pos/."""
+    """Read stores.csv, products.csv, assortment.csv (optional) and every POS file below pos/.
+
+    `engine` ("duckdb" or "pandas") overrides [pos] engine of the config.
+    """
     if not data_dir.is_dir():
         raise InputError(Problem(str(data_dir), expected="a data folder with stores.csv, products.csv and pos/"))
     warnings: list[str] = []
@@ -58,21 +62,27 @@ def load_chain(
         skus=set(products[PRODUCTS.sku]),
         header_map=config.pos.columns,
         today=today or date.today(),
+        engine=engine or config.pos.engine,
         progress=progress,
     )
     if pos.weekly.empty:
         expected = "POS lines for products in products.csv; every line names an unknown SKU"
-        raise InputError(Problem("pos/", expected=expected, found=f"{pos.report.unknown_sku_lines} lines"))
+        raise InputError(Problem("pos/", expected=expected, found=f"{pos.report.counts.unknown_sku_lines} lines"))
     check_store_coverage(stores, pos.weekly, warnings)
     report = pos.report
-    if report.unknown_sku_lines:
-        top = ", ".join(f"{sku} ({n} lines)" for sku, n in sorted(report.unknown_skus.items())[:8])
+    if report.counts.unknown_sku_lines:
+        top = ", ".join(f"{sku} ({n} lines)" for sku, n in sorted(report.counts.unknown_skus.items())[:8])
         warnings.append(
-            f"POS: {report.unknown_sku_lines} lines ({report.unknown_sku_units:g} units) name SKUs missing from "
+            f"POS: {report.counts.unknown_sku_lines} lines ({report.counts.unknown_sku_units:g} units) name SKUs missing from "
             f"products.csv and are left out of demand: {top}"
         )
-    if report.return_lines:
-        warnings.append(f"POS: {report.return_lines} return lines ({report.return_units:g} units) netted against sales")
+    if report.counts.bulk_lines:
+        warnings.append(
+            f"POS: {report.counts.bulk_lines} one-off bulk lines counted as a usual line "
+            f"({report.counts.bulk_units:g} units left out of demand)"
+        )
+    if report.counts.return_lines:
+        warnings.append(f"POS: {report.counts.return_lines} return lines ({report.counts.return_units:g} units) netted against sales")
     for info in report.files:
         if info.skipped_reason:
             warnings.append(f"{info.file}: not read again, {info.skipped_reason}")

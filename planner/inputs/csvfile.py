@@ -39,6 +39,11 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[\s\-./]+", "_", text).strip("_")
 
 
+def guess_separator(header_line: str) -> str:
+    """The separator a header line uses: whichever of , ; tab | it contains most often."""
+    return max(SEPARATORS, key=header_line.count)
+
+
 def read_text_table(path: Path, label: str) -> TextTable:
     """Read `path` into strings. `label` is how messages name the file (relative to the data folder)."""
     data = path.read_bytes()
@@ -48,7 +53,7 @@ def read_text_table(path: Path, label: str) -> TextTable:
         raise InputError(Problem(label, line=1, expected="a text (CSV) file, found binary content"))
     text, encoding = _decode(data)
     header_line = text.split("\n", 1)[0].rstrip("\r")
-    separator = max(SEPARATORS, key=header_line.count)
+    separator = guess_separator(header_line)
     if header_line.count(separator) == 0:
         raise InputError(
             Problem(label, line=1, expected="a header line with columns separated by , ; tab or |", found=header_line[:80])

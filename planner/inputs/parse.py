@@ -12,7 +12,7 @@ from planner.schemas import Column, Table
 _GERMAN_THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"  # 1.234,56
 _ENGLISH_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # 1,234.56
 _DECIMAL_COMMA = r"^[+-]?\d*,\d+$"  # 12,5
-_FLAGS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "ja": 1, "nein": 0, "y": 1, "n": 0, "x": 1}
+FLAGS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "ja": 1, "nein": 0, "y": 1, "n": 0, "x": 1}
 
 
 def parse_number(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
@@ -82,7 +82,7 @@ def _parse_one(raw: pd.Series, column: Column, *, decimal_comma: bool) -> tuple[
         values = parse_date(stripped)
         return values, values.isna()
     if column.kind == "flag":
-        values = stripped.str.lower().map(_FLAGS)
+        values = stripped.str.lower().map(FLAGS)
         return values.fillna(-1).astype("int64"), values.isna()
     values = parse_number(stripped, decimal_comma=decimal_comma)
     bad = values.isna() | np.isinf(values)

@@ -1,8 +1,8 @@
-"""Read every POS export below `pos/` into one weekly sales table.
+"""Read every POS export below `pos/` (CSV or Parquet) into one weekly sales table.
 
 A till line may be a receipt line, a daily total or a weekly total (dated on the first day of the
-week); all become (store, sku, week) sums. Returns (negative units) are netted and counted. Lines
-with a SKU that the product master does not know are counted, reported and left out of demand.
+week); all become (store, sku, week) sums by the rules in `weekly.py`. Lines with a SKU that the
+product master does not know are counted, reported and left out of demand.
 """
 
 from __future__ import annotations
@@ -17,40 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from planner.errors import InputError, Problem
-from planner.inputs.csvfile import LINE, normalise_header, read_text_table
+from planner.inputs.csvfile import LINE, TextTable, normalise_header, read_text_table
 from planner.inputs.parse import parse_columns
-from planner.schemas import POS
+from planner.inputs.posduck import DuckLines
+from planner.inputs.posmeta import LineCounts, PosFileInfo, map_headers
+from planner.inputs.weekly import LINE_COLUMNS, weekly_from_lines
+from planner.schemas import POS, POS_PROMO, Table
 
-# Header names tills use for the five contract columns (compared after normalise_header).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "date": ("date", "datum", "day", "tag", "sales_date", "sale_date", "business_date", "transaction_date",
-             "verkaufsdatum", "buchungsdatum", "belegdatum", "week_start", "week"),
-    "store_id": ("store_id", "store", "shop", "shop_id", "branch", "branch_id", "filiale", "filial_id",
-                 "filialnummer", "filiale_nr", "markt", "markt_id", "store_no", "location", "outlet"),
-    "sku": ("sku", "sku_id", "item", "item_id", "item_no", "article", "article_no", "artikel", "artikelnummer",
-            "artikel_nr", "artikelnr", "product", "product_id", "plu"),
-    "units": ("units", "qty", "quantity", "menge", "anzahl", "stueck", "stk", "pieces", "units_sold", "sold_units"),
-    "revenue": ("revenue", "sales", "sales_eur", "sales_value", "umsatz", "umsatz_eur", "betrag", "amount",
-                "net_sales", "turnover", "value", "erloes", "brutto_umsatz"),
-}
-
-WEEKLY_COLUMNS = ["store_id", "sku", "week_start", "units", "revenue", "return_units", "lines"]
-
-
-@dataclass
-class PosFileInfo:
-    """What was read from one POS file, for the run report."""
-
-    file: str
-    sha256: str
-    lines: int
-    first_date: date | None
-    last_date: date | None
-    separator: str
-    encoding: str
-    stores: list[str]
-    skipped_reason: str = ""  # set when the file was not used (e.g. same content as another file)
-    blank_lines: int = 0
+POS_ENGINES = ("duckdb", "pandas")
+POS_SUFFIXES = (".csv", ".txt", ".parquet")
 
 
 @dataclass
@@ -58,51 +33,29 @@ class PosReport:
     """Counts of everything the reader did not take at face value."""
 
     files: list[PosFileInfo] = field(default_factory=list)
-    lines: int = 0
-    return_lines: int = 0
-    return_units: float = 0.0
-    unknown_sku_lines: int = 0
-    unknown_sku_units: float = 0.0
-    unknown_skus: dict[str, int] = field(default_factory=dict)  # sku -> lines
+    counts: LineCounts = field(default_factory=lambda: LineCounts())
+
+
 
 
 @dataclass
 class PosData:
     """Weekly sales per (store, sku, week) and the days each store traded."""
 
-    weekly: pd.DataFrame  # WEEKLY_COLUMNS; week_start is the Monday of the ISO week
+    weekly: pd.DataFrame  # weekly.WEEKLY_COLUMNS; week_start is the Monday of the ISO week
     store_days: pd.DataFrame  # store_id, date: days with at least one POS line
     report: PosReport
 
 
 def find_pos_files(data_dir: Path) -> list[Path]:
-    """Every CSV file below `pos/`, at any depth, in a stable order."""
+    """Every CSV or Parquet file below `pos/`, at any depth, in a stable order."""
     pos_dir = data_dir / "pos"
     if not pos_dir.is_dir():
         raise InputError(Problem("pos/", expected="a folder pos/ with the stores' POS exports (CSV files)"))
-    files = sorted(p for p in pos_dir.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".txt"))
+    files = sorted(p for p in pos_dir.rglob("*") if p.is_file() and p.suffix.lower() in POS_SUFFIXES)
     if not files:
-        raise InputError(Problem("pos/", expected="at least one .csv file below pos/, found none"))
+        raise InputError(Problem("pos/", expected="at least one .csv or .parquet file below pos/, found none"))
     return files
-
-
-def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_headers: list[str]) -> dict[str, str]:
-    """Find the file's column for each contract column; `extra` maps till headers to contract names."""
-    lookup = {normalise_header(k): v for k, v in extra.items()}
-    mapping: dict[str, str] = {}
-    for header in headers:
-        target = lookup.get(header) or next((t for t, names in HEADER_ALIASES.items() if header in names), None)
-        if target and target not in mapping:
-            mapping[target] = header
-    missing = [name for name in POS.names if name not in mapping]
-    if missing:
-        msg = (
-            f"column(s) {', '.join(missing)} (recognised headers for them: "
-            + "; ".join(f"{m}: {', '.join(HEADER_ALIASES[m][:4])} ..." for m in missing)
-            + "; or map your header in planning.toml [pos.columns])"
-        )
-        raise InputError(Problem(label, line=1, expected=msg, found=", ".join(raw_headers)))
-    return mapping
 
 
 def read_pos(
@@ -112,53 +65,72 @@ def read_pos(
     skus: set[str],
     header_map: dict[str, str],
     today: date,
+    engine: str = "duckdb",
     progress: Callable[[str], None] | None = None,
 ) -> PosData:
-    """Read, check and aggregate every POS file. Raises InputError listing every bad line."""
+    """Read, check and aggregate every POS file. Raises InputError listing every bad line.
+
+    engine "duckdb" reads clean files with DuckDB and aggregates in SQL; a file it cannot take
+    at face value (other encoding, thousands separators, a bad value) goes through the careful
+    pandas reader, which names every bad line. engine "pandas" reads everything with pandas.
+    """
+    if engine not in POS_ENGINES:
+        raise ValueError(f"engine must be one of {POS_ENGINES}, not {engine!r}")
     report = PosReport()
-    weekly_parts, day_parts, problems = [], [], []
+    collector = DuckLines(store_ids, today) if engine == "duckdb" else PandasLines()
+    problems: list[Problem] = []
     seen_hashes: dict[str, str] = {}
     files = find_pos_files(data_dir)
     for number, path in enumerate(files, start=1):
         label = path.relative_to(data_dir).as_posix()
         if progress:
             progress(f"reading POS file {number}/{len(files)}: {label}")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest, newlines = fingerprint(path)
         if digest in seen_hashes:
             info = PosFileInfo(label, digest, 0, None, None, "", "", [], f"same content as {seen_hashes[digest]}")
             report.files.append(info)
             continue
         seen_hashes[digest] = label
         try:
-            lines, info = _read_one(path, label, digest, store_ids=store_ids, today=today, header_map=header_map)
+            info = collector.add_file(path, label, digest, newlines, header_map) if engine == "duckdb" else None
+            if info is None:
+                lines, info = read_pos_file(path, label, digest, store_ids=store_ids, today=today, header_map=header_map)
+                collector.add_lines(lines)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         report.files.append(info)
-        report.lines += len(lines)
-        known = lines["sku"].isin(skus)
-        _count_unknown(lines[~known], report)
-        lines = lines[known]
-        returns = lines["units"] < 0
-        report.return_lines += int(returns.sum())
-        report.return_units += float(-lines.loc[returns, "units"].sum())
-        weekly_parts.append(_weekly(lines))
-        day_parts.append(lines[["store_id", "date"]].drop_duplicates())
     if problems:
         raise InputError(problems)
-    weekly = pd.concat(weekly_parts, ignore_index=True)
-    weekly = weekly.groupby(["store_id", "sku", "week_start"], as_index=False, sort=True).sum()
-    store_days = pd.concat(day_parts, ignore_index=True).drop_duplicates().sort_values(["store_id", "date"])
-    return PosData(weekly[WEEKLY_COLUMNS], store_days.reset_index(drop=True), report)
+    if progress:
+        progress(f"aggregating POS lines to weeks ({engine})")
+    weekly, store_days, counts = collector.finish(skus)
+    report.counts = counts
+    return PosData(weekly, store_days, report)
 
 
-def _read_one(
+def fingerprint(path: Path) -> tuple[str, int]:
+    """sha256 of the file's content and its number of line feeds, read in chunks."""
+    digest, newlines = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 23):
+            digest.update(chunk)
+            newlines += chunk.count(b"\n")
+    return digest.hexdigest(), newlines
+
+
+def read_pos_file(
     path: Path, label: str, digest: str, *, store_ids: set[str], today: date, header_map: dict[str, str]
 ) -> tuple[pd.DataFrame, PosFileInfo]:
-    text_table = read_text_table(path, label)
+    """The careful reader: one file into LINE_COLUMNS (+ LINE), or an InputError naming every bad value."""
+    if path.suffix.lower() == ".parquet":
+        text_table = parquet_as_text(path, label)
+    else:
+        text_table = read_text_table(path, label)
     mapping = map_headers(list(text_table.frame.columns), header_map, label, text_table.raw_headers)
     frame = text_table.frame[[*mapping.values(), LINE]].rename(columns={v: k for k, v in mapping.items()})
-    lines, problems = parse_columns(frame, POS, label, decimal_comma=text_table.separator == ";")
+    table = Table(POS.name, POS.columns + ((POS_PROMO,) if "promo" in mapping else ()))
+    lines, problems = parse_columns(frame, table, label, decimal_comma=text_table.separator == ";")
     raw = dict(zip(text_table.frame.columns.drop(LINE), text_table.raw_headers, strict=True))
     names = {target: _column_label(raw[header].strip(), target) for target, header in mapping.items()}
     problems = [dataclasses.replace(p, column=names.get(p.column, p.column)) for p in problems]
@@ -166,12 +138,32 @@ def _read_one(
         problems = _check_lines(lines, label, store_ids=store_ids, today=today, raw_names=names)
     if problems:
         raise InputError(problems)
+    lines["promo"] = lines["promo"].astype(bool) if "promo" in mapping else False
     info = PosFileInfo(
         label, digest, len(lines), lines["date"].min().date(), lines["date"].max().date(),
         text_table.separator, text_table.encoding, sorted(lines["store_id"].unique()),
         blank_lines=text_table.blank_lines,
     )
-    return lines, info
+    return lines[LINE_COLUMNS], info
+
+
+def parquet_as_text(path: Path, label: str) -> TextTable:
+    """A Parquet file as the careful reader's table of strings (dates as YYYY-MM-DD); line = row number."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise InputError(Problem(label, expected="a readable Parquet file", found=str(exc)[:120])) from exc
+    if frame.empty:
+        raise InputError(Problem(label, expected="data rows in the Parquet file, found none"))
+    raw_headers = [str(c) for c in frame.columns]
+    text = pd.DataFrame(index=frame.index)
+    for raw, column in zip(raw_headers, frame.columns, strict=True):
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%d")
+        text[normalise_header(raw)] = values.astype("string").fillna("").astype(str)
+    text[LINE] = range(1, len(text) + 1)
+    return TextTable(text.reset_index(drop=True), raw_headers, "parquet", "parquet", 0)
 
 
 def _column_label(raw_header: str, target: str) -> str:
@@ -193,24 +185,34 @@ def _check_lines(lines: pd.DataFrame, label: str, *, store_ids: set[str], today:
     return problems
 
 
-def _count_unknown(unknown: pd.DataFrame, report: PosReport) -> None:
-    report.unknown_sku_lines += len(unknown)
-    report.unknown_sku_units += float(unknown["units"].sum())
-    for sku, count in unknown["sku"].value_counts().items():
-        report.unknown_skus[str(sku)] = report.unknown_skus.get(str(sku), 0) + int(count)
+class PandasLines:
+    """The plain pandas engine: keeps every file's lines in memory and aggregates with pandas."""
 
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
 
-def _weekly(lines: pd.DataFrame) -> pd.DataFrame:
-    week_start = lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D")
-    frame = pd.DataFrame(
-        {
-            "store_id": lines["store_id"],
-            "sku": lines["sku"],
-            "week_start": week_start,
-            "units": lines["units"],
-            "revenue": lines["revenue"],
-            "return_units": (-lines["units"]).clip(lower=0),
-            "lines": 1,
-        }
-    )
-    return frame.groupby(["store_id", "sku", "week_start"], as_index=False, sort=False).sum()
+    def add_lines(self, lines: pd.DataFrame) -> None:
+        """Take one file's checked lines (LINE_COLUMNS)."""
+        self.parts.append(lines)
+
+    def finish(self, skus: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts]:
+        """Weekly table, trading days and counts over everything added."""
+        lines = pd.concat(self.parts, ignore_index=True)
+        known = lines["sku"].isin(skus)
+        unknown = lines[~known]
+        lines = lines[known].reset_index(drop=True)
+        weekly = weekly_from_lines(lines)
+        returns = lines["units"] < 0
+        counts = LineCounts(
+            lines=len(known),
+            return_lines=int(returns.sum()),
+            return_units=float(-lines.loc[returns, "units"].sum()),
+            unknown_sku_lines=len(unknown),
+            unknown_sku_units=float(unknown["units"].sum()),
+            unknown_skus={str(k): int(v) for k, v in unknown["sku"].value_counts().sort_index().items()},
+            bulk_lines=int(weekly["bulk_lines"].sum()),
+            bulk_units=float(weekly["bulk_units"].sum()),
+            promo_lines=int(lines["promo"].sum()),
+        )
+        store_days = lines[["store_id", "date"]].drop_duplicates().sort_values(["store_id", "date"]).reset_index(drop=True)
+        return weekly, store_days, counts

@@ -9,7 +9,13 @@ import pandas as pd
 
 from planner.config import PlanConfig
 from planner.inputs import ChainData
-from planner.profiles.demand import History, history_window, listed_today, own_rates, store_traffic
+from planner.profiles.demand import (
+    History,
+    history_window,
+    listed_today,
+    own_rates,
+    store_traffic,
+)
 from planner.profiles.economics import add_economics
 from planner.profiles.indexing import (
     dimension_indices,

@@ -57,7 +57,7 @@ def run_week(
     say(f"reading {data_dir}")
     chain = load_chain(data_dir, config, today=today, progress=say)
     timings["read"] = time.perf_counter() - started
-    say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.lines} POS lines")
+    say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
     mark = time.perf_counter()
     profiles = build_profiles(chain, config)
     timings["profiles"] = time.perf_counter() - mark
@@ -135,7 +135,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         ("Data period (weeks starting)", " to ".join(summary["data"]["history_weeks"])),
         ("Stores / products", f"{len(chain.stores)} / {len(chain.products)}"),
         ("POS files read", len(chain.pos_report.files)),
-        ("POS lines", chain.pos_report.lines),
+        ("POS lines", chain.pos_report.counts.lines),
         ("Solver", solve.solver), ("Status", str(solve.status)),
         ("Objective (EUR / week)", round(solve.objective or 0.0, 2)),
         ("Recomputed from plan (EUR / week)", round(result.recomputed_objective, 2)),

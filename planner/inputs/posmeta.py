@@ -1,0 +1,80 @@
+"""What a POS file looks like to the planner: header names tills use, and what was read from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from planner.errors import InputError, Problem
+from planner.inputs.csvfile import normalise_header
+from planner.schemas import POS
+
+# Header names tills use for the five contract columns (compared after normalise_header).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "date": ("date", "datum", "day", "tag", "sales_date", "sale_date", "business_date", "transaction_date",
+             "verkaufsdatum", "buchungsdatum", "belegdatum", "week_start", "week"),
+    "store_id": ("store_id", "store", "shop", "shop_id", "branch", "branch_id", "filiale", "filial_id",
+                 "filialnummer", "filiale_nr", "markt", "markt_id", "store_no", "location", "outlet"),
+    "sku": ("sku", "sku_id", "item", "item_id", "item_no", "article", "article_no", "artikel", "artikelnummer",
+            "artikel_nr", "artikelnr", "product", "product_id", "plu"),
+    "units": ("units", "qty", "quantity", "menge", "anzahl", "stueck", "stk", "pieces", "units_sold", "sold_units"),
+    "revenue": ("revenue", "sales", "sales_eur", "sales_value", "umsatz", "umsatz_eur", "betrag", "amount",
+                "net_sales", "turnover", "value", "erloes", "brutto_umsatz"),
+}
+
+OPTIONAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "promo": ("promo", "promotion", "on_promo", "promo_flag", "is_promo", "aktion", "angebot", "werbung"),
+}
+
+@dataclass
+class PosFileInfo:
+    """What was read from one POS file, for the run report."""
+
+    file: str
+    sha256: str
+    lines: int
+    first_date: date | None
+    last_date: date | None
+    separator: str
+    encoding: str
+    stores: list[str]
+    skipped_reason: str = ""  # set when the file was not used (e.g. same content as another file)
+    blank_lines: int = 0
+
+
+@dataclass
+class LineCounts:
+    """What the aggregation counted over all lines read."""
+
+    lines: int = 0
+    return_lines: int = 0
+    return_units: float = 0.0
+    unknown_sku_lines: int = 0
+    unknown_sku_units: float = 0.0
+    unknown_skus: dict[str, int] = field(default_factory=dict)  # sku -> lines
+    bulk_lines: int = 0  # one-off bulk lines counted as a usual line (weekly.py)
+    bulk_units: float = 0.0  # units taken out by that rule
+    promo_lines: int = 0  # lines the till flagged as promotion
+
+
+def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_headers: list[str]) -> dict[str, str]:
+    """Find the file's column for each contract column; `extra` maps till headers to contract names."""
+    lookup = {normalise_header(k): v for k, v in extra.items()}
+    mapping: dict[str, str] = {}
+    for header in headers:
+        target = lookup.get(header) or next((t for t, names in HEADER_ALIASES.items() if header in names), None)
+        if target and target not in mapping:
+            mapping[target] = header
+    for target, names in OPTIONAL_ALIASES.items():
+        header = next((h for h in headers if lookup.get(h) == target or h in names), None)
+        if header and header not in mapping.values():
+            mapping[target] = header
+    missing = [name for name in POS.names if name not in mapping]
+    if missing:
+        msg = (
+            f"column(s) {', '.join(missing)} (recognised headers for them: "
+            + "; ".join(f"{m}: {', '.join(HEADER_ALIASES[m][:4])} ..." for m in missing)
+            + "; or map your header in planning.toml [pos.columns])"
+        )
+        raise InputError(Problem(label, line=1, expected=msg, found=", ".join(raw_headers)))
+    return mapping

@@ -1,0 +1,74 @@
+"""From till lines to weekly sums per store, product and ISO week, with the line-level rules.
+
+The rules are written twice, once for pandas (the plain engine) and once as DuckDB SQL (the fast
+engine); `tests/test_inputs_engines.py` keeps the two identical.
+
+- Returns (negative units) are netted against sales; `return_units` counts them.
+- One-off bulk lines: for a store and product with at least `BULK_MIN_LINES` selling lines, a
+  line above `max(BULK_FACTOR x p90, p90 + BULK_MIN_EXCESS)` units (p90 = 90th percentile of that
+  pair's selling lines) is a bulk purchase (a party order, a restaurant buying at the till). It
+  counts as the pair's median line instead; `bulk_units` keeps what was taken out.
+- `promo_units`: units on lines the till flagged as promotion (optional `promo` column).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+BULK_MIN_LINES = 8
+BULK_FACTOR = 5.0
+BULK_MIN_EXCESS = 10.0
+
+WEEKLY_COLUMNS = ["store_id", "sku", "week_start", "units", "revenue", "return_units", "lines", "promo_units", "bulk_units", "bulk_lines"]
+LINE_COLUMNS = ["store_id", "sku", "date", "units", "revenue", "promo"]
+
+
+def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """pandas: LINE_COLUMNS (known SKUs only) -> WEEKLY_COLUMNS, sorted by store, sku, week."""
+    selling = lines.loc[lines["units"] > 0, ["store_id", "sku", "units"]]
+    stats = selling.groupby(["store_id", "sku"])["units"].agg(
+        n="size", p90=lambda u: u.quantile(0.9), median="median"
+    )
+    stats = stats.reindex(pd.MultiIndex.from_frame(lines[["store_id", "sku"]]))
+    threshold = pd.concat([BULK_FACTOR * stats["p90"], stats["p90"] + BULK_MIN_EXCESS], axis=1).max(axis=1)
+    bulk = ((stats["n"] >= BULK_MIN_LINES) & (lines["units"].to_numpy() > threshold)).to_numpy()
+    kept = lines["units"].where(~bulk, stats["median"].to_numpy())
+    frame = pd.DataFrame(
+        {
+            "store_id": lines["store_id"],
+            "sku": lines["sku"],
+            "week_start": lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D"),
+            "units": kept,
+            "revenue": lines["revenue"].where(~bulk, lines["revenue"] * kept / lines["units"]),
+            "return_units": (-lines["units"]).clip(lower=0),
+            "lines": 1,
+            "promo_units": lines["units"].where(lines["promo"].fillna(False).astype(bool), 0.0),
+            "bulk_units": lines["units"] - kept,
+            "bulk_lines": bulk.astype(int),
+        }
+    )
+    weekly = frame.groupby(["store_id", "sku", "week_start"], as_index=False, sort=True).sum()
+    return weekly[WEEKLY_COLUMNS]
+
+
+WEEKLY_SQL = f"""
+WITH stats AS (
+    SELECT store_id, sku, count(*) AS n, quantile_cont(units, 0.9) AS p90, median(units) AS med
+    FROM known WHERE units > 0 GROUP BY store_id, sku
+), marked AS (
+    SELECT k.*, s.med,
+           coalesce(s.n >= {BULK_MIN_LINES} AND k.units > greatest({BULK_FACTOR} * s.p90, s.p90 + {BULK_MIN_EXCESS}), false) AS bulk
+    FROM known k LEFT JOIN stats s USING (store_id, sku)
+)
+SELECT store_id, sku, CAST(date_trunc('week', date) AS TIMESTAMP) AS week_start,
+       sum(CASE WHEN bulk THEN med ELSE units END) AS units,
+       sum(CASE WHEN bulk THEN revenue * med / units ELSE revenue END) AS revenue,
+       sum(greatest(-units, 0)) AS return_units,
+       count(*) AS lines,
+       sum(CASE WHEN coalesce(promo, false) THEN units ELSE 0 END) AS promo_units,
+       sum(CASE WHEN bulk THEN units - med ELSE 0 END) AS bulk_units,
+       count(*) FILTER (WHERE bulk) AS bulk_lines
+FROM marked
+GROUP BY store_id, sku, week_start
+ORDER BY store_id, sku, week_start
+"""

@@ -1,0 +1,73 @@
+"""The DuckDB and the plain pandas engine read every input to the same tables and counts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import SAMPLE, TODAY
+from planner import PlanConfig, load_chain
+from planner.inputs.pos import fingerprint
+from planner.inputs.posduck import DuckLines
+
+DATA = Path(__file__).parent / "data"
+ENGINES = ("duckdb", "pandas")
+
+
+def copy_chain(tmp_path: Path) -> Path:
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    return folder
+
+
+def assert_same_chain(folder: Path) -> None:
+    fast, plain = (load_chain(folder, PlanConfig(), today=TODAY, engine=engine) for engine in ENGINES)
+    pd.testing.assert_frame_equal(fast.weekly, plain.weekly, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(fast.store_days, plain.store_days)
+    assert fast.pos_report.counts == plain.pos_report.counts
+    assert fast.pos_report.files == plain.pos_report.files
+    assert fast.warnings == plain.warnings
+
+
+def test_engines_agree_on_the_sample_chain() -> None:
+    assert_same_chain(SAMPLE)
+
+
+def test_engines_agree_on_messy_files(tmp_path: Path) -> None:
+    folder = copy_chain(tmp_path)
+    german = "Datum;Filiale;Artikelnummer;Menge;Umsatz\r\n16.11.2026;S1;000202;1.200;1.548,00\r\n17.11.2026;S1;000101;2;2,58\r\n"
+    (folder / "pos" / "S1" / "thousands.csv").write_text(german, encoding="utf-8")
+    (folder / "pos" / "S1" / "ansi.csv").write_bytes("date,store,sku,units,revenue,Kassierer\n2026-11-18,S1,000101,1,1.29,Jürgen\n".encode("cp1252"))
+    (folder / "pos" / "S1" / "quoted.csv").write_text('date,store,sku,units,revenue\n2026-11-19,S1,"000101",3,"3.87"\n\n')
+    assert_same_chain(folder)
+
+
+def test_fast_path_takes_clean_files_and_leaves_the_rest_to_the_careful_reader(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.csv"
+    clean.write_text("date,store,sku,units,revenue\n2026-11-16,S1,000101,2,2.58\n2026-11-17,S1,000101,-1,-1.29\n")
+    thousands = tmp_path / "thousands.csv"
+    thousands.write_text("Datum;Filiale;Artikelnummer;Menge;Umsatz\n16.11.2026;S1;000101;1.200;1.548,00\n")
+    unknown_store = tmp_path / "unknown.csv"
+    unknown_store.write_text("date,store,sku,units,revenue\n2026-11-16,S9,000101,2,2.58\n")
+    duck = DuckLines({"S1"}, TODAY)
+    info = duck.add_file(clean, "clean.csv", *fingerprint(clean), {})
+    assert info is not None and info.lines == 2 and info.stores == ["S1"]
+    assert duck.add_file(thousands, "thousands.csv", *fingerprint(thousands), {}) is None
+    assert duck.add_file(unknown_store, "unknown.csv", *fingerprint(unknown_store), {}) is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_exports_read_like_csv(tmp_path: Path, engine: str) -> None:
+    folder = copy_chain(tmp_path)
+    csv_chain = load_chain(folder, PlanConfig(), today=TODAY, engine=engine)
+    source = folder / "pos" / "S1" / "2026.csv"
+    lines = pd.read_csv(source, dtype=str)
+    typed = lines.assign(**{c: pd.to_numeric(lines[c]) for c in lines.columns if c in ("units", "revenue")})
+    typed[lines.columns[0]] = pd.to_datetime(lines[lines.columns[0]])
+    typed.to_parquet(source.with_suffix(".parquet"), index=False)
+    source.unlink()
+    parquet_chain = load_chain(folder, PlanConfig(), today=TODAY, engine=engine)
+    pd.testing.assert_frame_equal(csv_chain.weekly, parquet_chain.weekly, check_exact=False, rtol=1e-9)
