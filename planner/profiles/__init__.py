@@ -24,14 +24,15 @@ from planner.profiles.indexing import (
     product_index,
     with_expectation,
 )
-from planner.profiles.similar import new_listing_estimates
+from planner.profiles.similar import new_listing_estimates, store_similarity
 from planner.schemas import PRODUCTS
 
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
 
 PROFILE_COLUMNS = [
     "store_id", "sku", "category", "fresh", "listed_now", "source", "weeks_observed", "evidence_stores",
-    "units_per_week", "sd_units_per_week", "trend_pct_per_week", "chain_units_per_week", "local_index",
+    "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
+    "promo_weeks", "chain_units_per_week", "local_index",
     "category_index", "cycle_days", "order_units", "waste_units_per_week", "waste_cost_per_week",
     "inventory_cost", "margin_per_unit", "profit_per_week",
 ]
@@ -44,6 +45,7 @@ class Profiles:
     pairs: pd.DataFrame  # PROFILE_COLUMNS, one row per store and product
     indices: pd.DataFrame  # store_id, dimension, value, observed_units, expected_units, index_raw, index
     traffic: pd.Series  # store_id -> units per trading week
+    similarity: pd.DataFrame  # stores x stores, 1 = alike (similar.py)
     history: History
     dimensions: list[str]
 
@@ -63,7 +65,8 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     grid = pd.MultiIndex.from_product([chain.store_ids, products.index], names=["store_id", "sku"]).to_frame(index=False)
     multiplier = local_multiplier(grid, chain.products, indices, dimensions)
     own_multiplier = local_multiplier(own, chain.products, indices, dimensions)
-    estimates = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, haircut=1.0)
+    similarity = store_similarity(chain.stores, indices)
+    estimates = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, similarity)
 
     category_index = multiplier_for(grid, chain.products, indices, PRODUCTS.category)
     pairs = grid.assign(category=grid["sku"].map(products[PRODUCTS.category]), fresh=grid["sku"].map(products[PRODUCTS.fresh]))
@@ -85,7 +88,11 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     haircut = np.where(pairs["listed_now"] | (weeks > 0), 1.0, demand.new_listing_haircut)
     pairs["units_per_week"] = own_weight * own_rate + (1 - own_weight) * est_rate * haircut
     pairs["sd_units_per_week"] = own_weight * own_sd + (1 - own_weight) * est_sd * haircut
+    own_error = own_sd / np.sqrt(np.maximum(weeks, 1))  # standard error of a mean over the observed weeks
+    pairs["uncertainty_units_per_week"] = own_weight * own_error + (1 - own_weight) * estimates["uncertainty_units_per_week"].to_numpy() * haircut
     pairs["trend_pct_per_week"] = rates_keyed["trend_pct_per_week"].fillna(0.0).to_numpy()
+    pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
+    pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
     pairs["source"] = np.select(
         [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
         ["own history", "own history + other stores", "other stores"],
@@ -95,7 +102,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs["store_id"].map(traffic)).to_numpy()
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
-    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, history, dimensions)
+    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, history, dimensions)
 
 
 def multiplier_for(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.DataFrame, dimension: str) -> pd.Series:

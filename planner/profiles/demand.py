@@ -8,6 +8,7 @@ all (till outage, closure), or under half its usual trading days, are left out, 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,9 @@ import pandas as pd
 
 from planner.config import DemandConfig
 from planner.inputs import ChainData
+from planner.profiles.forecast import damped_trend_forecast, seasonal_factors
 
+PROMO_WINDOW = 6  # weeks either side that set a week's reference price
 RECENT_WEEKS_FOR_LISTING = 4  # without assortment.csv: sold in the store's last 4 trading weeks = listed today
 
 
@@ -62,9 +65,15 @@ def listed_today(chain: ChainData, history: History) -> pd.DataFrame:
 
 
 def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: DemandConfig) -> pd.DataFrame:
-    """Recency-weighted weekly rate, spread and trend for every pair with listed weeks in the window.
+    """Forecast weekly rate, spread and trend for every pair with listed weeks in the window.
 
-    Columns: store_id, sku, listed_now, weeks_observed, units_per_week, sd_units_per_week, trend_pct_per_week.
+    A week counts for the rate when the store traded, the product was listed (first sale to last
+    sale, or to the end if listed today), it is not inside a listing gap and not a promotion week.
+    The rate is the pair's recency-weighted share of its store-category volume in those weeks,
+    times the forecast of that volume (forecast.py: damped trend and yearly season).
+
+    Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, hist_units_per_week,
+    units_per_week, sd_units_per_week, trend_pct_per_week.
     """
     weekly = chain.weekly
     sold = weekly[weekly["units"] > 0]
@@ -80,38 +89,117 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
 
     week_values = history.weeks.to_numpy()
     in_window = weekly[weekly["week_start"].isin(history.weeks)]
-    units = np.zeros((len(pairs), len(week_values)))
     rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[["store_id", "sku"]]))
     cols = history.weeks.get_indexer(in_window["week_start"])
-    np.add.at(units, (rows, cols), in_window["units"].to_numpy())
-    active = history.active.reindex(pairs.get_level_values(0)).to_numpy(dtype=bool)
-    mask = active & (week_values[None, :] >= first[:, None]) & (week_values[None, :] <= last[:, None])
+    units, revenue, promo_units = (_dense(in_window[c], rows, cols, (len(pairs), len(week_values))) for c in ("units", "revenue", "promo_units"))
     units = np.clip(units, 0, None)  # a week with more returns than sales is a week of no demand
+    active = history.active.reindex(pairs.get_level_values(0)).to_numpy(dtype=bool)
+    in_span = (week_values[None, :] >= first[:, None]) & (week_values[None, :] <= last[:, None])
+    gaps = listing_gaps(units, in_span & active)
+    promo = promo_weeks(units, revenue, promo_units, config.promo_price_cut)
+    mask = in_span & active & ~gaps & ~promo
 
     age = np.arange(len(week_values))[::-1]
     weights = mask * 0.5 ** (age / config.recency_half_life_weeks)[None, :]
     total = weights.sum(axis=1)
     observed = total > 0
     safe_total = np.where(observed, total, 1.0)
-    rate = (weights * units).sum(axis=1) / safe_total
-    var = week_to_week_variance(units, mask, weights)
-    t = np.arange(len(week_values), dtype=float)
-    t_mean = (weights * t).sum(axis=1) / safe_total
-    t_dev = (t[None, :] - t_mean[:, None]) * mask
-    slope_den = (weights * t_dev**2).sum(axis=1)
-    slope = np.where(slope_den > 0, (weights * t_dev * (units - rate[:, None])).sum(axis=1) / np.where(slope_den > 0, slope_den, 1), 0.0)
+    hist_rate = (weights * units).sum(axis=1) / safe_total
+    rate = _forecast(chain, history, pairs, units, active, weights, config)
+    rate = np.where(observed, rate, 0.0)
+    scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
+    sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
     frame = pd.DataFrame(
         {
             "store_id": pairs.get_level_values(0),
             "sku": pairs.get_level_values(1),
             "listed_now": listed_now,
             "weeks_observed": mask.sum(axis=1),
+            "gap_weeks": (gaps & in_span).sum(axis=1),
+            "promo_weeks": (promo & in_span & active).sum(axis=1),
+            "hist_units_per_week": hist_rate,
             "units_per_week": rate,
-            "sd_units_per_week": np.sqrt(var),
-            "trend_pct_per_week": np.where(rate > 0, 100 * slope / np.where(rate > 0, rate, 1), 0.0),
+            "sd_units_per_week": sd,
+            "trend_pct_per_week": _trend_pct(units, mask, weights, hist_rate, safe_total),
         }
     )
     return frame[observed | listed_now].reset_index(drop=True)
+
+
+def _dense(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    matrix = np.zeros(shape)
+    np.add.at(matrix, (rows, cols), values.to_numpy(dtype=float))
+    return matrix
+
+
+def _forecast(
+    chain: ChainData, history: History, pairs: pd.MultiIndex, units: np.ndarray, active: np.ndarray,
+    weights: np.ndarray, config: DemandConfig,
+) -> np.ndarray:
+    """Share of the store-category volume x that volume's forecast, for every pair."""
+    category = pd.Series(pairs.get_level_values(1)).map(chain.products.set_index("sku")["category"])
+    groups = pd.MultiIndex.from_arrays([pairs.get_level_values(0), category], names=["store_id", "category"])
+    codes, unique = pd.factorize(groups)
+    volume = np.zeros((len(unique), units.shape[1]))
+    np.add.at(volume, codes, units * active)
+    group_active = np.zeros(volume.shape, dtype=bool)
+    group_active[codes] = active
+    share = (weights * units).sum(axis=1) / np.maximum((weights * volume[codes]).sum(axis=1), 1e-12)
+    outlook = damped_trend_forecast(volume, group_active, config.horizon_weeks)
+    season = seasonal_factors(chain.weekly, chain.products, history.weeks[-1], config.horizon_weeks)
+    outlook = outlook * season.reindex(unique).fillna(1.0).to_numpy()
+    return share * outlook[codes]
+
+
+def _trend_pct(units: np.ndarray, mask: np.ndarray, weights: np.ndarray, rate: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Weighted least-squares slope of the listed weeks, in % of the rate per week (reported, for people)."""
+    t = np.arange(units.shape[1], dtype=float)
+    t_mean = (weights * t).sum(axis=1) / total
+    t_dev = (t[None, :] - t_mean[:, None]) * mask
+    den = (weights * t_dev**2).sum(axis=1)
+    slope = np.where(den > 0, (weights * t_dev * (units - rate[:, None])).sum(axis=1) / np.where(den > 0, den, 1), 0.0)
+    return np.where(rate > 0, 100 * slope / np.where(rate > 0, rate, 1), 0.0)
+
+
+def listing_gaps(units: np.ndarray, listed: np.ndarray, *, min_weeks: int = 4, chance: float = 0.001) -> np.ndarray:
+    """Weeks inside a run of zero sales that the product's rate makes implausible (< `chance`), with sales after it.
+
+    Such a run is a supplier outage or a temporary delisting: the product was not on the shelf,
+    so those weeks say nothing about demand. A run at the end (no sale since) is not a gap: it
+    may be the product dying, which is information.
+    """
+    zero = listed & (units <= 0)
+    rate = (units * listed).sum(axis=1) / np.maximum(listed.sum(axis=1), 1)
+    n_weeks = units.shape[1]
+    forward = np.zeros(units.shape, dtype=int)
+    backward = np.zeros(units.shape, dtype=int)
+    for t in range(n_weeks):
+        forward[:, t] = np.where(zero[:, t], (forward[:, t - 1] if t else 0) + 1, 0)
+    for t in range(n_weeks - 1, -1, -1):
+        backward[:, t] = np.where(zero[:, t], (backward[:, t + 1] if t < n_weeks - 1 else 0) + 1, 0)
+    run = forward + backward - 1
+    sold_later = np.flip(np.logical_or.accumulate(np.flip(units > 0, axis=1), axis=1), axis=1)
+    return zero & sold_later & (run >= min_weeks) & (np.exp(-rate[:, None] * np.maximum(run, 0)) < chance)
+
+
+def promo_weeks(units: np.ndarray, revenue: np.ndarray, promo_units: np.ndarray, price_cut: float) -> np.ndarray:
+    """Weeks sold mostly on promotion: flagged by the till, or priced `price_cut` below the weeks around them.
+
+    The reference price is the lower of the median price of the 6 weeks before and of the 6 weeks
+    after, so a lasting price change is not taken for a promotion.
+    """
+    flagged = (units > 0) & (promo_units >= 0.5 * units)
+    price = np.where((units > 0) & (revenue > 0), revenue / np.where(units > 0, units, 1), np.nan)
+    padded = np.pad(price, ((0, 0), (PROMO_WINDOW, PROMO_WINDOW)), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, PROMO_WINDOW, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, which is what we want
+        before = np.nanmedian(windows[:, : price.shape[1]], axis=2)
+        after = np.nanmedian(windows[:, PROMO_WINDOW + 1 :], axis=2)
+    reference = np.fmin(before, after)
+    with np.errstate(invalid="ignore"):
+        dip = price <= (1 - price_cut) * reference
+    return flagged | dip
 
 
 def week_to_week_variance(units: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -41,10 +41,10 @@ def with_expectation(rates: pd.DataFrame, traffic: pd.Series) -> pd.DataFrame:
     """
     own = rates[rates["weeks_observed"] > 0].copy()
     own["traffic"] = own["store_id"].map(traffic)
-    totals = own.groupby("sku")[["units_per_week", "traffic"]].sum()
-    chain_share = (totals["units_per_week"] / totals["traffic"].where(totals["traffic"] > 0)).fillna(0.0)
+    totals = own.groupby("sku")[["hist_units_per_week", "traffic"]].sum()
+    chain_share = (totals["hist_units_per_week"] / totals["traffic"].where(totals["traffic"] > 0)).fillna(0.0)
     own["chain_share"] = own["sku"].map(chain_share)
-    own["observed_units"] = own["units_per_week"] * own["weeks_observed"]
+    own["observed_units"] = own["hist_units_per_week"] * own["weeks_observed"]
     expected = own["chain_share"] * own["traffic"] * own["weeks_observed"]
     # a store listing fewer products sells more of each: compare mix, so each store's indices average 1
     totals = own.assign(expected=expected).groupby("store_id")[["observed_units", "expected"]].sum()

@@ -1,33 +1,93 @@
-"""Weekly demand for products a store does not carry yet, learned from the stores that do.
+"""Weekly demand for products a store does not carry yet, learned from similar stores that do.
 
 Demand share is modelled as `share[s, p] = base[p] x multiplier[s, p]`, where the multiplier is
 the product of the store's indices for the product's category and attributes. The base share is
-learned from the stores that sell p, after taking out their own multipliers, so a product sold
-only in a family store is not over-estimated for a city store:
+learned from the stores t that sell p, after taking out their own multipliers, each weighted by
+its similarity w[s, t] to the store being planned:
 
-    base[p]        = sum_t rate[t, p] / sum_t (traffic[t] x multiplier[t, p])   over stores t selling p
-    estimate[s, p] = base[p] x traffic[s] x multiplier[s, p] x new_listing_haircut
+    ratio[t, p]    = rate[t, p] / (traffic[t] x multiplier[t, p])
+    base[s, p]     = sum_t w[s, t] d[t, p] ratio[t, p] / sum_t w[s, t] d[t, p]      d = traffic x multiplier
+    estimate[s, p] = base[s, p] x traffic[s] x multiplier[s, p]     (x new_listing_haircut, in profiles)
+    uncertainty    = weighted spread of ratio[t, p] around base[s, p], in the same units
+
+Similarity w[s, t] = exp(-distance^2) over standardised store features: the store's sales mix (log
+of its index per category and attribute value) and, when stores.csv has them, its numeric and
+categorical attributes (size, demographics, format), each block weighing half. With one evidence
+store the uncertainty is the estimate itself (100 %).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from planner.schemas import STORES
+
+
+def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame) -> pd.DataFrame:
+    """stores x stores similarity in (0, 1], 1 on the diagonal."""
+    ids = list(stores[STORES.store_id])
+    mix = np.log(indices.pivot_table(index="store_id", columns=["dimension", "value"], values="index").reindex(ids).fillna(1.0))
+    blocks = [_standardised(mix.to_numpy())]
+    attributes = stores.set_index(STORES.store_id).drop(columns=[c for c in STORES.names if c != STORES.store_id] + ["name", "town"], errors="ignore")
+    numeric = attributes.apply(pd.to_numeric, errors="coerce")
+    numeric_cols = [c for c in attributes.columns if numeric[c].notna().all()]
+    categorical = [c for c in attributes.columns if c not in numeric_cols and 1 < attributes[c].nunique() < len(ids)]
+    features = numeric[numeric_cols]
+    if categorical:
+        features = features.join(pd.get_dummies(attributes[categorical], dtype=float))
+    if features.shape[1]:
+        blocks.append(_standardised(features.reindex(ids).to_numpy(dtype=float)))
+    distance = sum(_mean_square_distance(block) for block in blocks) / len(blocks)
+    return pd.DataFrame(np.exp(-distance), index=ids, columns=ids)
+
+
+def _standardised(matrix: np.ndarray) -> np.ndarray:
+    sd = matrix.std(axis=0)
+    return (matrix - matrix.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _mean_square_distance(block: np.ndarray) -> np.ndarray:
+    diff = block[:, None, :] - block[None, :, :]
+    return (diff**2).mean(axis=2) if block.shape[1] else np.zeros((len(block), len(block)))
 
 
 def new_listing_estimates(
     own: pd.DataFrame, candidates: pd.DataFrame, traffic: pd.Series, own_multiplier: pd.Series,
-    candidate_multiplier: pd.Series, haircut: float,
+    candidate_multiplier: pd.Series, similarity: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Estimate units/week (and their spread) for `candidates` (store_id, sku) from the stores in `own`.
+    """Estimate units/week, spread and uncertainty for `candidates` (store_id, sku) from the other stores in `own`.
 
-    Returns candidates with units_per_week, sd_units_per_week and evidence_stores (stores the estimate rests on).
+    Returns candidates with units_per_week, sd_units_per_week, uncertainty_units_per_week and evidence_stores.
     """
-    basis = own.assign(denominator=own["traffic"] * own_multiplier, cv=own["sd_units_per_week"] / own["units_per_week"].where(own["units_per_week"] > 0))
-    grouped = basis.groupby("sku").agg(rate=("units_per_week", "sum"), denominator=("denominator", "sum"), cv=("cv", "median"), evidence_stores=("store_id", "nunique"))
-    base = grouped["rate"] / grouped["denominator"].where(grouped["denominator"] > 0)
+    stores = list(similarity.index)
+    skus = pd.Index(sorted(own["sku"].unique()))
+    denominator = own["traffic"].to_numpy() * own_multiplier.to_numpy()
+    ratio = own["units_per_week"].to_numpy() / np.where(denominator > 0, denominator, np.nan)
+    r, c = pd.Index(stores).get_indexer(own["store_id"]), skus.get_indexer(own["sku"])
+    weight_matrix = np.zeros((len(stores), len(skus)))
+    ratio_matrix = np.zeros_like(weight_matrix)
+    ok = np.isfinite(ratio)
+    weight_matrix[r[ok], c[ok]] = denominator[ok]
+    ratio_matrix[r[ok], c[ok]] = ratio[ok]
+    w = similarity.to_numpy().copy()
+    np.fill_diagonal(w, 0.0)  # a store's own sales are its own history, not evidence from a similar store
+    total = w @ weight_matrix
+    safe = np.where(total > 0, total, 1.0)
+    base = (w @ (weight_matrix * ratio_matrix)) / safe
+    spread = np.sqrt(np.maximum((w @ (weight_matrix * ratio_matrix**2)) / safe - base**2, 0.0))
+    evidence = (w > 0).astype(float) @ (weight_matrix > 0).astype(float)
+    spread = np.where(evidence <= 1, base, spread)
+    cv = own.assign(cv=own["sd_units_per_week"] / own["units_per_week"].where(own["units_per_week"] > 0)).groupby("sku")["cv"].median()
+
     out = candidates[["store_id", "sku"]].copy()
-    units = out["sku"].map(base).fillna(0.0) * out["store_id"].map(traffic) * candidate_multiplier.to_numpy() * haircut
-    out["units_per_week"] = units.to_numpy()
-    out["sd_units_per_week"] = (units * out["sku"].map(grouped["cv"]).fillna(1.0)).to_numpy()
-    out["evidence_stores"] = out["sku"].map(grouped["evidence_stores"]).fillna(0).astype(int).to_numpy()
+    rows = pd.Index(stores).get_indexer(out["store_id"])
+    cols = skus.get_indexer(out["sku"])
+    known = cols >= 0
+    scale = out["store_id"].map(traffic).to_numpy() * candidate_multiplier.to_numpy()
+    units = np.where(known, base[rows, np.maximum(cols, 0)], 0.0) * scale
+    out["units_per_week"] = units
+    out["sd_units_per_week"] = units * out["sku"].map(cv).fillna(1.0).to_numpy()
+    out["uncertainty_units_per_week"] = np.where(known, spread[rows, np.maximum(cols, 0)], 0.0) * scale
+    out["evidence_stores"] = np.where(known, evidence[rows, np.maximum(cols, 0)], 0).astype(int)
     return out
