@@ -10,10 +10,14 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from planner.config import PlanConfig, load_config
 from planner.errors import PlannerError
 from planner.inputs import load_chain
+from planner.outputs.files import write_csv
+from planner.profiles.backtest import RESULT_COLUMNS
+from planner.profiles.backtest import backtest as run_backtest
 from planner.runs import run_week
 
 
@@ -98,6 +102,39 @@ def validate(data_dir: Path, config_path: Path | None) -> None:
     for warning in chain.warnings:
         click.echo(f"warning: {warning}")
     click.echo("inputs are valid")
+
+
+@cli.command()
+@data_dir_argument
+@click.option("--holdout-weeks", type=click.IntRange(min=1), default=8, show_default=True,
+              help="The last N weeks of POS data are predicted from the weeks before them.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the scores as CSV (level, key, wape, bias, wape_last4, wape_chain_share).")
+@config_option
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def backtest(data_dir: Path, holdout_weeks: int, out_file: Path | None, config_path: Path | None, quiet: bool) -> None:
+    """Score the demand profiles on held-out weeks against two naive baselines."""
+    progress = Progress(quiet)
+    config = _config(data_dir, config_path, None)
+    chain = load_chain(data_dir, config, progress=progress)
+    result = run_backtest(chain, config, holdout_weeks, progress=progress)
+    weeks = result.holdout_weeks
+    click.echo(
+        f"Hold-out: {len(weeks)} weeks, {weeks[0].date()} to {(weeks[-1] + pd.Timedelta(days=6)).date()}; "
+        f"{result.pairs_scored} listed store-product pairs scored, {result.new_listing_pairs} hidden as new listings."
+    )
+    shown = result.table.assign(
+        **{c: result.table[c].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f} %") for c in RESULT_COLUMNS[2:]}
+    )
+    click.echo(shown.to_string(index=False))
+    click.echo(
+        f"New-listing estimate, MAPE over hidden pairs selling >= 1 unit a week: {100 * result.new_listing_mape:.1f} % "
+        f"(chain-share baseline {100 * result.new_listing_mape_chain_share:.1f} %; "
+        "Fisher & Vaidyanathan 2014 report 16-29 % for new-product share forecasts)."
+    )
+    if out_file is not None:
+        write_csv(result.table, out_file)
+        progress(f"wrote {out_file}")
 
 
 def main() -> None:

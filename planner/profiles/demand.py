@@ -20,6 +20,8 @@ from planner.profiles.forecast import damped_trend_forecast, seasonal_factors
 
 PROMO_WINDOW = 6  # weeks either side that set a week's reference price
 RECENT_WEEKS_FOR_LISTING = 4  # without assortment.csv: sold in the store's last 4 trading weeks = listed today
+RECENT_SHARE_WEEKS = 4  # a product's last listed weeks, weighed against its long-run share
+SHARE_PRIOR_UNITS = 40.0  # the long-run share counts as this many units of evidence
 
 
 @dataclass
@@ -144,7 +146,16 @@ def _forecast(
     np.add.at(volume, codes, units * active)
     group_active = np.zeros(volume.shape, dtype=bool)
     group_active[codes] = active
-    share = (weights * units).sum(axis=1) / np.maximum((weights * volume[codes]).sum(axis=1), 1e-12)
+    long_share = (weights * units).sum(axis=1) / np.maximum((weights * volume[codes]).sum(axis=1), 1e-12)
+    # recent weeks move the share as far as their units allow (Poisson-gamma, prior of SHARE_PRIOR_UNITS)
+    recent = (weights > 0) & (np.cumsum((weights > 0)[:, ::-1], axis=1)[:, ::-1] <= RECENT_SHARE_WEEKS)
+    recent_units = (units * recent).sum(axis=1)
+    recent_volume = (volume[codes] * recent).sum(axis=1)
+    share = np.where(
+        long_share > 0,
+        (recent_units + SHARE_PRIOR_UNITS) / (recent_volume + SHARE_PRIOR_UNITS / np.maximum(long_share, 1e-12)),
+        0.0,
+    )
     outlook = damped_trend_forecast(volume, group_active, config.horizon_weeks)
     season = seasonal_factors(chain.weekly, chain.products, history.weeks[-1], config.horizon_weeks)
     outlook = outlook * season.reindex(unique).fillna(1.0).to_numpy()

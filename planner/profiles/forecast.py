@@ -4,7 +4,7 @@ A product's forecast is its share of its store-category volume (estimated over t
 window, see demand.own_rates) times that volume's forecast. The volume is a big number, so its
 trend and season can be read from data where a single slow-moving product's cannot:
 
-- trend: damped Holt smoothing of the store-category weekly volume (alpha 0.2, beta 0.05,
+- trend: damped Holt smoothing of the store-category weekly volume (alpha 0.4, beta 0.05,
   damping 0.8); weeks the store did not trade are skipped. The forecast is the mean over the
   planned weeks (`horizon_weeks`).
 - season: where the data reaches back a year before both the planned weeks and the last week of
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ALPHA, BETA, PHI = 0.2, 0.05, 0.8
+ALPHA, BETA, PHI = 0.4, 0.05, 0.8
 SEASON_CLIP = (0.25, 4.0)
 SEASON_PRIOR_UNITS = 1000.0  # chain category units a week at which the season ratio is trusted half
 YEAR = pd.Timedelta(weeks=52)
