@@ -107,7 +107,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     observed = total > 0
     safe_total = np.where(observed, total, 1.0)
     hist_rate = (weights * units).sum(axis=1) / safe_total
-    rate = _forecast(chain, history, pairs, units, active, weights, config)
+    regular = np.where(promo, hist_rate[:, None], units)  # promotion weeks count at the regular rate in the volume
+    rate = _forecast(chain, history, pairs, units, regular, active, weights, config)
     rate = np.where(observed, rate, 0.0)
     scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
     sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
@@ -135,15 +136,19 @@ def _dense(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[i
 
 
 def _forecast(
-    chain: ChainData, history: History, pairs: pd.MultiIndex, units: np.ndarray, active: np.ndarray,
-    weights: np.ndarray, config: DemandConfig,
+    chain: ChainData, history: History, pairs: pd.MultiIndex, units: np.ndarray, regular: np.ndarray,
+    active: np.ndarray, weights: np.ndarray, config: DemandConfig,
 ) -> np.ndarray:
-    """Share of the store-category volume x that volume's forecast, for every pair."""
+    """Share of the store-category volume x that volume's forecast, for every pair.
+
+    `regular` is `units` with promotion weeks at the pair's regular rate: the volume it sums is the
+    regular-price volume.
+    """
     category = pd.Series(pairs.get_level_values(1)).map(chain.products.set_index("sku")["category"])
     groups = pd.MultiIndex.from_arrays([pairs.get_level_values(0), category], names=["store_id", "category"])
     codes, unique = pd.factorize(groups)
     volume = np.zeros((len(unique), units.shape[1]))
-    np.add.at(volume, codes, units * active)
+    np.add.at(volume, codes, regular * active)
     group_active = np.zeros(volume.shape, dtype=bool)
     group_active[codes] = active
     long_share = (weights * units).sum(axis=1) / np.maximum((weights * volume[codes]).sum(axis=1), 1e-12)
