@@ -154,3 +154,28 @@ def test_backtest_runs_on_weekly_totals_with_26_weeks(tmp_path: Path) -> None:
     overall = result.table.set_index(["level", "key"]).loc[("overall", "all")]
     assert 0 < overall["wape"] < 1 and np.isfinite(overall["bias"])
     assert result.new_listing_pairs > 0 and np.isfinite(result.new_listing_mape)
+
+
+def test_substitutes_from_a_group_column_or_subcategory_and_price_band() -> None:
+    from planner.profiles.substitution import substitutes
+
+    products = PRODUCTS.assign(subcategory=["Milch", "Milch", "Brot", "Heiss", "Heiss"], price=[1.0, 1.2, 3.0, 5.0, 2.5])
+    by_rule = set(map(tuple, substitutes(products, price_band=0.35).to_numpy()))
+    assert by_rule == {("000001", "000002"), ("000002", "000001")}  # coffee and tea: same subcategory, price too far apart
+    by_group = set(map(tuple, substitutes(products.assign(substitute_group=["a", "", "a", "b", "b"]), 0.35).to_numpy()))
+    assert by_group == {("000001", "000003"), ("000003", "000001"), ("000004", "000005"), ("000005", "000004")}
+
+
+def test_transfer_rate_is_measured_on_the_sample_delistings_or_defaults() -> None:
+    from conftest import SAMPLE
+
+    from planner.config import SubstitutionConfig
+    from planner.profiles.demand import history_window, listed_today
+    from planner.profiles.substitution import estimate_substitution
+
+    chain = load_chain(SAMPLE, PlanConfig(), today=TODAY)
+    listed = listed_today(chain, history_window(chain, PlanConfig().demand))
+    measured = estimate_substitution(chain.weekly, chain.products, listed, SubstitutionConfig())
+    assert len(measured.events) >= 15 and 0.35 < measured.transfer_rate < 0.65  # planted: 0.5
+    default = estimate_substitution(chain.weekly, chain.products, listed, SubstitutionConfig(min_delisting_events=1000))
+    assert default.transfer_rate == SubstitutionConfig().default_transfer_rate and "default" in default.source

@@ -25,6 +25,7 @@ from planner.profiles.indexing import (
     with_expectation,
 )
 from planner.profiles.similar import new_listing_estimates, store_similarity
+from planner.profiles.substitution import Substitution, estimate_substitution
 from planner.schemas import PRODUCTS
 
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
@@ -46,6 +47,7 @@ class Profiles:
     indices: pd.DataFrame  # store_id, dimension, value, observed_units, expected_units, index_raw, index
     traffic: pd.Series  # store_id -> units per trading week
     similarity: pd.DataFrame  # stores x stores, 1 = alike (similar.py)
+    substitution: Substitution
     history: History
     dimensions: list[str]
 
@@ -102,7 +104,8 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs["store_id"].map(traffic)).to_numpy()
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
-    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, history, dimensions)
+    substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
+    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions)
 
 
 def multiplier_for(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.DataFrame, dimension: str) -> pd.Series:

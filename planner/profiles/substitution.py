@@ -1,0 +1,117 @@
+"""Which products stand in for each other, and how much of a dropped product's demand moves to them.
+
+Substitutes: products sharing a `substitute_group` (or `need_state`) value when the product master
+has that column; otherwise the same `subcategory` (or, without one, the same category) and a price
+within +-`price_band` of each other.
+
+Transfer rate: the share of a dropped product's weekly demand that its store's remaining
+substitutes gain. It is measured on delisting events in the POS history: a product a store sold in
+at least 8 of the 8 weeks before its last sale, not listed today, and the store traded for 6+
+weeks after. For each event, the substitutes the store kept sold `after - before x expected growth`
+more units a week than expected (expected growth: the store's own traffic change times the same
+products' growth relative to all sales in the other stores, so neither a store's season nor a
+product's counts as transfer), divided by the dropped product's weekly rate. The chain's rate
+is the rate-weighted mean over events, clipped to 0..1, when there are at least
+`min_delisting_events` of them; else `default_transfer_rate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.config import SubstitutionConfig
+from planner.schemas import PRODUCTS
+
+GROUP_COLUMNS = ("substitute_group", "need_state")
+EVENT_WEEKS = 8  # weeks before the last sale that set the dropped product's rate
+AFTER_WEEKS = 6  # weeks after it in which the substitutes' gain is measured
+
+
+@dataclass
+class Substitution:
+    """Substitute pairs and the transfer rate the optimizer uses."""
+
+    pairs: pd.DataFrame  # sku, substitute
+    transfer_rate: float
+    source: str  # how the rate was found, for the run report
+    events: pd.DataFrame  # store_id, sku, last_sale, rate_before, gain, transfer
+
+
+def substitutes(products: pd.DataFrame, price_band: float) -> pd.DataFrame:
+    """(sku, substitute) pairs, both directions, no self pairs."""
+    group_column = next((c for c in GROUP_COLUMNS if c in products.columns), None)
+    frame = products[[PRODUCTS.sku, PRODUCTS.price]].copy()
+    if group_column:
+        frame["group"] = products[group_column].astype(str).str.strip()
+        frame = frame[frame["group"] != ""]
+    else:
+        frame["group"] = products["subcategory"] if "subcategory" in products.columns else products[PRODUCTS.category]
+    both = frame.merge(frame, on="group", suffixes=("", "_sub"))
+    both = both[both["sku"] != both["sku_sub"]]
+    if not group_column:
+        ratio = both["price_sub"] / both["price"]
+        both = both[(ratio >= 1 - price_band) & (ratio <= 1 + price_band)]
+    return both.rename(columns={"sku_sub": "substitute"})[["sku", "substitute"]].reset_index(drop=True)
+
+
+def estimate_substitution(weekly: pd.DataFrame, products: pd.DataFrame, listed: pd.DataFrame, config: SubstitutionConfig) -> Substitution:
+    """Substitute pairs and the transfer rate, measured on delistings in `weekly` where there are enough."""
+    pairs = substitutes(products, config.price_band)
+    events = delisting_events(weekly, listed, pairs)
+    if len(events) >= config.min_delisting_events:
+        rate = float(np.clip(events["gain"].sum() / events["rate_before"].sum(), 0.0, 1.0))
+        source = f"measured on {len(events)} delistings in the POS history"
+    else:
+        rate = config.default_transfer_rate
+        source = f"configured default ({len(events)} delistings in the POS history, {config.min_delisting_events} needed)"
+    return Substitution(pairs, rate, source, events)
+
+
+def delisting_events(weekly: pd.DataFrame, listed: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per delisting with measurable substitutes: store_id, sku, last_sale, rate_before, gain, transfer."""
+    columns = ["store_id", "sku", "last_sale", "rate_before", "gain", "transfer"]
+    units = weekly.groupby(["store_id", "sku", "week_start"])["units"].sum().clip(lower=0)
+    table = units.unstack("week_start", fill_value=0.0)
+    weeks = table.columns
+    sold = table > 0
+    last_index = np.where(sold.to_numpy().any(axis=1), sold.shape[1] - 1 - np.argmax(sold.to_numpy()[:, ::-1], axis=1), -1)
+    listed_keys = pd.MultiIndex.from_frame(listed[["store_id", "sku"]])
+    rows = []
+    for position, (store, sku) in enumerate(table.index):
+        last = last_index[position]
+        if (store, sku) in listed_keys or last < EVENT_WEEKS or last + AFTER_WEEKS >= len(weeks):
+            continue
+        before = table.iloc[position, last - EVENT_WEEKS + 1 : last + 1]
+        if (before > 0).sum() < EVENT_WEEKS:
+            continue
+        subs = pairs.loc[pairs["sku"] == sku, "substitute"]
+        store_rows = table.loc[store]
+        kept = [s for s in subs if s in store_rows.index and store_rows.loc[s].iloc[last + 1 : last + 1 + AFTER_WEEKS].gt(0).any()]
+        if not kept:
+            continue
+        window_before = slice(last - EVENT_WEEKS + 1, last + 1)
+        window_after = slice(last + 1, last + 1 + AFTER_WEEKS)
+        growth = _expected_growth(table, store, sku, kept, window_before, window_after)
+        mine = store_rows.loc[kept]
+        gain = mine.iloc[:, window_after].mean(axis=1).sum() - growth * mine.iloc[:, window_before].mean(axis=1).sum()
+        rate_before = float(before.mean())
+        rows.append((store, sku, weeks[last], rate_before, float(gain), float(gain) / rate_before))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _expected_growth(table: pd.DataFrame, store: str, sku: str, kept: list[str], before: slice, after: slice) -> float:
+    """How much the kept substitutes would have grown anyway: the store's traffic (without them and the
+    dropped product) times the substitutes' growth relative to all sales in the other stores."""
+
+    def ratio(frame: pd.DataFrame) -> float:
+        return frame.iloc[:, after].mean(axis=1).sum() / max(frame.iloc[:, before].mean(axis=1).sum(), 1e-9) if len(frame) else 1.0
+
+    stores, skus = table.index.get_level_values(0), table.index.get_level_values(1)
+    here_rest = table[(stores == store) & ~skus.isin([*kept, sku])]
+    elsewhere = table[stores != store]
+    elsewhere_kept = elsewhere[elsewhere.index.get_level_values(1).isin(kept)]
+    relative = ratio(elsewhere_kept) / ratio(elsewhere) if len(elsewhere_kept) else 1.0
+    return ratio(here_rest) * relative
