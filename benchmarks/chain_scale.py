@@ -51,7 +51,7 @@ def main() -> None:
         mark = time.perf_counter()
         profiles = build_profiles(chain, config)
         profile_s = time.perf_counter() - mark
-        print(f"chain: {args.stores} stores x {args.products} products, {chain.pos_report.lines} POS lines")
+        print(f"chain: {args.stores} stores x {args.products} products, {chain.pos_report.counts.lines} POS lines")
         print(f"read   {read_s:8.2f} s")
         print(f"profile{profile_s:8.2f} s")
         objectives = {}

@@ -5,7 +5,8 @@ Deterministic (seeded): running it twice gives byte-identical files. Run from an
     python sample_stores/generate.py
 
 It rewrites stores.csv, products.csv, assortment.csv and pos/ next to this file. The planted
-local preferences and seasonality are listed in README.md (and in PREFERENCES / seasonality() below).
+effects (preferences, seasonality, promotions, bulk lines, supplier gaps, substitution) are listed in
+README.md and in the constants below.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ PREFERENCES = {
     "S03": {("category", "Beverages"): 1.5, ("category", "Bakery"): 1.3, ("category", "Deli & Cheese"): 1.4, ("organic", "1"): 0.7},
 }
 WEEKDAY = np.array([0.95, 0.9, 0.95, 1.0, 1.15, 1.4, 0.0])  # Mon..Sun; German stores are closed on Sunday
+PROMOTIONS = {"S01": (0.25, 1.8), "S02": (0.20, 1.6)}  # store: (price cut, demand lift) for a Mon-Sat promotion week
+PROMOS_PER_MONTH = 6
+DELISTINGS = 8  # per store, mid-year
+PRICE_BAND = 0.35  # substitutes: same subcategory, price within +-35 %
+TRANSFER_RATE = 0.5  # share of a delisted product's demand that moves to its listed substitutes
+GAPS, GAP_WEEKS, GAP_MIN_WEEKLY_UNITS = 2, 6, 5.0  # supplier outages per store, spring 2026
+BULK_LINES, BULK_FACTOR, BULK_USUAL_DAILY = 4, (15, 40), (2.0, 8.0)  # party orders per store
 
 
 def make_products(rng: np.random.Generator) -> pd.DataFrame:
@@ -191,6 +199,8 @@ def main() -> None:
     weekly_rate = base[None, :] * taste  # units / week at an average time of year
 
     listed, introduced, delisted = choose_assortments(rng, weekly_rate, products)
+    steady = season.min(axis=1) == season.max(axis=1)  # no seasonal pattern
+    skus = products["sku"].to_numpy()
     pos_lines = []
     for s, (store_id, *_rest) in enumerate(STORES):
         daily = weekly_rate[s][:, None] / WEEKDAY.sum() * season * WEEKDAY[days.day_of_week.to_numpy()][None, :]
@@ -200,46 +210,110 @@ def main() -> None:
         on_shelf[listed[s]] = True
         for p, start in introduced[s].items():
             on_shelf[p] = days >= start
-        for p, end in delisted[s].items():
+        for p, (end, subs) in delisted[s].items():
             on_shelf[p] = days <= end
+            share = weekly_rate[s, subs] / weekly_rate[s, subs].sum()
+            daily[np.ix_(subs, days > end)] += TRANSFER_RATE * share[:, None] * daily[p, days > end][None, :]
+            print(f"{store_id}: delisted {skus[p]} after {end.date()}, substitutes {' '.join(skus[subs])}")
+        usual = daily[:, days.day_of_week < 6].mean(axis=1)  # expected units on an open day
+        substitutes = {q for _end, subs in delisted[s].values() for q in subs}
+        regular = [p for p in listed[s] if p not in introduced[s] and p not in substitutes and steady[p]]
+        gaps = supplier_gaps(rng, products, regular, usual)
+        for p, start in gaps.items():
+            on_shelf[p, (days >= start) & (days < start + pd.Timedelta(weeks=GAP_WEEKS))] = False
+            print(f"{store_id}: supplier gap {skus[p]} from {start.date()} for {GAP_WEEKS} weeks")
+        promoted = [p for p in listed[s] if p not in substitutes]  # keeps the substitution effect clean
+        promo = promotion_weeks(rng, promoted, on_shelf, days) if store_id in PROMOTIONS else np.zeros_like(on_shelf)
+        price_cut, lift = PROMOTIONS.get(store_id, (0.0, 1.0))
+        daily[promo] *= lift
         shape = 2.0  # Poisson-gamma: overdispersed daily sales
         units = rng.poisson(daily * rng.gamma(shape, 1 / shape, daily.shape)) * on_shelf
+        closed = days.day_of_week == 6
         if store_id == OUTAGE[0]:
-            units[:, (days >= OUTAGE[1]) & (days <= OUTAGE[2])] = 0
+            closed |= (days >= OUTAGE[1]) & (days <= OUTAGE[2])
+        units[:, closed] = 0
+        for p, d, bulk in bulk_lines(rng, [p for p in regular if p not in gaps], usual, on_shelf & ~promo & ~closed):
+            units[p, d] = bulk
+            print(f"{store_id}: bulk line {skus[p]} on {days[d].date()}: {bulk} units (usual {usual[p]:.1f}/day)")
         p_idx, d_idx = np.nonzero(units)
-        lines = pd.DataFrame({"date": days[d_idx], "store_id": store_id, "sku": products["sku"].to_numpy()[p_idx],
-                              "units": units[p_idx, d_idx]})
-        price = products["price"].to_numpy()[p_idx]
-        discount = np.where(rng.random(len(lines)) < 0.03, 0.9, 1.0)
-        lines["revenue"] = np.round(lines["units"] * price * discount, 2)
+        lines = pd.DataFrame({"date": days[d_idx], "store_id": store_id, "sku": skus[p_idx], "units": units[p_idx, d_idx]})
+        on_promo = promo[p_idx, d_idx]
+        discount = np.where(on_promo, 1 - price_cut, np.where(rng.random(len(lines)) < 0.03, 0.9, 1.0))
+        lines["revenue"] = np.round(lines["units"] * products["price"].to_numpy()[p_idx] * discount, 2)
+        lines["promo"] = on_promo.astype(int)
         pos_lines.append(add_returns_and_unknowns(rng, lines, products, store_id))
     write_all(products, listed, pos_lines, weekly_rate, days, season)
 
 
+def substitutes_of(products: pd.DataFrame, p: int, pool: list) -> np.ndarray:
+    """Products in pool with p's subcategory and a price within PRICE_BAND of p's."""
+    price, sub = products["price"].to_numpy(), products["subcategory"].to_numpy()
+    pool = np.array(pool, dtype=int)
+    return pool[(sub[pool] == sub[p]) & (np.abs(price[pool] / price[p] - 1) <= PRICE_BAND)]
+
+
 def choose_assortments(rng: np.random.Generator, weekly_rate: np.ndarray, products: pd.DataFrame):
-    """Each store lists its best sellers plus ~8 % poor performers; a few products come or go mid-year."""
+    """Each store lists its best sellers plus ~8 % poor performers; a few products come mid-year, and
+    DELISTINGS solid sellers go, each with at least 2 listed substitutes: delisted[s] = {product: (last day, substitutes)}."""
     listed, introduced, delisted = [], [], []
     for s, (store_id, *_rest) in enumerate(STORES):
         target = LISTED_TARGET[store_id]
         score = weekly_rate[s] * products["price"].to_numpy() * rng.lognormal(0, 0.6, len(products))
         order = np.argsort(-score)
         poor = int(0.08 * target)
-        chosen = list(order[: target - poor]) + list(rng.choice(order[-150:], poor, replace=False))
-        rest = [p for p in order[target - poor: target + 60] if p not in chosen]
+        best = target - poor + DELISTINGS  # the delisted ones come from these and leave room
+        chosen = list(order[:best]) + list(rng.choice(order[-150:], poor, replace=False))
+        rest = [p for p in order[best: target + 60] if p not in chosen]
         new = {int(p): pd.Timestamp("2026-05-04") + pd.Timedelta(days=7 * int(rng.integers(0, 8))) for p in rest[:5]}
-        gone = {int(p): pd.Timestamp("2026-06-01") + pd.Timedelta(days=7 * int(rng.integers(0, 4))) for p in rest[5:10]}
-        listed.append(np.array(sorted(set(chosen) | set(new)), dtype=int))  # introduced ones are listed today
+        candidates = order[: target // 4]  # top-quartile sellers; substitutes come from outside this band
+        pool = sorted(set(chosen) - set(candidates))
+        replaceable = [(int(p), subs) for p in rng.permutation(candidates) if len(subs := substitutes_of(products, p, pool)) >= 2]
+        gone = {p: (pd.Timestamp("2026-06-01") + pd.Timedelta(days=7 * int(rng.integers(0, 4))), subs)
+                for p, subs in replaceable[:DELISTINGS]}
+        listed.append(np.array(sorted(set(chosen) - set(gone) | set(new)), dtype=int))  # introduced ones are listed today
         introduced.append(new)
         delisted.append(gone)
     return listed, introduced, delisted
 
 
+def supplier_gaps(rng: np.random.Generator, products: pd.DataFrame, candidates: list, usual: np.ndarray) -> dict:
+    """GAPS ambient steady sellers (>= GAP_MIN_WEEKLY_UNITS a week) -> first Monday of their outage (Mar-May 2026)."""
+    sellers = [p for p in candidates if not products.at[p, "fresh"] and usual[p] * 6 >= GAP_MIN_WEEKLY_UNITS]
+    return {int(p): pd.Timestamp("2026-03-02") + pd.Timedelta(weeks=int(rng.integers(0, 8)))
+            for p in rng.choice(sellers, GAPS, replace=False)}
+
+
+def promotion_weeks(rng: np.random.Generator, candidates: list, on_shelf: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
+    """(product, day) mask: each month, PROMOS_PER_MONTH candidates on promotion for one Mon-Sat week."""
+    promo = np.zeros_like(on_shelf)
+    mondays = np.flatnonzero(days.day_of_week == 0)  # the period runs Monday .. Sunday
+    months = days[mondays].strftime("%Y-%m")
+    for month in months.unique():
+        starts = rng.choice(mondays[months == month], len(candidates))
+        fits = [(p, d) for p, d in zip(rng.permutation(candidates), starts) if on_shelf[p, d:d + 6].all()]
+        for p, d in fits[:PROMOS_PER_MONTH]:
+            promo[p, d:d + 6] = True
+    return promo
+
+
+def bulk_lines(rng: np.random.Generator, candidates: list, usual: np.ndarray, allowed: np.ndarray) -> list:
+    """BULK_LINES (product, day, units), one per quarter of the period: BULK_FACTOR x the product's usual daily units."""
+    low, high = BULK_USUAL_DAILY
+    pool = np.array([p for p in candidates if low <= usual[p] <= high], dtype=int)
+    chosen = []
+    for quarter in np.array_split(np.arange(allowed.shape[1]), BULK_LINES):
+        d = int(rng.choice(quarter[allowed[pool][:, quarter].any(axis=0)]))
+        p = int(rng.choice(pool[allowed[pool, d]]))
+        chosen.append((p, d, round(rng.uniform(*BULK_FACTOR) * usual[p])))
+    return chosen
+
+
 def add_returns_and_unknowns(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFrame, store_id: str) -> pd.DataFrame:
-    """About 0.3 % return lines (negative units) and four lines with SKUs the product master lacks."""
-    returns = lines.sample(frac=0.003, random_state=int(rng.integers(1 << 30))).copy()
+    """About 0.3 % return lines (negative units, list price) and four lines with SKUs the product master lacks."""
+    returns = lines.sample(frac=0.003, random_state=int(rng.integers(1 << 30))).assign(promo=0)
     returns["units"] = -rng.integers(1, 3, len(returns))
     returns["revenue"] = np.round(returns["units"] * products.set_index("sku").loc[returns["sku"], "price"].to_numpy(), 2)
-    unknown = lines.sample(4, random_state=int(rng.integers(1 << 30))).copy()
+    unknown = lines.sample(4, random_state=int(rng.integers(1 << 30))).assign(promo=0)
     unknown["sku"] = [f"{c:06d}" for c in rng.integers(900000, 999999, 4)]
     unknown["units"] = rng.integers(1, 4, 4)
     unknown["revenue"] = np.round(unknown["units"] * 2.49, 2)
@@ -279,7 +353,7 @@ def write_all(products, listed, pos_lines, weekly_rate, days, season) -> None:
 
 
 def write_s01(lines: pd.DataFrame, folder: Path) -> None:
-    """City store: one file per month, `,` separated, ISO dates, English headers."""
+    """City store: one file per month, `,` separated, ISO dates, English headers, promo flag (0/1)."""
     folder.mkdir(parents=True)
     for month, part in lines.groupby(lines["date"].dt.strftime("%Y-%m")):
         out = part.assign(date=part["date"].dt.strftime("%Y-%m-%d"))
