@@ -76,3 +76,18 @@ def test_every_command_has_help() -> None:
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0 and "DATA_DIR" in result.output
     assert cli.commands["run"].help and cli.commands["validate"].help
+
+
+def test_backtest_prints_the_scores_and_writes_the_csv(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "sample_stores"
+    out = tmp_path / "scores dir" / "backtest.csv"
+    result = CliRunner().invoke(cli, ["backtest", str(sample), "--holdout-weeks", "4", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "wape_last4" in result.output and "Fisher & Vaidyanathan" in result.output
+    scores = pd.read_csv(out, dtype={"key": str})
+    assert list(scores.columns) == ["level", "key", "wape", "bias", "wape_last4", "wape_chain_share"]
+    assert set(scores["level"]) == {"overall", "store", "category", "new_listing"}
+    stores = scores[scores["level"].isin(["overall", "store"])]
+    assert (stores["wape"] < stores["wape_last4"]).all() and (stores["wape"] < stores["wape_chain_share"]).all()
+    new = scores[(scores["level"] == "new_listing") & (scores["key"] == "all")].iloc[0]
+    assert new["wape"] < new["wape_chain_share"]
