@@ -30,6 +30,7 @@ class DuckLines:
     def __init__(self, store_ids: set[str], today: date) -> None:
         self.con = duckdb.connect()
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(
             "CREATE TABLE lines (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, revenue DOUBLE, promo BOOLEAN)"
         )
