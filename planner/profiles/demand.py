@@ -58,12 +58,12 @@ def listed_today(chain: ChainData, history: History) -> pd.DataFrame:
     """(store_id, sku) pairs listed today: assortment.csv, or else sold in the store's last trading weeks."""
     if chain.assortment is not None:
         return chain.assortment[["store_id", "sku"]].drop_duplicates()
-    recent_weeks = {
-        store: set(history.weeks[row.to_numpy()][-RECENT_WEEKS_FOR_LISTING:]) for store, row in history.active.iterrows()
-    }
-    sold = chain.weekly[chain.weekly["units"] > 0]
-    recent = [week in recent_weeks.get(store, set()) for store, week in zip(sold["store_id"], sold["week_start"], strict=True)]
-    return sold.loc[recent, ["store_id", "sku"]].drop_duplicates().reset_index(drop=True)
+    recent = pd.DataFrame(
+        [(store, week) for store, row in history.active.iterrows() for week in history.weeks[row.to_numpy()][-RECENT_WEEKS_FOR_LISTING:]],
+        columns=["store_id", "week_start"],
+    )
+    sold = chain.weekly.loc[chain.weekly["units"] > 0, ["store_id", "sku", "week_start"]]
+    return sold.merge(recent)[["store_id", "sku"]].drop_duplicates().reset_index(drop=True)
 
 
 def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: DemandConfig) -> pd.DataFrame:

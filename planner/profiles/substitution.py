@@ -78,15 +78,17 @@ def delisting_events(weekly: pd.DataFrame, listed: pd.DataFrame, pairs: pd.DataF
     weeks = table.columns
     sold = table > 0
     last_index = np.where(sold.to_numpy().any(axis=1), sold.shape[1] - 1 - np.argmax(sold.to_numpy()[:, ::-1], axis=1), -1)
-    listed_keys = pd.MultiIndex.from_frame(listed[["store_id", "sku"]])
+    listed_now = table.index.isin(pd.MultiIndex.from_frame(listed[["store_id", "sku"]]))
+    sold_weeks = np.cumsum(sold.to_numpy(), axis=1)
+    safe_last = np.clip(last_index, EVENT_WEEKS, len(weeks) - 1)
+    positions = np.arange(len(table))
+    sold_before = sold_weeks[positions, safe_last] - sold_weeks[positions, safe_last - EVENT_WEEKS]
+    candidate = ~listed_now & (last_index >= EVENT_WEEKS) & (last_index + AFTER_WEEKS < len(weeks)) & (sold_before >= EVENT_WEEKS)
     rows = []
-    for position, (store, sku) in enumerate(table.index):
+    for position in np.flatnonzero(candidate):
+        store, sku = table.index[position]
         last = last_index[position]
-        if (store, sku) in listed_keys or last < EVENT_WEEKS or last + AFTER_WEEKS >= len(weeks):
-            continue
         before = table.iloc[position, last - EVENT_WEEKS + 1 : last + 1]
-        if (before > 0).sum() < EVENT_WEEKS:
-            continue
         subs = pairs.loc[pairs["sku"] == sku, "substitute"]
         store_rows = table.loc[store]
         kept = [s for s in subs if s in store_rows.index and store_rows.loc[s].iloc[last + 1 : last + 1 + AFTER_WEEKS].gt(0).any()]
