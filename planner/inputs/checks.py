@@ -54,7 +54,7 @@ def check_products(products: pd.DataFrame, stores: pd.DataFrame, warnings: list[
 
 def check_store_coverage(stores: pd.DataFrame, weekly: pd.DataFrame, warnings: list[str]) -> None:
     """Warn about stores that have no POS lines at all: their demand comes from the other stores only."""
-    without = sorted(set(stores[STORES.store_id]) - set(weekly["store_id"]))
+    without = sorted(set(stores[STORES.store_id]) - set(weekly["store_id"].unique()))
     if without:
         warnings.append(
             f"no POS data for store(s) {', '.join(without)}: their demand is estimated from the other stores, "
