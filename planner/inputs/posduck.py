@@ -86,7 +86,7 @@ class DuckLines:
         """Weekly table, trading days and counts, as the pandas engine gives them."""
         con = self.con
         con.execute("CREATE TABLE products AS SELECT unnest($skus) AS sku", {"skus": sorted(skus)})
-        con.execute("CREATE TEMP TABLE known AS SELECT l.* FROM lines l SEMI JOIN products USING (sku)")
+        con.execute("CREATE TEMP VIEW known AS SELECT l.* FROM lines l SEMI JOIN products USING (sku)")
         weekly = con.execute(WEEKLY_SQL).df()
         store_days = con.execute(
             "SELECT DISTINCT store_id, CAST(date AS TIMESTAMP) AS date FROM known ORDER BY store_id, date"
