@@ -157,7 +157,7 @@ def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool) -
             return f"TRY_CAST({col} AS DATE)"
         day = f"split_part(replace(trim({col}), 'T', ' '), ' ', 1)"
         tries = ", ".join(f"try_strptime({day}, '{fmt}')" for fmt in DATE_FORMATS)
-        return f"CAST(coalesce({tries}) AS DATE)"
+        return f"coalesce(TRY_CAST(trim({col}) AS DATE), CAST(coalesce({tries}) AS DATE))"
     if target == "promo":
         if not text:
             return f"TRY_CAST({col} AS BOOLEAN)"
