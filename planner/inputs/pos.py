@@ -92,7 +92,7 @@ def read_pos(
             continue
         seen_hashes[digest] = label
         try:
-            info = collector.add_file(path, label, digest, newlines, header_map) if engine == "duckdb" else None
+            info = collector.add_file(path, label, digest, newlines, header_map)
             if info is None:
                 lines, info = read_pos_file(path, label, digest, store_ids=store_ids, today=today, header_map=header_map)
                 collector.add_lines(lines)
@@ -190,6 +190,9 @@ class PandasLines:
 
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
+
+    def add_file(self, path: Path, label: str, digest: str, newlines: int, header_map: dict[str, str]) -> None:
+        """No fast path: every file goes through the careful reader."""
 
     def add_lines(self, lines: pd.DataFrame) -> None:
         """Take one file's checked lines (LINE_COLUMNS)."""

@@ -25,10 +25,8 @@ LINE_COLUMNS = ["store_id", "sku", "date", "units", "revenue", "promo"]
 
 def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """pandas: LINE_COLUMNS (known SKUs only) -> WEEKLY_COLUMNS, sorted by store, sku, week."""
-    selling = lines.loc[lines["units"] > 0, ["store_id", "sku", "units"]]
-    stats = selling.groupby(["store_id", "sku"])["units"].agg(
-        n="size", p90=lambda u: u.quantile(0.9), median="median"
-    )
+    selling = lines.loc[lines["units"] > 0, ["store_id", "sku", "units"]].groupby(["store_id", "sku"])["units"]
+    stats = pd.DataFrame({"n": selling.size(), "p90": selling.quantile(0.9), "median": selling.median()})
     stats = stats.reindex(pd.MultiIndex.from_frame(lines[["store_id", "sku"]]))
     threshold = pd.concat([BULK_FACTOR * stats["p90"], stats["p90"] + BULK_MIN_EXCESS], axis=1).max(axis=1)
     bulk = ((stats["n"] >= BULK_MIN_LINES) & (lines["units"].to_numpy() > threshold)).to_numpy()
