@@ -30,6 +30,8 @@ from planner.inputs import ChainData
 from planner.profiles import build_profiles
 from planner.profiles.demand import (
     PROMO_WINDOW,
+    History,
+    dense_matrix,
     history_window,
     listed_today,
     promo_weeks,
@@ -58,7 +60,8 @@ def backtest(
 ) -> BacktestResult:
     """Score the demand profiles on the last `holdout_weeks` weeks of the chain's POS data."""
     say = progress or (lambda _text: None)
-    weeks = history_window(chain, dataclasses.replace(config.demand, history_weeks=10_000)).weeks
+    full = history_window(chain, dataclasses.replace(config.demand, history_weeks=10_000))
+    weeks = full.weeks
     if holdout_weeks < 1 or len(weeks) - holdout_weeks < MIN_TRAINING_WEEKS:
         expected = f"at least {MIN_TRAINING_WEEKS} weeks of POS data before a hold-out of {holdout_weeks} weeks"
         raise InputError(Problem("pos/", expected=expected, found=f"{len(weeks)} weeks of data"))
@@ -70,12 +73,12 @@ def backtest(
     train = dataclasses.replace(train, assortment=scored)
     say(f"backtest: {len(weeks) - holdout_weeks} weeks to learn from, {holdout_weeks} held out from {cutoff.date()}")
     profiles = build_profiles(train, config)
-    actual = _actuals(chain, scored, holdout, config)
+    actual = _actuals(chain, full, scored, holdout, config)
     keyed = profiles.pairs.set_index(["store_id", "sku"])
     key = pd.MultiIndex.from_frame(actual[["store_id", "sku"]])
     actual["forecast"] = keyed["units_per_week"].reindex(key).to_numpy()
     actual["chain_share"] = keyed["chain_units_per_week"].reindex(key).to_numpy()
-    actual["last4"] = _last_weeks_mean(train, profiles.history.active, 4).reindex(key).fillna(0.0).to_numpy()
+    actual["last4"] = _last_weeks_mean(train, profiles.history, 4).reindex(key).fillna(0.0).to_numpy()
     actual["category"] = actual["sku"].map(chain.products.set_index("sku")["category"])
 
     say("backtest: hiding 10 % of listed products to score the new-listing estimate")
@@ -129,20 +132,18 @@ def _listed_at_cutoff(chain: ChainData, train: ChainData, cutoff: pd.Timestamp) 
     return chain.assortment[["store_id", "sku"]].merge(sold_before).reset_index(drop=True)
 
 
-def _actuals(chain: ChainData, scored: pd.DataFrame, holdout: pd.DatetimeIndex, config: PlanConfig) -> pd.DataFrame:
+def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.DatetimeIndex, config: PlanConfig) -> pd.DataFrame:
     """Actual weekly units of the scored pairs in the held-out weeks each store traded, promotion weeks left out."""
-    full = history_window(chain, dataclasses.replace(config.demand, history_weeks=10_000))
     context = full.weeks[full.weeks >= holdout[0] - pd.Timedelta(weeks=PROMO_WINDOW)]
     key = pd.MultiIndex.from_frame(scored)
     weekly = chain.weekly[chain.weekly["week_start"].isin(context)]
     rows = key.get_indexer(pd.MultiIndex.from_frame(weekly[["store_id", "sku"]]))
     keep = rows >= 0
     cols = context.get_indexer(weekly["week_start"])
-    matrices = {}
-    for column in ("units", "revenue", "promo_units"):
-        matrix = np.zeros((len(key), len(context)))
-        np.add.at(matrix, (rows[keep], cols[keep]), weekly[column].to_numpy(dtype=float)[keep])
-        matrices[column] = matrix
+    matrices = {
+        column: dense_matrix(weekly[column][keep], rows[keep], cols[keep], (len(key), len(context)))
+        for column in ("units", "revenue", "promo_units")
+    }
     units = np.clip(matrices["units"], 0, None)
     promo = promo_weeks(units, matrices["revenue"], matrices["promo_units"], config.demand.promo_price_cut)
     active = full.active.reindex(index=key.get_level_values(0), columns=context).to_numpy(dtype=bool)
@@ -155,13 +156,11 @@ def _actuals(chain: ChainData, scored: pd.DataFrame, holdout: pd.DatetimeIndex, 
     )
 
 
-def _last_weeks_mean(train: ChainData, active: pd.DataFrame, n: int) -> pd.Series:
+def _last_weeks_mean(train: ChainData, history: History, n: int) -> pd.Series:
     """Mean units of each (store, sku) over the store's last `n` trading weeks (zeros included)."""
-    last = {store: set(active.columns[row.to_numpy()][-n:]) for store, row in active.iterrows()}
-    weekly = train.weekly
-    recent = [w in last.get(s, set()) for s, w in zip(weekly["store_id"], weekly["week_start"], strict=True)]
-    sums = weekly[recent].groupby(["store_id", "sku"])["units"].sum().clip(lower=0)
-    weeks = pd.Series({s: len(w) for s, w in last.items()})
+    recent = history.recent_weeks(n)
+    sums = train.weekly.merge(recent).groupby(["store_id", "sku"])["units"].sum().clip(lower=0)
+    weeks = recent.groupby("store_id").size()
     return sums / sums.index.get_level_values(0).map(weeks).to_numpy()
 
 

@@ -32,6 +32,13 @@ class History:
     active: pd.DataFrame  # store_id x week_start -> bool: the store traded that week
     excluded_weeks: dict[str, list[str]]  # store -> ISO dates of left-out weeks (outage or partial)
 
+    def recent_weeks(self, n: int) -> pd.DataFrame:
+        """(store_id, week_start) of each store's last `n` trading weeks."""
+        return pd.DataFrame(
+            [(store, week) for store, row in self.active.iterrows() for week in self.weeks[row.to_numpy()][-n:]],
+            columns=["store_id", "week_start"],
+        )
+
 
 def history_window(chain: ChainData, config: DemandConfig) -> History:
     """The last `history_weeks` weeks with data, and which stores traded in each."""
@@ -58,12 +65,8 @@ def listed_today(chain: ChainData, history: History) -> pd.DataFrame:
     """(store_id, sku) pairs listed today: assortment.csv, or else sold in the store's last trading weeks."""
     if chain.assortment is not None:
         return chain.assortment[["store_id", "sku"]].drop_duplicates()
-    recent = pd.DataFrame(
-        [(store, week) for store, row in history.active.iterrows() for week in history.weeks[row.to_numpy()][-RECENT_WEEKS_FOR_LISTING:]],
-        columns=["store_id", "week_start"],
-    )
     sold = chain.weekly.loc[chain.weekly["units"] > 0, ["store_id", "sku", "week_start"]]
-    return sold.merge(recent)[["store_id", "sku"]].drop_duplicates().reset_index(drop=True)
+    return sold.merge(history.recent_weeks(RECENT_WEEKS_FOR_LISTING))[["store_id", "sku"]].drop_duplicates().reset_index(drop=True)
 
 
 def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: DemandConfig) -> pd.DataFrame:
@@ -93,7 +96,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     in_window = weekly[weekly["week_start"].isin(history.weeks)]
     rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[["store_id", "sku"]]))
     cols = history.weeks.get_indexer(in_window["week_start"])
-    units, revenue, promo_units = (_dense(in_window[c], rows, cols, (len(pairs), len(week_values))) for c in ("units", "revenue", "promo_units"))
+    units, revenue, promo_units = (dense_matrix(in_window[c], rows, cols, (len(pairs), len(week_values))) for c in ("units", "revenue", "promo_units"))
     units = np.clip(units, 0, None)  # a week with more returns than sales is a week of no demand
     active = history.active.reindex(pairs.get_level_values(0)).to_numpy(dtype=bool)
     in_span = (week_values[None, :] >= first[:, None]) & (week_values[None, :] <= last[:, None])
@@ -129,7 +132,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     return frame[observed | listed_now].reset_index(drop=True)
 
 
-def _dense(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def dense_matrix(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Sum `values` into a zero matrix of `shape` at (rows, cols)."""
     matrix = np.zeros(shape)
     np.add.at(matrix, (rows, cols), values.to_numpy(dtype=float))
     return matrix
