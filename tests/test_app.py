@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, TODAY
 from streamlit.testing.v1 import AppTest
 
 from planner import PlanConfig, run_week
-
-from conftest import ROOT, TODAY
 
 DATA = Path(__file__).parent / "data"
 

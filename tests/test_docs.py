@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from planner.cli import cli
-
 from conftest import ROOT
+
+from planner.cli import cli
 
 
 def readme_commands() -> list[str]:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import SAMPLE, TODAY
+
 from planner import PlanConfig, load_chain
 from planner.inputs.pos import fingerprint
 from planner.inputs.posduck import DuckLines
+from planner.inputs.posmeta import PendingFile
 
 DATA = Path(__file__).parent / "data"
 ENGINES = ("duckdb", "pandas")
@@ -48,15 +49,21 @@ def test_engines_agree_on_messy_files(tmp_path: Path) -> None:
 def test_fast_path_takes_clean_files_and_leaves_the_rest_to_the_careful_reader(tmp_path: Path) -> None:
     clean = tmp_path / "clean.csv"
     clean.write_text("date,store,sku,units,revenue\n2026-11-16,S1,000101,2,2.58\n2026-11-17,S1,000101,-1,-1.29\n")
+    also_clean = tmp_path / "also_clean.csv"
+    also_clean.write_text("date,store,sku,units,revenue\n2026-11-18,S1,000101,4,5.16\n")
     thousands = tmp_path / "thousands.csv"
     thousands.write_text("Datum;Filiale;Artikelnummer;Menge;Umsatz\n16.11.2026;S1;000101;1.200;1.548,00\n")
     unknown_store = tmp_path / "unknown.csv"
     unknown_store.write_text("date,store,sku,units,revenue\n2026-11-16,S9,000101,2,2.58\n")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("date,store,sku,units,revenue\n2026-11-16,S1,000101,2\n")
+    files = [clean, also_clean, thousands, unknown_store, ragged]
+    pending = [PendingFile(path, path.name, *fingerprint(path)) for path in files]
     duck = DuckLines({"S1"}, TODAY)
-    info = duck.add_file(clean, "clean.csv", *fingerprint(clean), {})
-    assert info is not None and info.lines == 2 and info.stores == ["S1"]
-    assert duck.add_file(thousands, "thousands.csv", *fingerprint(thousands), {}) is None
-    assert duck.add_file(unknown_store, "unknown.csv", *fingerprint(unknown_store), {}) is None
+    taken = duck.add_files(pending, {})
+    assert sorted(taken) == ["also_clean.csv", "clean.csv"]
+    assert taken["clean.csv"].lines == 2 and taken["clean.csv"].stores == ["S1"]
+    assert duck.con.execute("SELECT count(*), sum(units) FROM lines").fetchall() == [(3, 5.0)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import profiles_for, tiny_chain
 
 from planner import InfeasiblePlanError, PlanConfig, plan_assortment
 from planner.config import AssortmentConfig, SolverConfig
 from planner.optimize.inputs import build_model_inputs
 from planner.optimize.model import build_model
-
-from conftest import profiles_for, tiny_chain
 
 
 def check_limits(result, stores: pd.DataFrame, products: pd.DataFrame) -> None:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import TODAY
 from openpyxl import load_workbook
 
 from planner import PlanConfig, run_week
-
-from conftest import TODAY
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+49 Brot", "-20% Aktion Milch", "@SUM(A1:A9)"]

@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TODAY, profiles_for
 
 from planner import PlanConfig, build_profiles, load_chain
 from planner.config import ReplenishmentConfig
 from planner.profiles.economics import add_economics, expected_leftover
 from planner.profiles.indexing import shrunk_index
-
-from conftest import TODAY, profiles_for
 
 DATA = Path(__file__).parent / "data"
 

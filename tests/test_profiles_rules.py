@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import TODAY, profiles_for
+
 from planner import PlanConfig, load_chain
 from planner.profiles.backtest import RESULT_COLUMNS, backtest
 from planner.profiles.forecast import seasonal_factors

@@ -7,11 +7,10 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import SAMPLE, TODAY
 
 from planner import load_chain, load_config
 from planner.profiles.demand import history_window
-
-from conftest import SAMPLE, TODAY
 
 # Objective of the sample run (EUR / week) when this test was written; a MILP may return another
 # optimal assortment, so only the value is pinned, within the configured 0.1 % gap.

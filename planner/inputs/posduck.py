@@ -2,25 +2,31 @@
 
 Only a file that DuckDB can take at face value is read here: UTF-8 text or Parquet, plain numbers
 (no thousands separators), known stores, no future dates, one line per data row. Anything else
-makes `add_file` return None and the file goes through the careful pandas reader, which reads
-it the same way or names every bad line, so both engines give the same tables and messages.
+leaves it out of `add_files`' result and the file goes through the careful pandas reader, which
+reads it the same way or names every bad line, so both engines give the same tables and messages.
+Files of one layout are read in batches: one DuckDB call per ~128 MiB, not one per file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from planner.errors import InputError
 from planner.inputs.csvfile import guess_separator, normalise_header
 from planner.inputs.parse import FLAGS
-from planner.inputs.posmeta import LineCounts, PosFileInfo, map_headers
+from planner.inputs.posmeta import LineCounts, PendingFile, PosFileInfo, map_headers
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
 
 HEAD_BYTES = 1 << 16
+BATCH_ROWS = 3_000_000  # lines read per DuckDB call (bounds the staging table's memory)
+FILE_COLUMN = "__pos_file"
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
 
 
@@ -37,42 +43,82 @@ class DuckLines:
         self.con.execute("CREATE TABLE stores AS SELECT unnest($ids) AS store_id", {"ids": sorted(store_ids)})
         self.today = today
 
-    def add_file(
-        self, path: Path, label: str, digest: str, newlines: int, header_map: dict[str, str]
-    ) -> PosFileInfo | None:
-        """Load one file if it is clean; its PosFileInfo, or None to send it to the careful reader."""
-        source = _source_sql(path)
-        if source is None:
-            return None
-        sql, separator, encoding = source
+    def add_files(
+        self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None
+    ) -> dict[str, PosFileInfo]:
+        """Load every clean file, many per DuckDB read; PosFileInfo by label for the files taken.
+
+        Files with the same layout (CSV header line and separator, or Parquet schema) are read
+        together; a file left out of the result goes to the careful reader.
+        """
+        groups: dict[tuple[str, str, str], list[tuple[PendingFile, int]]] = {}
+        for file in files:
+            layout = _layout(file)
+            if layout is not None:
+                groups.setdefault(layout[:3], []).append((file, layout[3]))
+        taken: dict[str, PosFileInfo] = {}
+        done = 0
+        for (separator, encoding, _), members in groups.items():
+            for batch in _batches(members):
+                taken.update(self._add_batch(batch, separator, encoding, header_map))
+                done += len(batch)
+                if progress:
+                    progress(f"reading POS files with DuckDB: {done}/{len(files)}")
+        return taken
+
+    def _add_batch(
+        self, batch: list[PendingFile], separator: str, encoding: str, header_map: dict[str, str]
+    ) -> dict[str, PosFileInfo]:
+        """Read files of one layout in one go; if DuckDB refuses the batch, try its files one by one."""
         try:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
-            names = [row[0] for row in described]
-            types = {row[0]: row[1] for row in described}
-            normalised = [normalise_header(n) for n in names]
-            mapping = map_headers(normalised, header_map, label, names)
-            raw = dict(zip(normalised, names, strict=True))
-            exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";")
-                     for target, header in mapping.items()}
-            exprs.setdefault("promo", "false")
-            select = ", ".join(f"{exprs[c]} AS {c}" for c in LINE_COLUMNS)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {select} FROM {sql}")
+            self._stage(batch, separator, header_map)
         except (duckdb.Error, InputError):
-            return None
-        rows, bad, first, last, stores = self.con.execute(
-            """SELECT count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
+            if len(batch) == 1:
+                return {}
+            return {label: info for file in batch for label, info in self._add_batch([file], separator, encoding, header_map).items()}
+        by_path = {str(file.path): file for file in batch}
+        checked = self.con.execute(
+            f"""SELECT {FILE_COLUMN}, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
                    OR units IS NULL OR isnan(units) OR isinf(units) OR revenue IS NULL OR isnan(revenue) OR isinf(revenue)
                    OR coalesce(store_id, '') = '' OR coalesce(sku, '') = '' OR promo IS NULL
                    OR store_id NOT IN (SELECT store_id FROM stores)),
                    min(date), max(date), list(DISTINCT store_id ORDER BY store_id)
-               FROM staged""",
+               FROM staged GROUP BY {FILE_COLUMN}""",
             {"today": self.today},
-        ).fetchall()[0]
-        one_row_per_line = separator == "parquet" or rows in (newlines - 1, newlines)
-        if bad or not rows or not one_row_per_line:
-            return None
-        self.con.execute("INSERT INTO lines SELECT * FROM staged")
-        return PosFileInfo(label, digest, rows, first, last, separator, encoding, list(stores))
+        ).fetchall()
+        taken: dict[str, PosFileInfo] = {}
+        for path, rows, bad, first, last, stores in checked:
+            file = by_path[path]
+            one_row_per_line = separator == "parquet" or rows in (file.newlines - 1, file.newlines)
+            if rows and not bad and one_row_per_line:
+                taken[file.label] = PosFileInfo(file.label, file.sha256, rows, first, last, separator, encoding, list(stores))
+        good = [str(file.path) for file in batch if file.label in taken]
+        self.con.execute(
+            f"INSERT INTO lines SELECT {', '.join(LINE_COLUMNS)} FROM staged WHERE list_contains($good, {FILE_COLUMN})",
+            {"good": good},
+        )
+        return taken
+
+    def _stage(self, batch: list[PendingFile], separator: str, header_map: dict[str, str]) -> None:
+        """The batch's lines, converted to the contract's types, in the temp table `staged`."""
+        paths = "[" + ", ".join(_quoted(file.path) for file in batch) + "]"
+        if separator == "parquet":
+            sql = f"read_parquet({paths}, filename='{FILE_COLUMN}')"
+        else:
+            delim = "\\t" if separator == "\t" else separator
+            sql = (f"read_csv({paths}, delim='{delim}', header=true, all_varchar=true, quote='\"', escape='\"',"
+                   f" strict_mode=true, filename='{FILE_COLUMN}')")
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
+        names = [row[0] for row in described if row[0] != FILE_COLUMN]
+        types = {row[0]: row[1] for row in described}
+        normalised = [normalise_header(n) for n in names]
+        mapping = map_headers(normalised, header_map, batch[0].label, names)
+        raw = dict(zip(normalised, names, strict=True))
+        exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";")
+                 for target, header in mapping.items()}
+        exprs.setdefault("promo", "false")
+        select = ", ".join(f"{exprs[c]} AS {c}" for c in LINE_COLUMNS)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {select}, {FILE_COLUMN} FROM {sql}")
 
     def add_lines(self, lines: pd.DataFrame) -> None:
         """Take one file's lines from the careful reader (LINE_COLUMNS)."""
@@ -126,11 +172,15 @@ def typed_days(store_days: pd.DataFrame) -> pd.DataFrame:
     return store_days.astype({"store_id": str, "date": "datetime64[ns]"}).reset_index(drop=True)
 
 
-def _source_sql(path: Path) -> tuple[str, str, str] | None:
-    """DuckDB table-function SQL for the file, its separator and encoding; None if not for the fast path."""
-    quoted = "'" + str(path).replace("'", "''") + "'"
+def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
+    """(separator, encoding, header line or schema, rows) for a file the fast path may try; None if not."""
+    path = file.path
     if path.suffix.lower() == ".parquet":
-        return f"read_parquet({quoted})", "parquet", "parquet"
+        try:
+            metadata = pq.read_metadata(path)
+        except (OSError, pa.ArrowException):
+            return None
+        return "parquet", "parquet", str(metadata.schema.to_arrow_schema()), metadata.num_rows
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     head = head[: head.rfind(b"\n") + 1] or head
@@ -140,10 +190,25 @@ def _source_sql(path: Path) -> tuple[str, str, str] | None:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    separator = guess_separator(text.split("\n", 1)[0].rstrip("\r"))
-    delim = "\\t" if separator == "\t" else separator
-    options = f"delim='{delim}', header=true, all_varchar=true, quote='\"', escape='\"', strict_mode=true"
-    return f"read_csv({quoted}, {options})", separator, "utf-8"
+    header = text.split("\n", 1)[0].rstrip("\r")
+    return guess_separator(header), "utf-8", header, file.newlines
+
+
+def _batches(files: list[tuple[PendingFile, int]]) -> list[list[PendingFile]]:
+    """Consecutive groups of (file, rows) of at most BATCH_ROWS rows (one file at least)."""
+    batches: list[list[PendingFile]] = [[]]
+    rows = 0
+    for file, file_rows in files:
+        if batches[-1] and rows + file_rows > BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(file)
+        rows += file_rows
+    return batches
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import normalise_header
@@ -25,6 +26,16 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 OPTIONAL_ALIASES: dict[str, tuple[str, ...]] = {
     "promo": ("promo", "promotion", "on_promo", "promo_flag", "is_promo", "aktion", "angebot", "werbung"),
 }
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A POS file found, fingerprinted and not a duplicate, waiting to be read."""
+
+    path: Path
+    label: str  # path relative to the data folder, as reports show it
+    sha256: str
+    newlines: int
+
 
 @dataclass
 class PosFileInfo:
