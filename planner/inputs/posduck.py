@@ -10,7 +10,7 @@ Files of one layout are read in batches: one DuckDB call per ~128 MiB, not one p
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from planner.errors import InputError
+from planner.errors import InputError, Problem
 from planner.inputs.csvfile import guess_separator, normalise_header
 from planner.inputs.parse import FLAGS
 from planner.inputs.posmeta import LineCounts, PendingFile, PosFileInfo, map_headers
@@ -38,8 +38,10 @@ class DuckLines:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute(
-            "CREATE TABLE lines (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, revenue DOUBLE, promo BOOLEAN)"
+            "CREATE TABLE lines (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, revenue DOUBLE, promo BOOLEAN,"
+            " file_no INTEGER)"
         )
+        self.files_inserted = 0
         self.con.execute("CREATE TABLE stores AS SELECT unnest($ids) AS store_id", {"ids": sorted(store_ids)})
         self.today = today
 
@@ -69,38 +71,43 @@ class DuckLines:
     def _add_batch(
         self, batch: list[PendingFile], separator: str, encoding: str, header_map: dict[str, str]
     ) -> dict[str, PosFileInfo]:
-        """Read files of one layout in one go; if DuckDB refuses the batch, try its files one by one."""
+        """Read files of one layout in one go; if DuckDB refuses the batch, try its files one by one.
+
+        The lines go straight into `lines`, numbered by file; a file that fails a check is deleted again.
+        """
+        first_no = self.files_inserted
+        numbers = {str(file.path): first_no + i for i, file in enumerate(batch)}
         try:
-            self._stage(batch, separator, header_map)
+            self._insert(batch, numbers, separator, header_map)
         except (duckdb.Error, InputError):
             if len(batch) == 1:
                 return {}
             return {label: info for file in batch for label, info in self._add_batch([file], separator, encoding, header_map).items()}
-        by_path = {str(file.path): file for file in batch}
+        self.files_inserted += len(batch)
         checked = self.con.execute(
-            f"""SELECT {FILE_COLUMN}, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
+            """SELECT file_no, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
                    OR units IS NULL OR isnan(units) OR isinf(units) OR revenue IS NULL OR isnan(revenue) OR isinf(revenue)
                    OR coalesce(store_id, '') = '' OR coalesce(sku, '') = '' OR promo IS NULL
                    OR store_id NOT IN (SELECT store_id FROM stores)),
                    min(date), max(date), list(DISTINCT store_id ORDER BY store_id)
-               FROM staged GROUP BY {FILE_COLUMN}""",
-            {"today": self.today},
+               FROM lines WHERE file_no >= $first GROUP BY file_no""",
+            {"today": self.today, "first": first_no},
         ).fetchall()
+        by_number = {numbers[str(file.path)]: file for file in batch}
         taken: dict[str, PosFileInfo] = {}
-        for path, rows, bad, first, last, stores in checked:
-            file = by_path[path]
+        for number, rows, bad, first, last, stores in checked:
+            file = by_number[number]
             one_row_per_line = separator == "parquet" or rows in (file.newlines - 1, file.newlines)
             if rows and not bad and one_row_per_line:
                 taken[file.label] = PosFileInfo(file.label, file.sha256, rows, first, last, separator, encoding, list(stores))
-        good = [str(file.path) for file in batch if file.label in taken]
-        self.con.execute(
-            f"INSERT INTO lines SELECT {', '.join(LINE_COLUMNS)} FROM staged WHERE list_contains($good, {FILE_COLUMN})",
-            {"good": good},
-        )
+        refused = [number for number, file in by_number.items() if file.label not in taken]
+        if refused:
+            self.con.execute("DELETE FROM lines WHERE file_no >= $first AND list_contains($refused, file_no)",
+                             {"first": first_no, "refused": refused})
         return taken
 
-    def _stage(self, batch: list[PendingFile], separator: str, header_map: dict[str, str]) -> None:
-        """The batch's lines, converted to the contract's types, in the temp table `staged`."""
+    def _insert(self, batch: list[PendingFile], numbers: dict[str, int], separator: str, header_map: dict[str, str]) -> None:
+        """The batch's lines, converted to the contract's types, into `lines` with their file's number."""
         paths = "[" + ", ".join(_quoted(file.path) for file in batch) + "]"
         if separator == "parquet":
             sql = f"read_parquet({paths}, filename='{FILE_COLUMN}')"
@@ -114,17 +121,37 @@ class DuckLines:
         normalised = [normalise_header(n) for n in names]
         mapping = map_headers(normalised, header_map, batch[0].label, names)
         raw = dict(zip(normalised, names, strict=True))
+        if separator not in ("parquet", ";"):  # decimal points: let DuckDB's CSV reader type the columns itself
+            sql, types = self._typed_csv(sql, names, {target: raw[header] for target, header in mapping.items()})
         exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";")
                  for target, header in mapping.items()}
         exprs.setdefault("promo", "false")
         select = ", ".join(f"{exprs[c]} AS {c}" for c in LINE_COLUMNS)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {select}, {FILE_COLUMN} FROM {sql}")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE batch_files AS SELECT unnest($paths) AS {FILE_COLUMN}, unnest($numbers) AS file_no",
+            {"paths": list(numbers), "numbers": list(numbers.values())},
+        )
+        self.con.execute(f"INSERT INTO lines SELECT {select}, file_no FROM {sql} JOIN batch_files USING ({FILE_COLUMN})")
+
+    def _typed_csv(self, sql: str, names: list[str], columns: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """The read_csv call with DATE and DOUBLE columns: a value that does not parse fails the read
+        (and sends the files to the careful reader) instead of becoming NULL. The date format is
+        the one the first line uses."""
+        first = self.con.execute(f'SELECT "{columns["date"]}" FROM {sql} LIMIT 1').fetchall()
+        date_format = next((f for f in DATE_FORMATS if first and _parses(first[0][0], f)), None)
+        if date_format is None:
+            raise InputError(Problem("", expected="a date in a known format on the first line"))
+        types = {name: "VARCHAR" for name in names}
+        types |= {columns["date"]: "DATE", columns["units"]: "DOUBLE", columns["revenue"]: "DOUBLE"}
+        spec = ", ".join(f"'{_escaped(name)}': '{kind}'" for name, kind in types.items())
+        typed = sql.replace("all_varchar=true", f"columns={{{spec}}}, dateformat='{date_format}', auto_detect=false")
+        return typed, types
 
     def add_lines(self, lines: pd.DataFrame) -> None:
         """Take one file's lines from the careful reader (LINE_COLUMNS)."""
         self.con.register("careful_part", lines[LINE_COLUMNS])
         self.con.execute(
-            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo FROM careful_part"
+            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, NULL FROM careful_part"
         )
         self.con.unregister("careful_part")
 
@@ -134,26 +161,26 @@ class DuckLines:
         con.execute("CREATE TABLE products AS SELECT unnest($skus) AS sku", {"skus": sorted(skus)})
         con.execute("CREATE TEMP VIEW known AS SELECT l.* FROM lines l SEMI JOIN products USING (sku)")
         weekly = con.execute(WEEKLY_SQL).df()
-        store_days = con.execute(
-            "SELECT DISTINCT store_id, CAST(date AS TIMESTAMP) AS date FROM known ORDER BY store_id, date"
+        days = con.execute(
+            "SELECT store_id, CAST(date AS TIMESTAMP) AS date, count(*) FILTER (WHERE units < 0) AS return_lines,"
+            " coalesce(-sum(units) FILTER (WHERE units < 0), 0) AS return_units, count(*) FILTER (WHERE promo) AS promo_lines"
+            " FROM known GROUP BY store_id, date ORDER BY store_id, date"
         ).df()
-        total, return_lines, return_units, promo_lines = con.execute(
-            "SELECT (SELECT count(*) FROM lines), count(*) FILTER (WHERE units < 0),"
-            " coalesce(-sum(units) FILTER (WHERE units < 0), 0), count(*) FILTER (WHERE promo) FROM known"
-        ).fetchall()[0]
+        store_days = days[["store_id", "date"]]
+        total = con.execute("SELECT count(*) FROM lines").fetchall()[0][0]
         unknown = con.execute(
             "SELECT sku, count(*) AS n, sum(units) AS units FROM lines ANTI JOIN products USING (sku) GROUP BY sku ORDER BY sku"
         ).fetchall()
         counts = LineCounts(
             lines=int(total),
-            return_lines=int(return_lines),
-            return_units=float(return_units),
+            return_lines=int(days["return_lines"].sum()),
+            return_units=float(days["return_units"].sum()),
             unknown_sku_lines=sum(int(n) for _, n, _ in unknown),
             unknown_sku_units=float(sum(u for _, _, u in unknown)),
             unknown_skus={str(sku): int(n) for sku, n, _ in unknown},
             bulk_lines=int(weekly["bulk_lines"].sum()),
             bulk_units=float(weekly["bulk_units"].sum()),
-            promo_lines=int(promo_lines),
+            promo_lines=int(days["promo_lines"].sum()),
         )
         con.close()
         return typed_weekly(weekly), typed_days(store_days), counts
@@ -208,7 +235,19 @@ def _batches(files: list[tuple[PendingFile, int]]) -> list[list[PendingFile]]:
 
 
 def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return "'" + _escaped(str(path)) + "'"
+
+
+def _escaped(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _parses(value: str | None, date_format: str) -> bool:
+    try:
+        datetime.strptime((value or "").strip(), date_format)
+    except ValueError:
+        return False
+    return True
 
 
 def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool) -> str:
