@@ -76,10 +76,12 @@ def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | N
     progress = Progress(quiet)
     outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), progress=progress)
     summary = outcome.summary
+    quality = summary["quality"]
     gap = 100 * (summary["mip_gap"] or 0.0)
     progress(
-        f"done: {summary['status']} plan, EUR {summary['objective']:,.2f} expected profit per week, "
-        f"{summary['core_items']} core items, gap {gap:.3f} %"
+        f"done: {summary['status']} plan, EUR {quality['expected_profit_per_week']:,.2f} expected profit per week, "
+        f"{summary['core_items']} core items, gap {gap:.3f} %; against the best uniform assortment "
+        f"EUR {quality['uplift_per_week']['uniform']:+,.2f}/week, against today's EUR {quality['uplift_per_week']['current']:+,.2f}/week"
     )
     for note in summary["notes"]:
         progress(f"note: {note}")

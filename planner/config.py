@@ -53,6 +53,26 @@ class SubstitutionConfig:
     default_transfer_rate: float = 0.3  # share of a dropped product's demand that moves to carried substitutes
     min_delisting_events: int = 5  # delistings in the POS history needed to estimate the rate from data instead
     price_band: float = 0.35  # without substitute_group: same subcategory (or category) and price within +-35 %
+    max_substitutes: int = 3  # a dropped product's customers choose among its this many best-selling substitutes
+    max_absorb: float = 1.0  # a substitute takes over at most this share of its own weekly units from dropped products
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """What localizing costs: the plan pays these, so micromarketing has to earn them back."""
+
+    listing_cost_per_product: float = 2.0  # EUR / week per distinct product carried in any store (supplier, logistics, data)
+    handling_cost_per_listing: float = 0.25  # EUR / week per store and listed product (ordering, facings, price labels)
+
+
+@dataclass(frozen=True)
+class StabilityConfig:
+    """How far one run may move the shelf away from today's assortment."""
+
+    change_penalty: float = 1.0  # EUR / week charged in the objective per add or drop (not money: a brake on churn)
+    max_adds_per_store: int | None = None  # new listings per store and run; None = no limit
+    max_drops_per_store: int | None = None  # delistings per store and run (overrides excluded); None = no limit
+    min_listing_weeks: int = 8  # a product first sold in a store fewer weeks ago stays listed there
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,8 @@ class PlanConfig:
     demand: DemandConfig = field(default_factory=DemandConfig)
     replenishment: ReplenishmentConfig = field(default_factory=ReplenishmentConfig)
     substitution: SubstitutionConfig = field(default_factory=SubstitutionConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
+    stability: StabilityConfig = field(default_factory=StabilityConfig)
     pos: PosConfig = field(default_factory=PosConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -184,6 +206,13 @@ def _check_values(config: PlanConfig, source: str) -> None:
     r = config.replenishment
     if r.fresh_delivery_days <= 0 or r.ambient_delivery_days <= 0 or r.safety_factor < 0:
         problems.append("[replenishment] delivery days must be positive and safety_factor 0 or more")
+    if config.substitution.max_substitutes < 1 or config.substitution.max_absorb < 0:
+        problems.append("[substitution] max_substitutes must be 1 or more and max_absorb 0 or more")
+    if config.costs.listing_cost_per_product < 0 or config.costs.handling_cost_per_listing < 0:
+        problems.append("[costs] listing and handling costs must be 0 or more")
+    st = config.stability
+    if st.change_penalty < 0 or st.min_listing_weeks < 0 or any(v is not None and v < 0 for v in (st.max_adds_per_store, st.max_drops_per_store)):
+        problems.append("[stability] change_penalty, min_listing_weeks and the add/drop limits must be 0 or more")
     if config.pos.engine not in ("duckdb", "pandas"):
         problems.append(f"[pos] engine = {config.pos.engine!r}: expected 'duckdb' or 'pandas'")
     valid_targets = {"date", "store_id", "sku", "units", "revenue", "promo"}

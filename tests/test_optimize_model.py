@@ -11,9 +11,13 @@ import pytest
 from conftest import profiles_for, tiny_chain
 
 from planner import InfeasiblePlanError, PlanConfig, plan_assortment
-from planner.config import AssortmentConfig, SolverConfig
+from planner.config import AssortmentConfig, CostsConfig, SolverConfig, StabilityConfig
 from planner.optimize.inputs import build_model_inputs
 from planner.optimize.model import build_model
+
+
+# the plain knapsack: no listing, handling or change costs (test_optimize_rules.py covers those)
+NO_COSTS = PlanConfig(costs=CostsConfig(0.0, 0.0), stability=StabilityConfig(change_penalty=0.0))
 
 
 def check_limits(result, stores: pd.DataFrame, products: pd.DataFrame) -> None:
@@ -87,7 +91,7 @@ def brute_force(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataF
 @pytest.mark.parametrize(("seed", "core_max"), [(1, None), (2, 1), (3, 0), (4, 2)])
 def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: int | None) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=2, n_products=7, seed=seed))
-    config = PlanConfig(solver=SolverConfig(mip_gap=0.0), assortment=AssortmentConfig(core_max_items=core_max))
+    config = dataclasses.replace(NO_COSTS, solver=SolverConfig(mip_gap=0.0), assortment=AssortmentConfig(core_max_items=core_max))
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
     expected = brute_force(profiles.pairs, chain.stores, chain.products, core_max)
     assert result.solve.objective == pytest.approx(expected, abs=1e-6)
@@ -97,7 +101,7 @@ def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: i
 def test_constraint_names_say_what_and_where(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c"))
     rules = AssortmentConfig(min_items_per_category=1, max_addons_per_store=30, core_min_items=1, core_max_items=10)
-    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products.set_index("sku")["shelf_space"], rules)
+    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, PlanConfig(assortment=rules))
     model = build_model(inputs)
     names = [c.name for c in model.problem.constraints()]
     assert len(names) == len(set(names))

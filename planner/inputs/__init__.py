@@ -13,6 +13,7 @@ from planner.config import PlanConfig
 from planner.errors import InputError, Problem
 from planner.inputs.checks import check_assortment, check_products, check_store_coverage
 from planner.inputs.masters import read_assortment, read_products, read_stores
+from planner.inputs.overrides import read_overrides
 from planner.inputs.pos import PosReport, read_pos
 from planner.schemas import PRODUCTS, STORES
 
@@ -24,6 +25,7 @@ class ChainData:
     stores: pd.DataFrame  # STORES columns + extra attribute columns (text)
     products: pd.DataFrame  # PRODUCTS columns + extra columns (text)
     assortment: pd.DataFrame | None  # store_id, sku listed today; None if assortment.csv is absent
+    overrides: pd.DataFrame  # inputs.overrides.OVERRIDE_COLUMNS, one row per store and product (may be empty)
     weekly: pd.DataFrame  # inputs.weekly.WEEKLY_COLUMNS
     store_days: pd.DataFrame  # store_id, date: days with POS data
     pos_report: PosReport
@@ -43,7 +45,7 @@ def load_chain(
     progress: Callable[[str], None] | None = None,
     engine: str | None = None,
 ) -> ChainData:
-    """Read stores.csv, products.csv, assortment.csv (optional) and every POS file below pos/.
+    """Read stores.csv, products.csv, assortment.csv and overrides.csv (optional) and every POS file below pos/.
 
     `engine` ("duckdb" or "pandas") overrides [pos] engine of the config.
     """
@@ -56,6 +58,7 @@ def load_chain(
     assortment = read_assortment(data_dir)
     if assortment is not None:
         assortment = check_assortment(assortment, stores, products, warnings)
+    overrides = read_overrides(data_dir, stores, products)
     pos = read_pos(
         data_dir,
         store_ids=set(stores[STORES.store_id]),
@@ -88,4 +91,4 @@ def load_chain(
             warnings.append(f"{info.file}: not read again, {info.skipped_reason}")
         if info.blank_lines:
             warnings.append(f"{info.file}: {info.blank_lines} blank lines ignored")
-    return ChainData(stores, products, assortment, pos.weekly, pos.store_days, report, warnings)
+    return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, report, warnings)

@@ -6,17 +6,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+import pulp
 
 from planner.config import PlanConfig
 from planner.errors import InfeasiblePlanError, SolverError
-from planner.optimize.inputs import ModelInputs, build_model_inputs
+from planner.optimize.conflicts import override_conflicts
+from planner.optimize.greedy import greedy_plan
+from planner.optimize.inputs import (
+    ModelInputs,
+    Substitutes,
+    build_model_inputs,
+    store_inputs,
+)
 from planner.optimize.model import build_model
-from planner.optimize.plan import carried_pairs, changes, plan_objective, store_summary
-from planner.optimize.solve import SolveResult, SolveStatus, solve
+from planner.optimize.plan import (
+    PlanValue,
+    carried_pairs,
+    changes,
+    plan_value,
+    store_summary,
+)
+from planner.optimize.solve import SolveResult, SolveStatus, constraint_dual, solve
 
 PLAN_EXTRA_COLUMNS = [
     "fresh", "listed_now", "change", "source", "weeks_observed", "local_index", "category_index",
     "expected_sales_per_week", "waste_units_per_week", "waste_cost_per_week", "profit_per_shelf_unit",
+    "transfer_units_per_week", "forced",
 ]
 
 
@@ -25,13 +40,47 @@ class PlanResult:
     """A solved plan and everything reported about it."""
 
     plan: pd.DataFrame  # one row per store and carried product (schemas.PLAN_COLUMNS without reason, + extras)
-    stores: pd.DataFrame  # per-store summary (optimize.plan.store_summary)
-    changes: pd.DataFrame  # store_id, sku, change ("add" / "drop")
+    stores: pd.DataFrame  # per-store summary (optimize.plan.store_summary) + shelf_value, budget_value
+    changes: pd.DataFrame  # store_id, sku, change ("add" / "drop"), forced
     solve: SolveResult
-    recomputed_objective: float  # EUR / week, summed from the plan table
-    current_profit: pd.Series  # store_id -> EUR / week of today's assortment under the same profiles
+    value: PlanValue  # the plan valued from its (store, sku) list alone; value.objective == solve.objective
+    baselines: dict[str, PlanValue]  # "current", "uniform", "greedy", valued the same way
+    uniform_solve: SolveResult
+    inputs: ModelInputs  # for what-if re-plans
     model_size: dict[str, int]
     notes: list[str]  # plain-language remarks for the run report (e.g. "no fresh products: empty core")
+
+    @property
+    def recomputed_objective(self) -> float:
+        """EUR / week: the objective recomputed from the plan, independent of the solver."""
+        return self.value.objective
+
+    @property
+    def current_profit(self) -> pd.Series:
+        """store_id -> EUR / week today's assortment earns under the same profiles (before listing costs)."""
+        pairs = self.inputs.all_pairs
+        listed = pairs.loc[pairs["listed_now"], "profit"]
+        return listed.groupby(level="store_id").sum().reindex(self.inputs.stores, fill_value=0.0)
+
+    def uplift(self, baseline: str) -> float:
+        """Expected profit of the plan minus that of a baseline, EUR / week."""
+        return self.value.profit - self.baselines[baseline].profit
+
+
+@dataclass
+class StoreWhatIf:
+    """One store re-planned with the core and the other stores fixed."""
+
+    store_id: str
+    plan: pd.DataFrame  # store_id, sku, role, change against the chain plan ("keep", "add", "drop")
+    value: PlanValue
+    base_value: PlanValue  # the chain plan's lines of this store, valued the same way
+    solve: SolveResult
+
+    @property
+    def profit_change(self) -> float:
+        """EUR / week the what-if gains (+) or costs (-) against the store's current plan."""
+        return self.value.profit - self.base_value.profit
 
 
 def plan_assortment(
@@ -40,9 +89,14 @@ def plan_assortment(
     products: pd.DataFrame,
     config: PlanConfig,
     *,
+    substitutes: Substitutes | None = None,
+    overrides: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> PlanResult:
-    """Choose the core and each store's add-ons. Raises InfeasiblePlanError or SolverError."""
+    """Choose the core and each store's add-ons, and solve the baselines it is judged against.
+
+    Raises InfeasiblePlanError (overrides in conflict, limits that cannot all hold) or SolverError.
+    """
     say = progress or (lambda _text: None)
     rules = config.assortment
     notes = []
@@ -52,8 +106,12 @@ def plan_assortment(
         raise InfeasiblePlanError(msg)
     if n_fresh == 0:
         notes.append("the product master has no fresh products, so the core is empty: every listing is a store add-on")
-    inputs = build_model_inputs(stores, profiles, products.set_index("sku")["shelf_space"], rules)
-    say(f"building model: {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates")
+    inputs = build_model_inputs(stores, profiles, products, config, substitutes=substitutes, overrides=overrides)
+    conflicts = override_conflicts(inputs, overrides)
+    if conflicts:
+        raise InfeasiblePlanError("the overrides cannot all hold:\n" + "\n".join(f"- {c}" for c in conflicts))
+    say(f"building model: {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
+        f"{len(inputs.flows)} substitution links")
     model = build_model(inputs)
     size = {"variables": len(model.problem.variables()), "constraints": len(model.constraint_info)}
     say(f"solving with {config.solver.name}: {size['variables']} variables, {size['constraints']} constraints")
@@ -66,34 +124,121 @@ def plan_assortment(
             f"without a plan; raise [solver] time_limit_seconds in planning.toml (now {config.solver.time_limit_seconds:g})"
         )
         raise SolverError(msg)
-    plan = plan_table(carried_pairs(model, inputs), profiles, products)
-    if plan.empty or not (plan["role"] == "core").any():
-        if n_fresh:
-            notes.append("no fresh product earns its place in every store, so the core is empty")
-    listed = profiles.loc[profiles["listed_now"], ["store_id", "sku", "profit_per_week"]]
-    current_profit = listed.groupby("store_id")["profit_per_week"].sum().reindex(stores["store_id"], fill_value=0.0)
+    carried = carried_pairs(model, inputs)
+    value = plan_value(carried, inputs)
+    plan = plan_table(carried, profiles, products, inputs, value)
+    if n_fresh and not (plan["role"] == "core").any():
+        notes.append("no fresh product earns its place in every store, so the core is empty")
+    say("solving the baselines: the best uniform assortment, and a greedy ranking")
+    uniform_value, uniform_solve = solve_uniform(stores, profiles, products, config, substitutes)
+    listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
+    baselines = {
+        "current": plan_value(listed, inputs),
+        "uniform": uniform_value,
+        "greedy": plan_value(greedy_plan(inputs), inputs),
+    }
+    say("measuring what one more shelf unit and one more euro of budget are worth per store")
+    summary = store_summary(plan, stores, listed).merge(shadow_prices(inputs, carried), on="store_id", how="left")
     return PlanResult(
         plan=plan,
-        stores=store_summary(plan, stores, listed),
-        changes=changes(plan, listed),
+        stores=summary,
+        changes=changes(plan, listed, inputs),
         solve=result,
-        recomputed_objective=plan_objective(plan),
-        current_profit=current_profit,
+        value=value,
+        baselines=baselines,
+        uniform_solve=uniform_solve,
+        inputs=inputs,
         model_size=size,
         notes=notes,
     )
 
 
-def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """Join the carried pairs with their profile and product figures (units per week, EUR per week)."""
+def solve_uniform(
+    stores: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig, substitutes: Substitutes | None
+) -> tuple[PlanValue, SolveResult]:
+    """The best assortment with the same products in every store, within the same limits."""
+    inputs = build_model_inputs(stores, profiles, products, config, substitutes=substitutes, mode="uniform")
+    model = build_model(inputs)
+    result = solve(model.problem, config.solver)
+    if not result.status.has_plan:  # e.g. a category minimum no single assortment meets in every store
+        empty = pd.DataFrame(columns=["store_id", "sku"])
+        return plan_value(empty, inputs), result
+    return plan_value(carried_pairs(model, inputs), inputs), result
+
+
+def replan_store(
+    result: PlanResult,
+    store: str,
+    *,
+    shelf_capacity: float | None = None,
+    inventory_budget: float | None = None,
+    force_in: list[str] = (),
+    force_out: list[str] = (),
+) -> StoreWhatIf:
+    """Re-plan one store with the core and the other stores fixed: a changed shelf, budget, or products
+    forced in or out. Raises InfeasiblePlanError when the store cannot meet its limits that way."""
+    inputs = _store_inputs(result, store, shelf_capacity, inventory_budget, force_in, force_out)
+    model = build_model(inputs)
+    solved = solve(model.problem, inputs.config.solver)
+    if solved.status == SolveStatus.INFEASIBLE:
+        raise InfeasiblePlanError(f"store {store}: " + diagnose_infeasibility(inputs, inputs.config))
+    if not solved.status.has_plan:
+        raise SolverError(f"what-if for store {store}: solver stopped with status '{solved.status}'")
+    carried = carried_pairs(model, inputs)
+    base_lines = result.plan.loc[result.plan["store_id"] == store, ["store_id", "sku", "role"]]
+    base_inputs = _store_inputs(result, store, shelf_capacity, inventory_budget, (), ())
+    before, after = set(base_lines["sku"]), set(carried["sku"])
+    plan = pd.concat([carried, base_lines[~base_lines["sku"].isin(after)]], ignore_index=True)
+    plan["change"] = ["keep" if sku in before and sku in after else "add" if sku in after else "drop" for sku in plan["sku"]]
+    return StoreWhatIf(store, plan.sort_values(["change", "role", "sku"]).reset_index(drop=True),
+                       plan_value(carried, inputs), plan_value(base_lines, base_inputs), solved)
+
+
+def _store_inputs(result: PlanResult, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
+    plan = result.plan
+    core = sorted(plan.loc[plan["role"] == "core", "sku"].unique())
+    elsewhere = set(plan.loc[plan["store_id"] != store, "sku"])
+    return store_inputs(result.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
+                        force_in=list(force_in), force_out=list(force_out))
+
+
+def shadow_prices(inputs: ModelInputs, carried: pd.DataFrame) -> pd.DataFrame:
+    """Per store, EUR / week that one more shelf unit (shelf_value) and one more euro of inventory
+    budget (budget_value) would earn: the duals of the store's problem with the core and the other
+    stores fixed, its own listing decisions relaxed to 0..1 (the LP around the plan)."""
+    core = sorted(carried.loc[carried["role"] == "core", "sku"].unique())
+    rows = []
+    for store in inputs.stores:
+        elsewhere = set(carried.loc[carried["store_id"] != store, "sku"])
+        model = build_model(store_inputs(inputs, store, core, elsewhere))
+        for var in model.problem.variables():
+            var.cat = pulp.LpContinuous
+        solved = solve(model.problem, inputs.config.solver)
+        duals = [constraint_dual(model.problem, f"{family}__{inputs.tokens[store]}") if solved.status.has_plan else float("nan")
+                 for family in ("shelf_capacity", "inventory_budget")]
+        rows.append((store, *duals))
+    return pd.DataFrame(rows, columns=["store_id", "shelf_value", "budget_value"])
+
+
+def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataFrame, inputs: ModelInputs, value: PlanValue) -> pd.DataFrame:
+    """Join the carried pairs with their profile and product figures (units per week, EUR per week).
+
+    expected units and profit include what the line takes over from dropped substitutes, net of
+    handling; the chain listing cost is reported for the chain, not per line.
+    """
     product = products.set_index("sku")
     table = carried.merge(profiles, on=["store_id", "sku"], how="left", validate="one_to_one")
+    keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
+    transfer = value.transfer_units.reindex(keys).fillna(0.0).to_numpy()
+    margin = inputs.all_pairs["margin"].reindex(keys).to_numpy()
     table["name"] = table["sku"].map(product["name"])
     table["shelf_space"] = table["sku"].map(product["shelf_space"]).astype(float)
-    table["expected_units_per_week"] = table["units_per_week"]
-    table["expected_sales_per_week"] = table["units_per_week"] * table["sku"].map(product["price"]).astype(float)
-    table["expected_profit_per_week"] = table["profit_per_week"]
-    table["profit_per_shelf_unit"] = table["profit_per_week"] / table["shelf_space"]
+    table["transfer_units_per_week"] = transfer
+    table["expected_units_per_week"] = table["units_per_week"] + transfer
+    table["expected_sales_per_week"] = table["expected_units_per_week"] * table["sku"].map(product["price"]).astype(float)
+    table["expected_profit_per_week"] = inputs.all_pairs["profit"].reindex(keys).to_numpy() + transfer * margin
+    table["profit_per_shelf_unit"] = table["expected_profit_per_week"] / table["shelf_space"]
+    table["forced"] = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
     table["change"] = table["listed_now"].map({True: "keep", False: "add"})
     columns = ["store_id", "sku", "name", "category", "role", "expected_units_per_week", "expected_profit_per_week",
                "shelf_space", "inventory_cost", *PLAN_EXTRA_COLUMNS]
@@ -109,7 +254,8 @@ def diagnose_infeasibility(inputs: ModelInputs, config: PlanConfig) -> str:
     result = solve(model.problem, config.solver)
     if not result.status.has_plan:
         return "the limits cannot all be met, and the diagnosis model found no relaxation either"
-    units = {"shelf_capacity": "shelf units", "inventory_budget": "EUR", "core_min_items": "items", "min_items_per_category": "items"}
+    units = {"shelf_capacity": "shelf units", "inventory_budget": "EUR", "core_min_items": "items",
+             "min_items_per_category": "items", "max_adds_per_store": "adds", "max_drops_per_store": "drops"}
     lines = []
     for name, slack in model.slack.items():
         amount = slack.varValue or 0.0

@@ -25,13 +25,7 @@ def greedy_plan(inputs: ModelInputs) -> pd.DataFrame:
                 budget_left -= row.inventory_cost
                 chosen.append((store, row.sku, bool(row.fresh)))
     plan = pd.DataFrame(chosen, columns=["store_id", "sku", "fresh"])
-    everywhere = plan[plan["fresh"]].groupby("sku")["store_id"].nunique()
+    everywhere = plan[plan["fresh"].astype(bool)].groupby("sku")["store_id"].nunique()
     core = set(everywhere.index[everywhere == len(inputs.stores)])
     plan["role"] = ["core" if sku in core else "addon" for sku in plan["sku"]]
     return plan[["store_id", "sku", "role"]]
-
-
-def greedy_objective(plan: pd.DataFrame, inputs: ModelInputs) -> float:
-    """Expected weekly profit (EUR) of a greedy plan under the same profiles."""
-    keys = pd.MultiIndex.from_frame(plan[["store_id", "sku"]])
-    return float(inputs.pairs["profit"].reindex(keys).sum())

@@ -1,70 +1,246 @@
 """ModelInputs: the (store, sku) candidates and every number the MILP needs, and nothing else.
 
-Candidates are built once, here: a store-product pair gets a decision only when it could earn
-money there (positive expected weekly profit), when it may be needed to meet a category minimum,
-or when it is a fresh product that could be core (all stores together make money on it). All
-other pairs can never be in an optimal plan and are left out, which keeps the model small.
+Candidates are built once, here. A store-product pair gets a decision when it could earn money
+there, when it is listed today (dropping it is a decision: it costs a change and moves customers
+to substitutes), when an override or the minimum listing period forces it, when it may be needed
+for a category minimum, or when it is a fresh product that could be core. Pairs that head office
+excluded are never candidates. Every other pair can never be in an optimal plan.
+
+Three shapes of the same problem:
+    "chain"    the weekly plan: core + add-ons per store, with every rule
+    "uniform"  the best assortment with the same products in every store (a baseline: same shelf,
+               budget and category rules, no stability rules and no overrides)
+    "store"    one store re-planned with the core and the other stores fixed (what-if)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from planner.config import AssortmentConfig
+from planner.config import PlanConfig
 
-PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now"]
+PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced"]
+FLOW_COLUMNS = ["store_id", "sku", "substitute", "bound", "margin"]
+
+
+@dataclass(frozen=True)
+class Substitutes:
+    """Which products stand in for which, and the share of a dropped product's demand that moves."""
+
+    pairs: pd.DataFrame  # sku, substitute
+    transfer_rate: float
+    max_substitutes: int = 3
+    max_absorb: float = 1.0
 
 
 @dataclass(frozen=True)
 class ModelInputs:
     """Numbers for the MILP. Money in EUR per week (profit) or EUR (inventory), space in shelf units."""
 
+    mode: str  # "chain", "uniform" or "store"
     stores: pd.Index  # store ids, in stores.csv order
     shelf_capacity: pd.Series  # store -> shelf units
     inventory_budget: pd.Series  # store -> EUR
-    pairs: pd.DataFrame  # MultiIndex (store_id, sku) -> PAIR_COLUMNS; the add-on / carry candidates
+    pairs: pd.DataFrame  # MultiIndex (store_id, sku) -> PAIR_COLUMNS; the candidates
+    all_pairs: pd.DataFrame  # the same columns for every store x product (to value any plan)
     core_skus: pd.Index  # fresh products that may be core (a candidate pair in every store)
     category_minimum: pd.Series  # (store_id, category) -> items required (already capped at what exists)
-    rules: AssortmentConfig
+    flows: pd.DataFrame  # FLOW_COLUMNS: units/week that may move from a dropped listed sku to a carried substitute
+    absorb: pd.Series  # (store_id, substitute) -> most units/week the substitute can take over
+    excluded: pd.DataFrame  # store_id, sku, source: pairs head office excluded (must_not_carry)
+    config: PlanConfig
     tokens: dict[str, str]  # store id or sku -> name-safe token for variable and constraint names
+    listed_elsewhere: frozenset[str] = field(default_factory=frozenset)  # "store" mode: skus the other stores carry
+
+    @property
+    def rules(self):  # noqa: ANN201 - AssortmentConfig
+        """The assortment rules of the config."""
+        return self.config.assortment
+
+    @property
+    def stability_applies(self) -> bool:
+        """Stability rules and the change penalty apply to the real plan, not to the uniform baseline."""
+        return self.mode != "uniform"
+
+    @property
+    def listing_cost(self) -> float:
+        """EUR / week per distinct product carried anywhere."""
+        return self.config.costs.listing_cost_per_product
 
 
-def build_model_inputs(stores: pd.DataFrame, profiles: pd.DataFrame, shelf_space: pd.Series, rules: AssortmentConfig) -> ModelInputs:
-    """Select candidate pairs from the profiles (store_id, sku, profit_per_week, ...) and collect the limits.
+def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
+    """PAIR_COLUMNS for every store x product, indexed by (store_id, sku); profit is net of handling."""
+    product = products.set_index("sku")
+    frame = profiles.set_index(["store_id", "sku"])
+    skus = frame.index.get_level_values("sku")
+    table = pd.DataFrame(index=frame.index)
+    table["profit"] = frame["profit_per_week"] - config.costs.handling_cost_per_listing
+    table["shelf_space"] = product["shelf_space"].reindex(skus).to_numpy(dtype=float)
+    table["inventory_cost"] = frame["inventory_cost"].astype(float)
+    table["category"] = frame["category"]
+    table["fresh"] = frame["fresh"].astype(bool)
+    table["listed_now"] = frame["listed_now"].astype(bool)
+    table["units"] = frame["units_per_week"].astype(float)
+    table["margin"] = (product["price"] - product["unit_cost"]).reindex(skus).to_numpy(dtype=float)
+    young = table["listed_now"] & (frame["weeks_since_first_sale"] < config.stability.min_listing_weeks)
+    table["forced"] = np.where(young, f"the minimum listing period ({config.stability.min_listing_weeks} weeks)", "")
+    return table.sort_index()
 
-    `shelf_space` maps sku -> shelf units of one listing.
-    """
-    frame = profiles.assign(
-        profit=profiles["profit_per_week"],
-        shelf_space=profiles["sku"].map(shelf_space).astype(float),
-    )
+
+def build_model_inputs(
+    stores: pd.DataFrame,
+    profiles: pd.DataFrame,
+    products: pd.DataFrame,
+    config: PlanConfig,
+    *,
+    substitutes: Substitutes | None = None,
+    overrides: pd.DataFrame | None = None,
+    mode: str = "chain",
+) -> ModelInputs:
+    """Candidates and limits for the chain plan or the uniform baseline (see the module docstring)."""
+    rules = config.assortment
+    all_pairs = pair_table(profiles, products, config)
+    if mode == "uniform":
+        all_pairs = all_pairs.assign(forced="")
+    excluded = pd.DataFrame(columns=["store_id", "sku", "source"])
+    if overrides is not None and len(overrides) and mode == "chain":
+        keyed = overrides.set_index(["store_id", "sku"])
+        must = keyed[keyed["rule"] == "must_carry"]
+        all_pairs.loc[all_pairs.index.intersection(must.index), "forced"] = must["source"].reindex(
+            all_pairs.index.intersection(must.index)).to_numpy()
+        banned = keyed[keyed["rule"] == "must_not_carry"]
+        excluded = banned.reset_index()[["store_id", "sku", "source"]]
+    frame = all_pairs.reset_index()
+    banned_keys = pd.MultiIndex.from_frame(excluded[["store_id", "sku"]]) if len(excluded) else None
+    allowed = ~all_pairs.index.isin(banned_keys) if banned_keys is not None else np.ones(len(frame), dtype=bool)
     chain_profit = frame[frame["fresh"]].groupby("sku")["profit"].sum()
     core_possible = set(chain_profit.index[chain_profit > 0])
     if rules.core_min_items > 0:
         core_possible |= set(chain_profit.sort_values(ascending=False).index[: rules.core_min_items])
-    keep = (frame["profit"] > 0) | frame["sku"].isin(core_possible)
+    flows, absorb = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
+    takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]))
+    if mode == "uniform":
+        product_profit = frame.groupby("sku")["profit"].sum()
+        keep_skus = set(product_profit.index[product_profit > 0]) | core_possible | set(flows["substitute"])
+        keep = frame["sku"].isin(keep_skus).to_numpy(copy=True)
+    else:
+        keep = ((frame["profit"] > 0) | frame["listed_now"] | (frame["forced"] != "") | frame["sku"].isin(core_possible)).to_numpy(copy=True)
+        keep |= takes_over  # may earn its place with the customers of a dropped substitute
     if rules.min_items_per_category > 0:
         ranked = frame.sort_values("profit", ascending=False).groupby(["store_id", "category"]).cumcount()
-        keep |= ranked < rules.min_items_per_category
-    pairs = frame[keep].set_index(["store_id", "sku"])[PAIR_COLUMNS].sort_index()
+        top = (ranked < rules.min_items_per_category).reindex(frame.index).to_numpy()
+        keep |= top if mode != "uniform" else frame["sku"].isin(frame.loc[top, "sku"]).to_numpy()
+    pairs = all_pairs[keep & allowed]
     store_index = pd.Index(stores["store_id"], name="store_id")
     per_sku = pairs.index.get_level_values("sku").value_counts()
     core = pd.Index(sorted(s for s in core_possible if per_sku.get(s, 0) == len(store_index)), name="sku")
-    in_category = frame.groupby(["store_id", "category"]).size()
+    in_category = all_pairs[allowed].groupby(["store_id", "category"]).size()
     minimum = in_category.clip(upper=rules.min_items_per_category) if rules.min_items_per_category else in_category.iloc[:0]
     return ModelInputs(
+        mode=mode,
         stores=store_index,
         shelf_capacity=stores.set_index("store_id")["shelf_capacity"].astype(float),
         inventory_budget=stores.set_index("store_id")["inventory_budget"].astype(float),
         pairs=pairs,
+        all_pairs=all_pairs,
         core_skus=core,
         category_minimum=minimum[minimum > 0],
-        rules=rules,
+        flows=flows,
+        absorb=absorb,
+        excluded=excluded,
+        config=config,
         tokens=name_tokens([*store_index, *frame["sku"].unique(), *frame["category"].unique()]),
     )
+
+
+def store_inputs(
+    chain_inputs: ModelInputs,
+    store: str,
+    core: list[str],
+    listed_elsewhere: set[str],
+    *,
+    shelf_capacity: float | None = None,
+    inventory_budget: float | None = None,
+    force_in: list[str] = (),
+    force_out: list[str] = (),
+) -> ModelInputs:
+    """One store's problem with the core fixed (forced in) and the other stores as they are planned.
+
+    A product no other store carries pays the chain listing cost here, in its profit per week.
+    """
+    all_pairs = chain_inputs.all_pairs.loc[[store]].copy()
+    skus = all_pairs.index.get_level_values("sku")
+    all_pairs.loc[skus.isin(core), "forced"] = "core"
+    all_pairs.loc[skus.isin(list(force_in)), "forced"] = "what-if: forced in"
+    new_to_chain = ~skus.isin(list(listed_elsewhere))
+    all_pairs.loc[new_to_chain, "profit"] -= chain_inputs.listing_cost
+    excluded = chain_inputs.excluded[chain_inputs.excluded["store_id"] == store]
+    excluded = pd.concat([excluded, pd.DataFrame({"store_id": store, "sku": list(force_out), "source": "what-if: forced out"})])
+    banned = skus.isin(list(excluded["sku"]))
+    candidates = chain_inputs.pairs.index.isin(all_pairs.index)
+    keep = all_pairs.index.isin(chain_inputs.pairs.index[candidates]) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
+    pairs = all_pairs[keep & ~banned]
+    minimum = chain_inputs.category_minimum
+    minimum = minimum[minimum.index.get_level_values("store_id") == store]
+    flows = chain_inputs.flows[chain_inputs.flows["store_id"] == store]
+    absorb = chain_inputs.absorb[chain_inputs.absorb.index.get_level_values("store_id") == store]
+    shelf = chain_inputs.shelf_capacity.loc[[store]].copy()
+    budget = chain_inputs.inventory_budget.loc[[store]].copy()
+    if shelf_capacity is not None:
+        shelf[store] = float(shelf_capacity)
+    if inventory_budget is not None:
+        budget[store] = float(inventory_budget)
+    return ModelInputs(
+        mode="store",
+        stores=pd.Index([store], name="store_id"),
+        shelf_capacity=shelf,
+        inventory_budget=budget,
+        pairs=pairs,
+        all_pairs=all_pairs,
+        core_skus=pd.Index([], name="sku"),
+        category_minimum=minimum,
+        flows=flows,
+        absorb=absorb,
+        excluded=excluded.reset_index(drop=True),
+        config=chain_inputs.config,
+        tokens=chain_inputs.tokens,
+        listed_elsewhere=frozenset(listed_elsewhere),
+    )
+
+
+def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substitutes: Substitutes | None) -> tuple[pd.DataFrame, pd.Series]:
+    """Where a listed product's customers go when it is dropped (first-choice substitution).
+
+    A listed product p with weekly units d_p sends t x d_p x share_q to each substitute q among its
+    `max_substitutes` best sellers in the store (share_q = q's units over theirs): that is the
+    most that can move to q; it moves only if p is dropped and q is carried. A substitute takes
+    over at most `max_absorb` x its own units in total. Only substitutes with a positive margin
+    and a candidate pair in the store get a flow.
+    """
+    no_keys = pd.MultiIndex.from_tuples([], names=["store_id", "substitute"])
+    empty = pd.DataFrame(columns=FLOW_COLUMNS), pd.Series(index=no_keys, dtype=float)
+    if substitutes is None or substitutes.transfer_rate <= 0 or substitutes.pairs.empty:
+        return empty
+    listed = all_pairs[all_pairs["listed_now"] & (all_pairs["units"] > 0)].reset_index()[["store_id", "sku", "units"]]
+    links = listed.merge(substitutes.pairs, on="sku")
+    sub_units = all_pairs["units"].reindex(pd.MultiIndex.from_frame(links[["store_id", "substitute"]])).to_numpy()
+    links["sub_units"] = np.nan_to_num(sub_units)
+    links = links[links["sub_units"] > 0]
+    links = links.sort_values(["store_id", "sku", "sub_units", "substitute"], ascending=[True, True, False, True])
+    links = links.groupby(["store_id", "sku"]).head(substitutes.max_substitutes)
+    share = links["sub_units"] / links.groupby(["store_id", "sku"])["sub_units"].transform("sum")
+    links["bound"] = substitutes.transfer_rate * links["units"] * share
+    sub_key = pd.MultiIndex.from_frame(links[["store_id", "substitute"]])
+    links["margin"] = all_pairs["margin"].reindex(sub_key).to_numpy()
+    links = links[(links["margin"] > 0) & sub_key.isin(candidates.index) & (links["bound"] > 1e-9)]
+    flows = links[FLOW_COLUMNS].reset_index(drop=True)
+    absorb_keys = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]].drop_duplicates())
+    absorb = all_pairs["units"].reindex(absorb_keys) * substitutes.max_absorb
+    return flows, absorb
 
 
 def name_tokens(ids: list[str]) -> dict[str, str]:

@@ -1,10 +1,16 @@
 """The assortment MILP, built from ModelInputs. No files, no UI: numbers in, a PuLP problem out.
 
-Decisions (all binary):
-    core[p]        fresh product p is core: carried in every store
-    addon[s, p]    store s carries p as a store-specific add-on
+Decisions:
+    core[p]        binary: fresh product p is core, carried in every store
+    addon[s, p]    binary: store s carries p as a store-specific add-on (in the uniform baseline one
+                   variable per product, shared by all stores)
+    used[p]        binary: p is carried in some store (pays the chain listing cost)
+    flow[s, p, q]  units / week of dropped product p's demand that substitute q takes over (continuous)
 
 Carried: carry[s, p] = core[p] + addon[s, p] (for p not eligible for the core, just addon[s, p]).
+
+Objective (EUR / week): sum carry x (profit - handling cost) + sum flow x margin of the substitute
+- listing cost x sum used - change penalty x (adds + drops against today's assortment).
 Every constraint is named `<family>__<store>[__<sku or category>]`; `Model.constraint_info` maps a
 name back to (family, store, item) for diagnostics.
 """
@@ -13,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
 import pulp
 
 from planner.optimize.inputs import ModelInputs
@@ -26,6 +34,8 @@ class Model:
     problem: pulp.LpProblem
     core: dict[str, pulp.LpVariable]
     addon: dict[tuple[str, str], pulp.LpVariable]
+    flow: dict[tuple[str, str, str], pulp.LpVariable] = field(default_factory=dict)
+    used: dict[str, pulp.LpVariable] = field(default_factory=dict)
     constraint_info: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (family, store, item)
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)  # elastic model only: constraint name -> slack
     slack_scale: dict[str, float] = field(default_factory=dict)  # constraint name -> the limit it relaxes
@@ -35,6 +45,13 @@ class Model:
         pairs = inputs.pairs.loc[store]
         terms = [(self.addon[(store, sku)], float(value)) for sku, value in pairs[column].items()]
         terms += [(self.core[sku], float(pairs.at[sku, column])) for sku in inputs.core_skus]
+        return terms
+
+    def carry(self, store: str, sku: str) -> list[tuple[pulp.LpVariable, float]]:
+        """carry[s, p] as (variable, 1) terms."""
+        terms = [(self.addon[(store, sku)], 1.0)]
+        if sku in self.core:
+            terms.append((self.core[sku], 1.0))
         return terms
 
 
@@ -54,6 +71,11 @@ def build_model(inputs: ModelInputs, *, elastic: bool = False) -> Model:
     define_core_size_constraints(model, inputs, elastic)
     define_category_minimum_constraints(model, inputs, elastic)
     define_addon_maximum_constraints(model, inputs)
+    define_forced_constraints(model, inputs)
+    define_transfer_constraints(model, inputs)
+    define_listing_constraints(model, inputs)
+    if inputs.stability_applies:
+        define_change_limit_constraints(model, inputs, elastic)
     if elastic:
         define_violation_objective(model)
     else:
@@ -62,10 +84,17 @@ def build_model(inputs: ModelInputs, *, elastic: bool = False) -> Model:
 
 
 def define_selection_variables(model: Model, inputs: ModelInputs) -> None:
-    """core[p] for core-eligible fresh products, addon[s, p] for every candidate pair."""
+    """core[p] for core-eligible fresh products, addon[s, p] for every candidate pair (shared per
+    product in the uniform baseline, where a core-eligible product can only be core)."""
     tokens = inputs.tokens
     for sku in inputs.core_skus:
         model.core[sku] = model.problem.add_variable(f"core__{tokens[sku]}", 0, 1, pulp.LpBinary)
+    if inputs.mode == "uniform":
+        shared = {sku: model.problem.add_variable(f"everywhere__{tokens[sku]}", 0, 0 if sku in model.core else 1, pulp.LpBinary)
+                  for sku in inputs.pairs.index.get_level_values("sku").unique()}
+        for store, sku in inputs.pairs.index:
+            model.addon[(store, sku)] = shared[sku]
+        return
     for store, sku in inputs.pairs.index:
         model.addon[(store, sku)] = model.problem.add_variable(f"addon__{tokens[store]}__{tokens[sku]}", 0, 1, pulp.LpBinary)
 
@@ -100,7 +129,9 @@ def define_budget_constraints(model: Model, inputs: ModelInputs, elastic: bool) 
 
 
 def define_core_size_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
-    """core_min_items <= sum_p core[p] <= core_max_items."""
+    """core_min_items <= sum_p core[p] <= core_max_items (the core is fixed when one store is re-planned)."""
+    if inputs.mode == "store":
+        return
     rules = inputs.rules
     size = pulp.lpSum(model.core.values())
     if rules.core_min_items > 0:
@@ -121,21 +152,97 @@ def define_category_minimum_constraints(model: Model, inputs: ModelInputs, elast
 
 
 def define_addon_maximum_constraints(model: Model, inputs: ModelInputs) -> None:
-    """sum_p addon[s, p] <= max_addons_per_store, per store."""
+    """sum_p addon[s, p] <= max_addons_per_store, per store (a fixed core item in a store re-plan is no add-on)."""
     if inputs.rules.max_addons_per_store is None:
         return
     for store in inputs.stores:
-        count = pulp.lpSum(model.addon[(store, sku)] for sku in inputs.pairs.loc[store].index)
+        pairs = inputs.pairs.loc[store]
+        count = pulp.lpSum(model.addon[(store, sku)] for sku in pairs.index[pairs["forced"] != "core"])
         add(model, inputs, "max_addons_per_store", store, "", count <= inputs.rules.max_addons_per_store)
 
 
+def define_forced_constraints(model: Model, inputs: ModelInputs) -> None:
+    """carry[s, p] = 1 where an override, an approved request or the minimum listing period forces p."""
+    forced = inputs.pairs.index[inputs.pairs["forced"] != ""]
+    for store, sku in forced:
+        add(model, inputs, "must_carry", store, sku, linear_expression(model.carry(store, sku)) == 1)
+
+
+def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
+    """First-choice substitution (inputs.substitution_flows), per store:
+
+    flow[s, p, q] <= bound[s, p, q]                          (variable bound)
+    sum_q flow[s, p, q] <= sum_q bound[s, p, q] x (1 - carry[s, p])   customers move only if p is dropped
+    sum_p flow[s, p, q] <= absorb[s, q] x carry[s, q]                 only to a carried q, and not without limit
+    """
+    flows = inputs.flows
+    if flows.empty:
+        return
+    flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
+    tokens = inputs.tokens
+    for row in flows.itertuples(index=False):
+        name = f"flow__{tokens[row.store_id]}__{tokens[row.sku]}__{tokens[row.substitute]}"
+        model.flow[(row.store_id, row.sku, row.substitute)] = model.problem.add_variable(name, 0, float(row.bound))
+    for (store, sku), group in flows.groupby(["store_id", "sku"]):
+        total = float(group["bound"].sum())
+        terms = [(model.flow[(store, sku, q)], 1.0) for q in group["substitute"]]
+        if (store, sku) in model.addon:
+            terms += [(var, total) for var, _ in model.carry(store, sku)]
+        add(model, inputs, "transfer_from", store, sku, linear_expression(terms) <= total)
+    for (store, sub), group in flows.groupby(["store_id", "substitute"]):
+        cap = float(inputs.absorb[(store, sub)])
+        terms = [(model.flow[(store, p, sub)], 1.0) for p in group["sku"]]
+        terms += [(var, -cap) for var, _ in model.carry(store, sub)]
+        add(model, inputs, "absorb", store, sub, linear_expression(terms) <= 0)
+
+
+def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
+    """sum_s carry[s, p] <= stores_p x used[p]: a product carried anywhere pays the listing cost."""
+    if inputs.listing_cost <= 0 or inputs.mode == "store":
+        return
+    for sku, group in inputs.pairs.groupby(level="sku"):
+        stores = list(group.index.get_level_values("store_id"))
+        model.used[sku] = model.problem.add_variable(f"used__{inputs.tokens[sku]}", 0, 1, pulp.LpBinary)
+        terms = [(model.addon[(store, sku)], 1.0) for store in stores]
+        if sku in model.core:
+            terms.append((model.core[sku], float(len(stores))))
+        terms.append((model.used[sku], -float(len(stores))))
+        add(model, inputs, "listing", "chain", sku, linear_expression(terms) <= 0)
+
+
+def define_change_limit_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
+    """Per store: adds (carried, not listed today) <= max_adds_per_store; drops (listed today, not
+    carried; overrides excluded) <= max_drops_per_store."""
+    rules = inputs.config.stability
+    for store in inputs.stores:
+        pairs = inputs.pairs.loc[store]
+        if rules.max_adds_per_store is not None:
+            adds = [term for sku in pairs.index[~pairs["listed_now"]] for term in model.carry(store, sku)]
+            add_limit(model, inputs, "max_adds_per_store", store, "", linear_expression(adds), float(rules.max_adds_per_store), elastic)
+        if rules.max_drops_per_store is not None:
+            listed = pairs.index[pairs["listed_now"]]
+            kept = [(var, -1.0) for sku in listed for var, _ in model.carry(store, sku)]
+            add_limit(model, inputs, "max_drops_per_store", store, "", linear_expression(kept),
+                      float(rules.max_drops_per_store) - len(listed), elastic)
+
+
 def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
-    """max sum_{s, p} profit[s, p] x carry[s, p]   (EUR / week, gross margin minus fresh waste cost)."""
-    profit = inputs.pairs["profit"]
-    core_profit = profit.groupby(level="sku").sum()
-    terms = [(var, float(profit[key])) for key, var in model.addon.items()]
-    terms += [(var, float(core_profit[sku])) for sku, var in model.core.items()]
-    model.problem.setObjective(linear_expression(terms))
+    """max expected weekly profit net of waste, handling and listing costs, minus the change penalty.
+
+    The penalty is the constant -penalty x (pairs listed today) plus +penalty per listed pair kept
+    and -penalty per new pair, so the objective equals profit - penalty x (adds + drops).
+    """
+    pairs = inputs.pairs
+    penalty = inputs.config.stability.change_penalty if inputs.stability_applies else 0.0
+    coefficient = pairs["profit"] + np.where(pairs["listed_now"], penalty, -penalty)
+    terms = [(var, float(coefficient[key])) for key, var in model.addon.items()]
+    core_coefficient = coefficient.groupby(level="sku").sum()
+    terms += [(var, float(core_coefficient[sku])) for sku, var in model.core.items()]
+    margin = inputs.flows.set_index(["store_id", "sku", "substitute"])["margin"] if model.flow else None
+    terms += [(var, float(margin[key])) for key, var in model.flow.items()]
+    terms += [(var, -inputs.listing_cost) for var in model.used.values()]
+    listed_today = int(inputs.all_pairs["listed_now"].sum())
+    model.problem.setObjective(linear_expression(terms) - penalty * listed_today)
 
 
 def define_violation_objective(model: Model) -> None:

@@ -1,6 +1,8 @@
-"""Turn a solved model into plan tables, and recompute the objective from those tables."""
+"""Turn a solved model into plan tables, and value any plan (solved, greedy, today's) the same way."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -9,17 +11,69 @@ from planner.optimize.inputs import ModelInputs
 from planner.optimize.model import Model
 
 
+@dataclass(frozen=True)
+class PlanValue:
+    """What a plan earns per week under the profiles, recomputed from its (store, sku) list alone."""
+
+    own_profit: float  # sum of the carried pairs' profit (margin - waste - handling), EUR / week
+    transfer_profit: float  # margin on demand that dropped products' customers bring to carried substitutes
+    listing_cost: float  # chain listing cost of the distinct products carried
+    adds: int
+    drops: int
+    penalty: float  # change penalty x (adds + drops): in the objective, not money
+    transfer_units: pd.Series  # (store_id, sku) -> units / week taken over from dropped substitutes
+
+    @property
+    def profit(self) -> float:
+        """Expected profit, EUR / week: the money figure every comparison uses."""
+        return self.own_profit + self.transfer_profit - self.listing_cost
+
+    @property
+    def objective(self) -> float:
+        """The MILP objective: profit minus the change penalty."""
+        return self.profit - self.penalty
+
+
 def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     """One row per carried (store_id, sku) with role `core` or `addon`, read from a solved model."""
     core = sorted(sku for sku, var in model.core.items() if (var.varValue or 0) > 0.5)
     rows = [(store, sku, "core") for sku in core for store in inputs.stores]
     rows += [(store, sku, "addon") for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
-    return pd.DataFrame(rows, columns=["store_id", "sku", "role"])
+    carried = pd.DataFrame(rows, columns=["store_id", "sku", "role"])
+    if inputs.mode == "store":  # the fixed core stays core
+        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq("core"), "role"] = "core"
+    if inputs.mode == "uniform":  # a fresh product carried everywhere is core
+        carried.loc[carried["sku"].map(inputs.all_pairs["fresh"].groupby(level="sku").first()), "role"] = "core"
+    return carried
 
 
-def plan_objective(plan: pd.DataFrame) -> float:
-    """Expected weekly profit of a plan table (EUR / week): the sum of its lines' profit."""
-    return float(plan["expected_profit_per_week"].sum())
+def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
+    """Value a plan (store_id, sku rows) exactly as the MILP objective does, without the model.
+
+    Substitution: a dropped listed product p sends at most bound[s, p, q] units to each carried
+    substitute q; q takes at most absorb[s, q] in total, so q gains min(sum of bounds, absorb).
+    """
+    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
+    pairs = inputs.all_pairs
+    own = float(pairs["profit"].reindex(keys).sum())
+    flows = inputs.flows
+    transfer_units = pd.Series(dtype=float)
+    transfer = 0.0
+    if not flows.empty:
+        dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
+        to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
+        active = flows[dropped & to_carried]
+        inflow = active.groupby(["store_id", "substitute"])["bound"].sum()
+        transfer_units = np.minimum(inflow, inputs.absorb.reindex(inflow.index))
+        transfer_units.index = transfer_units.index.set_names(["store_id", "sku"])
+        transfer = float((transfer_units * pairs["margin"].reindex(transfer_units.index)).sum())
+    listed = pairs.index[pairs["listed_now"]]
+    adds = int((~keys.isin(listed)).sum())
+    drops = int((~listed.isin(keys)).sum())
+    penalty = inputs.config.stability.change_penalty * (adds + drops) if inputs.stability_applies else 0.0
+    distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
+    listing = inputs.listing_cost * len(distinct) if inputs.mode != "store" else 0.0
+    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units)
 
 
 def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:
@@ -49,10 +103,32 @@ def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataF
     return summary.reset_index()
 
 
-def changes(plan: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:
-    """Adds (planned, not listed today) and drops (listed today, not planned), one row each."""
+def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+    """Adds (planned, not listed today) and drops (listed today, not planned), one row each, with
+    `forced` naming the override behind the change, if any."""
     planned = plan[["store_id", "sku"]].assign(planned=True)
     current = listed_now[["store_id", "sku"]].assign(current=True)
     both = planned.merge(current, on=["store_id", "sku"], how="outer", validate="one_to_one")
     both["change"] = np.select([both["planned"].isna(), both["current"].isna()], ["drop", "add"], "keep")
-    return both.loc[both["change"] != "keep", ["store_id", "sku", "change"]].sort_values(["store_id", "change", "sku"]).reset_index(drop=True)
+    both = both.loc[both["change"] != "keep", ["store_id", "sku", "change"]]
+    keys = pd.MultiIndex.from_frame(both[["store_id", "sku"]])
+    excluded = inputs.excluded.set_index(["store_id", "sku"])["source"]
+    forced_in = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
+    forced_out = excluded[~excluded.index.duplicated()].reindex(keys).fillna("").to_numpy()
+    both["forced"] = np.where(both["change"] == "add", forced_in, forced_out)
+    return both.sort_values(["store_id", "change", "sku"]).reset_index(drop=True)
+
+
+def moved_demand(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+    """For each dropped listed product: units / week its customers may take to substitutes the plan
+    carries (before the substitutes' absorb limit), the margin on them (EUR / week), and which
+    substitutes. Columns store_id, sku, units, margin, substitutes."""
+    flows = inputs.flows
+    if flows.empty:
+        return pd.DataFrame(columns=["store_id", "sku", "units", "margin", "substitutes"])
+    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
+    dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
+    to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
+    active = flows[dropped & to_carried].assign(value=lambda f: f["bound"] * f["margin"])
+    grouped = active.groupby(["store_id", "sku"])
+    return grouped.agg(units=("bound", "sum"), margin=("value", "sum"), substitutes=("substitute", list)).reset_index()

@@ -49,8 +49,15 @@ class SolveResult:
 
 
 def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
-    """sum of coefficient x variable, built in one step (fast for tens of thousands of terms)."""
-    terms = list(terms)
+    """sum of coefficient x variable, built in one step (fast for tens of thousands of terms).
+
+    A variable may appear more than once (the uniform baseline shares one variable across stores):
+    its coefficients are added, as PuLP's constructor would keep only the last one.
+    """
+    summed: dict[pulp.LpVariable, float] = {}
+    for var, coefficient in terms:
+        summed[var] = summed.get(var, 0.0) + coefficient
+    terms = list(summed.items())
     if hasattr(pulp.LpAffineExpression, "from_list"):  # PuLP 4
         return pulp.LpAffineExpression.from_list(terms)
     return pulp.LpAffineExpression(terms)
@@ -160,3 +167,17 @@ def _best_bound(problem: pulp.LpProblem, stats: object, objective: float | None)
     if bound is None or abs(bound) == float("inf"):
         return None
     return float(bound)
+
+
+def constraint_dual(problem: pulp.LpProblem, name: str) -> float:
+    """Shadow price of a `<=` constraint of a solved maximisation LP (0 or more; NaN if absent).
+
+    Solvers report it with different signs (PuLP 3's HiGHS negates it), so the magnitude is taken.
+    """
+    if hasattr(problem, "get_constraint_by_name"):
+        constraint = problem.get_constraint_by_name(name)
+    else:
+        constraint = problem.constraints.get(name)
+    if constraint is None or constraint.pi is None:
+        return float("nan")
+    return abs(float(constraint.pi))

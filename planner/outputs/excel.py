@@ -31,7 +31,7 @@ NOTE_FONT = Font(italic=True, color="555555")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 REASON_WIDTH = 70  # characters
-NOT_ADDITIVE = {"core_items"}  # the same core in every store: a chain total would count it once per store
+NOT_ADDITIVE = {"core_items", "shelf_value", "budget_value"}  # a core counted once per store; marginal values
 
 # column -> (header shown in Excel, number format)
 COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -46,6 +46,8 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "budget_used": ("Inventory used", EUR), "inventory_budget": ("Inventory budget", EUR), "budget_use": ("Budget use", PERCENT),
     "core_items": ("Core items", "0"), "addon_items": ("Add-ons", "0"), "adds": ("Adds", "0"), "drops": ("Drops", "0"),
     "current_profit_per_week": ("Profit today / week", EUR), "uplift_per_week": ("Uplift / week", EUR),
+    "shelf_value": ("Value of +1 shelf unit / week", EUR), "budget_value": ("Value of +1 EUR budget / week", "0.0000"),
+    "profit_impact_per_week": ("Profit impact / week", EUR), "forced": ("Required by", None),
     "stores": ("Stores", "0"), "chain_units_per_week": ("Chain units / week", UNITS),
     "chain_profit_per_week": ("Chain profit / week", EUR), "fresh": ("Fresh", None), "town": ("Town", None),
     "dimension": ("Dimension", None), "value": ("Value", None), "index": ("Index", INDEX),

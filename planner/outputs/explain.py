@@ -13,10 +13,13 @@ def plan_reasons(plan: pd.DataFrame, haircut: float) -> pd.Series:
 
 
 def drop_reasons(dropped: pd.DataFrame) -> pd.Series:
-    """Why a product listed today leaves the shelf (rows carry the store's profile of the product)."""
+    """Why a product listed today leaves the shelf (rows carry the store's profile of the product,
+    `forced`, `moved_units` and `substitute_names`)."""
     reasons = []
     for row in dropped.itertuples(index=False):
-        if row.profit_per_week <= 0:
+        if row.forced:
+            text = f"excluded by {row.forced}"
+        elif row.profit_per_week <= 0:
             text = f"loses money: {_eur(row.profit_per_week)}/week expected"
             if row.waste_cost_per_week > 0.01:
                 text += f" after {_eur(row.waste_cost_per_week)}/week of waste"
@@ -25,6 +28,9 @@ def drop_reasons(dropped: pd.DataFrame) -> pd.Series:
                 f"makes {_eur(row.profit_per_week)}/week ({_eur(row.profit_per_week / row.shelf_space)} per shelf unit); "
                 "its shelf space and budget earn more with other products"
             )
+        if row.moved_units > 0.05 and row.units_per_week > 0:
+            share = min(row.moved_units / row.units_per_week, 1.0)
+            text += f"; about {share:.0%} of its buyers are expected to switch to {row.substitute_names}, still carried"
         reasons.append(text)
     return pd.Series(reasons, index=dropped.index, dtype=str)
 
@@ -35,11 +41,16 @@ def _reason(row: object, haircut: float) -> str:
     if row.role == "core":
         head = "Core: earns its place in every store"
     elif row.change == "add":
-        head = f"New add-on: other stores suggest {units} here ({haircut:.0%} of their rate, to be safe)"
+        own_units = row.expected_units_per_week - row.transfer_units_per_week
+        head = f"New add-on: other stores suggest {own_units:.1f} units/week here ({haircut:.0%} of their rate, to be safe)"
         units = ""
     else:
         head = "Add-on: sells well here"
+    if row.forced:
+        head += f" (required by {row.forced})"
     parts = [head, ", ".join(p for p in (units, money) if p)]
+    if row.transfer_units_per_week > 0.05:
+        parts.append(f"includes {row.transfer_units_per_week:.1f} units/week from buyers of dropped substitutes")
     if row.local_index >= 1.2 or row.local_index <= 0.8:
         parts.append(f"sells {row.local_index:.1f}x the chain rate here")
     if row.fresh and row.expected_units_per_week > 0 and row.waste_units_per_week / row.expected_units_per_week > HIGH_WASTE_SHARE:

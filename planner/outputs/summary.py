@@ -30,6 +30,8 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "current_assortment_profit_per_week": round(current, 2),
             "adds": int(row.adds),
             "drops": int(row.drops),
+            "shelf_unit_value_per_week": _rounded(row.shelf_value, 4),
+            "budget_euro_value_per_week": _rounded(row.budget_value, 4),
         }
     weeks = profiles.history.weeks
     report = chain.pos_report
@@ -45,6 +47,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
         "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
         "core_items": len(core),
         "current_assortment_profit_per_week": round(float(result.current_profit.sum()), 2),
+        "quality": quality(result),
         "stores": stores,
         "notes": result.notes,
         "data": {
@@ -73,3 +76,32 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "config": config.to_dict(),
     }
+
+
+def quality(result: PlanResult) -> dict[str, Any]:
+    """The plan against its baselines, all valued the same way and solved in the same run."""
+    value = result.value
+    baselines = {name: round(b.profit, 2) for name, b in result.baselines.items()}
+    return {
+        "mip_gap": None if result.solve.mip_gap is None else round(result.solve.mip_gap, 6),
+        "expected_profit_per_week": round(value.profit, 2),
+        "own_profit_per_week": round(value.own_profit, 2),
+        "substitution_profit_per_week": round(value.transfer_profit, 2),
+        "listing_cost_per_week": round(value.listing_cost, 2),
+        "change_penalty_per_week": round(value.penalty, 2),
+        "adds": value.adds,
+        "drops": value.drops,
+        "baseline_profit_per_week": baselines,
+        "uplift_per_week": {name: round(result.uplift(name), 2) for name in result.baselines},
+        "uplift_pct": {name: _pct(result.uplift(name), b.profit) for name, b in result.baselines.items()},
+        "uniform_status": str(result.uniform_solve.status),
+        "uniform_mip_gap": None if result.uniform_solve.mip_gap is None else round(result.uniform_solve.mip_gap, 6),
+    }
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100 * part / abs(whole), 3) if abs(whole) > 1e-9 else None
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    return None if value != value else round(float(value), digits)  # NaN (no LP solution) -> null

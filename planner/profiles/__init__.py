@@ -33,7 +33,7 @@ MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the o
 PROFILE_COLUMNS = [
     "store_id", "sku", "category", "fresh", "listed_now", "source", "weeks_observed", "evidence_stores",
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
-    "promo_weeks", "chain_units_per_week", "local_index",
+    "promo_weeks", "weeks_since_first_sale", "chain_units_per_week", "local_index",
     "category_index", "cycle_days", "order_units", "waste_units_per_week", "waste_cost_per_week",
     "inventory_cost", "margin_per_unit", "profit_per_week",
 ]
@@ -95,6 +95,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["trend_pct_per_week"] = rates_keyed["trend_pct_per_week"].fillna(0.0).to_numpy()
     pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
     pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
+    pairs["weeks_since_first_sale"] = rates_keyed["weeks_since_first_sale"].fillna(0).astype(int).to_numpy()
     pairs["source"] = np.select(
         [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
         ["own history", "own history + other stores", "other stores"],

@@ -77,7 +77,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     The rate is the pair's recency-weighted share of its store-category volume in those weeks,
     times the forecast of that volume (forecast.py: damped trend and yearly season).
 
-    Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, hist_units_per_week,
+    Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, weeks_since_first_sale, hist_units_per_week,
     units_per_week, sd_units_per_week, trend_pct_per_week.
     """
     weekly = chain.weekly
@@ -123,6 +123,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
             "weeks_observed": mask.sum(axis=1),
             "gap_weeks": (gaps & in_span).sum(axis=1),
             "promo_weeks": (promo & in_span & active).sum(axis=1),
+            "weeks_since_first_sale": _weeks_since(span["first_sale"], history.weeks[-1]),
             "hist_units_per_week": hist_rate,
             "units_per_week": rate,
             "sd_units_per_week": sd,
@@ -130,6 +131,12 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
         }
     )
     return frame[observed | listed_now].reset_index(drop=True)
+
+
+def _weeks_since(first_sale: pd.Series, last_week: pd.Timestamp) -> np.ndarray:
+    """Weeks from the first sale to the end of the history, that week included; 0 when never sold."""
+    weeks = ((last_week - first_sale).dt.days // 7 + 1).fillna(0)
+    return weeks.to_numpy(dtype=int)
 
 
 def dense_matrix(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

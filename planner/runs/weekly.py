@@ -17,11 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
 from planner.inputs import ChainData, load_chain
 from planner.optimize import PlanResult, plan_assortment
+from planner.optimize.inputs import Substitutes
+from planner.optimize.plan import moved_demand
 from planner.outputs.excel import write_workbook
 from planner.outputs.explain import drop_reasons, plan_reasons
 from planner.outputs.files import plan_csv_frame, write_csv, write_json
@@ -63,7 +66,10 @@ def run_week(
     timings["profiles"] = time.perf_counter() - mark
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
     mark = time.perf_counter()
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, progress=say)
+    substitutes = Substitutes(profiles.substitution.pairs, profiles.substitution.transfer_rate,
+                              config.substitution.max_substitutes, config.substitution.max_absorb)
+    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
+                             overrides=chain.overrides, progress=say)
     timings["optimize"] = time.perf_counter() - mark
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
     result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
@@ -83,12 +89,21 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     table["shelf_space"] = table["sku"].map(chain.products.set_index("sku")["shelf_space"]).astype(float)
     reasons = result.plan.set_index(["store_id", "sku"])["reason"]
     added = table["change"] == "add"
+    moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
+    keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
+    table["moved_units"] = moved["units"].reindex(keys).fillna(0.0).to_numpy()
+    table["substitutes"] = [s if isinstance(s, list) else [] for s in moved["substitutes"].reindex(keys)]
+    table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) for subs in table["substitutes"]]
     table["reason"] = ""
-    table.loc[added, "reason"] = reasons.reindex(pd.MultiIndex.from_frame(table.loc[added, ["store_id", "sku"]])).to_numpy()
+    table.loc[added, "reason"] = reasons.reindex(keys[added.to_numpy()]).to_numpy()
     table.loc[~added, "reason"] = drop_reasons(table.loc[~added])
-    table["expected_profit_per_week"] = table["profit_per_week"]
+    recaptured = moved["margin"].reindex(keys).fillna(0.0).to_numpy()
+    own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
     table["expected_units_per_week"] = table["units_per_week"]
-    return table[["store_id", "sku", "name", "category", "change", "expected_units_per_week", "expected_profit_per_week", "reason"]]
+    table["expected_profit_per_week"] = own
+    table["profit_impact_per_week"] = np.where(added, own, -own + recaptured)
+    return table[["store_id", "sku", "name", "category", "change", "expected_units_per_week", "expected_profit_per_week",
+                  "profit_impact_per_week", "forced", "reason"]]
 
 
 def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
@@ -117,7 +132,8 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     stores["uplift_per_week"] = stores["expected_profit_per_week"] - stores["current_profit_per_week"]
     stores = stores[["store_id", "name", "shelf_used", "shelf_capacity", "shelf_use", "budget_used", "inventory_budget",
                      "budget_use", "core_items", "addon_items", "expected_sales_per_week", "expected_profit_per_week",
-                     "current_profit_per_week", "uplift_per_week", "waste_cost_per_week", "adds", "drops"]]
+                     "current_profit_per_week", "uplift_per_week", "waste_cost_per_week", "adds", "drops",
+                     "shelf_value", "budget_value"]]
     plan = result.plan
     core = (
         plan[plan["role"] == "core"]
@@ -140,6 +156,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         ("Objective (EUR / week)", round(solve.objective or 0.0, 2)),
         ("Recomputed from plan (EUR / week)", round(result.recomputed_objective, 2)),
         ("MIP gap", f"{100 * (solve.mip_gap or 0):.4f} %"), ("Solve seconds", round(solve.seconds, 2)),
+        *quality_rows(summary["quality"]),
         *[(f"Time: {k} (s)", v) for k, v in summary["timings_seconds"].items()],
         *[("note", n) for n in result.notes],
         *[("warning", w) for w in chain.warnings],
@@ -150,6 +167,36 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     week = summary["data"]["history_weeks"][1]
     return {
         "title": f"Assortment plan (demand up to the week of {week})",
-        "stores": stores, "notes": result.notes, "core": core, "plan": plan[plan_columns],
+        "stores": stores, "notes": [*headline(summary["quality"]), *result.notes], "core": core, "plan": plan[plan_columns],
         "changes": changes, "profile": profile, "run": run,
     }
+
+
+BASELINE_NAMES = {"current": "today's assortment", "uniform": "the best uniform assortment (same products in every store)",
+                  "greedy": "a greedy ranking by profit per shelf unit"}
+
+
+def headline(quality: dict[str, Any]) -> list[str]:
+    """The plan against each baseline, one sentence each, for the Summary sheet."""
+    lines = []
+    for name, label in BASELINE_NAMES.items():
+        uplift, pct = quality["uplift_per_week"][name], quality["uplift_pct"][name]
+        share = f" ({pct:+.1f} %)" if pct is not None else ""
+        lines.append(f"Against {label}: EUR {uplift:+,.2f} per week{share}")
+    return lines
+
+
+def quality_rows(quality: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Run-sheet rows: the plan's profit split and every baseline, EUR / week."""
+    rows = [
+        ("Expected profit (EUR / week)", quality["expected_profit_per_week"]),
+        ("  of which from substitutes of dropped products", quality["substitution_profit_per_week"]),
+        ("  chain listing cost", quality["listing_cost_per_week"]),
+        ("Change penalty in the objective (EUR / week)", quality["change_penalty_per_week"]),
+        ("Adds / drops", f"{quality['adds']} / {quality['drops']}"),
+    ]
+    for name, label in BASELINE_NAMES.items():
+        rows.append((f"Baseline: {label} (EUR / week)", quality["baseline_profit_per_week"][name]))
+        rows.append((f"Uplift against {label} (EUR / week)", quality["uplift_per_week"][name]))
+    rows.append(("Uniform baseline: solver status", quality["uniform_status"]))
+    return rows
