@@ -15,7 +15,6 @@ from planner.config import AssortmentConfig, CostsConfig, SolverConfig, Stabilit
 from planner.optimize.inputs import build_model_inputs
 from planner.optimize.model import build_model
 
-
 # the plain knapsack: no listing, handling or change costs (test_optimize_rules.py covers those)
 NO_COSTS = PlanConfig(costs=CostsConfig(0.0, 0.0), stability=StabilityConfig(change_penalty=0.0))
 

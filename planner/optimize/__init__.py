@@ -82,6 +82,12 @@ class StoreWhatIf:
         """EUR / week the what-if gains (+) or costs (-) against the store's current plan."""
         return self.value.profit - self.base_value.profit
 
+    @property
+    def objective_change(self) -> float:
+        """The same in the planner's objective, which also counts the change penalty: never negative
+        when the what-if only relaxes limits (money may then be traded for fewer changes)."""
+        return self.value.objective - self.base_value.objective
+
 
 def plan_assortment(
     profiles: pd.DataFrame,

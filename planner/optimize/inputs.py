@@ -86,7 +86,8 @@ def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfi
     table["listed_now"] = frame["listed_now"].astype(bool)
     table["units"] = frame["units_per_week"].astype(float)
     table["margin"] = (product["price"] - product["unit_cost"]).reindex(skus).to_numpy(dtype=float)
-    young = table["listed_now"] & (frame["weeks_since_first_sale"] < config.stability.min_listing_weeks)
+    weeks = frame["weeks_since_first_sale"]  # 0 = never sold: dead stock, not a new listing
+    young = table["listed_now"] & (weeks > 0) & (weeks < config.stability.min_listing_weeks)
     table["forced"] = np.where(young, f"the minimum listing period ({config.stability.min_listing_weeks} weeks)", "")
     return table.sort_index()
 
@@ -137,7 +138,8 @@ def build_model_inputs(
     pairs = all_pairs[keep & allowed]
     store_index = pd.Index(stores["store_id"], name="store_id")
     per_sku = pairs.index.get_level_values("sku").value_counts()
-    core = pd.Index(sorted(s for s in core_possible if per_sku.get(s, 0) == len(store_index)), name="sku")
+    fresh_skus = set(frame.loc[frame["fresh"], "sku"])  # any fresh product carried in every store is core
+    core = pd.Index(sorted(s for s in fresh_skus if per_sku.get(s, 0) == len(store_index)), name="sku")
     in_category = all_pairs[allowed].groupby(["store_id", "category"]).size()
     minimum = in_category.clip(upper=rules.min_items_per_category) if rules.min_items_per_category else in_category.iloc[:0]
     return ModelInputs(
