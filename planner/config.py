@@ -61,7 +61,7 @@ class SubstitutionConfig:
 class CostsConfig:
     """What localizing costs: the plan pays these, so micromarketing has to earn them back."""
 
-    listing_cost_per_product: float = 2.0  # EUR / week per distinct product carried in any store (supplier, logistics, data)
+    listing_cost_per_product: float = 0.0  # EUR / week per distinct product carried in any store (supplier, logistics, data)
     handling_cost_per_listing: float = 0.25  # EUR / week per store and listed product (ordering, facings, price labels)
 
 

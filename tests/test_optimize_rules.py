@@ -43,16 +43,20 @@ def oracle(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame,
         units = {sku: float(pairs.at[(store, sku), "units_per_week"]) for sku in skus}
         listed = {sku for sku in skus if pairs.at[(store, sku), "listed_now"]}
         value = sum(float(pairs.at[(store, sku), "profit_per_week"]) - handling for sku in chosen)
-        inflow = dict.fromkeys(skus, 0.0)
-        for p in listed - chosen:
+        bounds = {}  # (p, q) -> units that move when p is dropped and q carried
+        for p in listed:
             if units[p] <= 0:
                 continue
             candidates = sorted((q for q in skus if q != p and group_of[q] == group_of[p] and units[q] > 0), key=lambda q: (-units[q], q))
             top = candidates[: subs.max_substitutes]
             for q in top:
-                if q in chosen and margin[q] > 0:
-                    inflow[q] += subs.transfer_rate * units[p] * units[q] / sum(units[x] for x in top)
-        value += sum(min(inflow[q], subs.max_absorb * units[q]) * margin[q] for q in chosen)
+                bounds[(p, q)] = subs.transfer_rate * units[p] * units[q] / sum(units[x] for x in top)
+        for q in skus:  # a substitute absorbs at most max_absorb x its units, even if every sender is dropped
+            sent = sum(b for (_, target), b in bounds.items() if target == q)
+            if sent > subs.max_absorb * units[q]:
+                for key in [k for k in bounds if k[1] == q]:
+                    bounds[key] *= subs.max_absorb * units[q] / sent
+        value += sum(b * margin[q] for (p, q), b in bounds.items() if p not in chosen and q in chosen and margin[q] > 0)
         return value - penalty * len(chosen ^ listed)
 
     limits = stores.set_index("store_id")

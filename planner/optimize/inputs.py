@@ -49,8 +49,7 @@ class ModelInputs:
     all_pairs: pd.DataFrame  # the same columns for every store x product (to value any plan)
     core_skus: pd.Index  # fresh products that may be core (a candidate pair in every store)
     category_minimum: pd.Series  # (store_id, category) -> items required (already capped at what exists)
-    flows: pd.DataFrame  # FLOW_COLUMNS: units/week that may move from a dropped listed sku to a carried substitute
-    absorb: pd.Series  # (store_id, substitute) -> most units/week the substitute can take over
+    flows: pd.DataFrame  # FLOW_COLUMNS: units/week that move from a dropped listed sku to a carried substitute
     excluded: pd.DataFrame  # store_id, sku, source: pairs head office excluded (must_not_carry)
     config: PlanConfig
     tokens: dict[str, str]  # store id or sku -> name-safe token for variable and constraint names
@@ -122,7 +121,7 @@ def build_model_inputs(
     core_possible = set(chain_profit.index[chain_profit > 0])
     if rules.core_min_items > 0:
         core_possible |= set(chain_profit.sort_values(ascending=False).index[: rules.core_min_items])
-    flows, absorb = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
+    flows = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
     takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]))
     if mode == "uniform":
         product_profit = frame.groupby("sku")["profit"].sum()
@@ -152,7 +151,6 @@ def build_model_inputs(
         core_skus=core,
         category_minimum=minimum[minimum > 0],
         flows=flows,
-        absorb=absorb,
         excluded=excluded,
         config=config,
         tokens=name_tokens([*store_index, *frame["sku"].unique(), *frame["category"].unique()]),
@@ -189,7 +187,6 @@ def store_inputs(
     minimum = chain_inputs.category_minimum
     minimum = minimum[minimum.index.get_level_values("store_id") == store]
     flows = chain_inputs.flows[chain_inputs.flows["store_id"] == store]
-    absorb = chain_inputs.absorb[chain_inputs.absorb.index.get_level_values("store_id") == store]
     shelf = chain_inputs.shelf_capacity.loc[[store]].copy()
     budget = chain_inputs.inventory_budget.loc[[store]].copy()
     if shelf_capacity is not None:
@@ -206,7 +203,6 @@ def store_inputs(
         core_skus=pd.Index([], name="sku"),
         category_minimum=minimum,
         flows=flows,
-        absorb=absorb,
         excluded=excluded.reset_index(drop=True),
         config=chain_inputs.config,
         tokens=chain_inputs.tokens,
@@ -214,19 +210,19 @@ def store_inputs(
     )
 
 
-def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substitutes: Substitutes | None) -> tuple[pd.DataFrame, pd.Series]:
+def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substitutes: Substitutes | None) -> pd.DataFrame:
     """Where a listed product's customers go when it is dropped (first-choice substitution).
 
     A listed product p with weekly units d_p sends t x d_p x share_q to each substitute q among its
-    `max_substitutes` best sellers in the store (share_q = q's units over theirs): that is the
-    most that can move to q; it moves only if p is dropped and q is carried. A substitute takes
-    over at most `max_absorb` x its own units in total. Only substitutes with a positive margin
-    and a candidate pair in the store get a flow.
+    `max_substitutes` best sellers in the store (share_q = q's units over theirs); the customers
+    who would pick a substitute that is not carried are lost. A substitute takes over at most
+    `max_absorb` x its own units: where the listed products that send to q could together send
+    more, every one of their flows to q is scaled down to fit, as if all were dropped at once.
+    Only substitutes with a positive margin and a candidate pair in the store get a flow.
+    Columns FLOW_COLUMNS: bound = units / week that move when p is dropped and q carried.
     """
-    no_keys = pd.MultiIndex.from_tuples([], names=["store_id", "substitute"])
-    empty = pd.DataFrame(columns=FLOW_COLUMNS), pd.Series(index=no_keys, dtype=float)
     if substitutes is None or substitutes.transfer_rate <= 0 or substitutes.pairs.empty:
-        return empty
+        return pd.DataFrame(columns=FLOW_COLUMNS)
     listed = all_pairs[all_pairs["listed_now"] & (all_pairs["units"] > 0)].reset_index()[["store_id", "sku", "units"]]
     links = listed.merge(substitutes.pairs, on="sku")
     sub_units = all_pairs["units"].reindex(pd.MultiIndex.from_frame(links[["store_id", "substitute"]])).to_numpy()
@@ -236,13 +232,12 @@ def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substi
     links = links.groupby(["store_id", "sku"]).head(substitutes.max_substitutes)
     share = links["sub_units"] / links.groupby(["store_id", "sku"])["sub_units"].transform("sum")
     links["bound"] = substitutes.transfer_rate * links["units"] * share
+    inflow = links.groupby(["store_id", "substitute"])["bound"].transform("sum")
+    links["bound"] *= np.minimum(1.0, substitutes.max_absorb * links["sub_units"] / inflow)
     sub_key = pd.MultiIndex.from_frame(links[["store_id", "substitute"]])
     links["margin"] = all_pairs["margin"].reindex(sub_key).to_numpy()
     links = links[(links["margin"] > 0) & sub_key.isin(candidates.index) & (links["bound"] > 1e-9)]
-    flows = links[FLOW_COLUMNS].reset_index(drop=True)
-    absorb_keys = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]].drop_duplicates())
-    absorb = all_pairs["units"].reindex(absorb_keys) * substitutes.max_absorb
-    return flows, absorb
+    return links[FLOW_COLUMNS].reset_index(drop=True)
 
 
 def name_tokens(ids: list[str]) -> dict[str, str]:

@@ -4,12 +4,12 @@ Decisions:
     core[p]        binary: fresh product p is core, carried in every store
     addon[s, p]    binary: store s carries p as a store-specific add-on (in the uniform baseline one
                    variable per product, shared by all stores)
-    used[p]        binary: p is carried in some store (pays the chain listing cost)
-    flow[s, p, q]  units / week of dropped product p's demand that substitute q takes over (continuous)
+    used[p]        0..1: p is carried in some store (pays the chain listing cost; 1 whenever any carry is 1)
+    gain[s, p]     EUR / week of margin that dropped product p's customers bring to carried substitutes
 
 Carried: carry[s, p] = core[p] + addon[s, p] (for p not eligible for the core, just addon[s, p]).
 
-Objective (EUR / week): sum carry x (profit - handling cost) + sum flow x margin of the substitute
+Objective (EUR / week): sum carry x (profit - handling cost) + sum gain
 - listing cost x sum used - change penalty x (adds + drops against today's assortment).
 Every constraint is named `<family>__<store>[__<sku or category>]`; `Model.constraint_info` maps a
 name back to (family, store, item) for diagnostics.
@@ -34,7 +34,7 @@ class Model:
     problem: pulp.LpProblem
     core: dict[str, pulp.LpVariable]
     addon: dict[tuple[str, str], pulp.LpVariable]
-    flow: dict[tuple[str, str, str], pulp.LpVariable] = field(default_factory=dict)
+    flow: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)  # gain[s, p], EUR / week
     used: dict[str, pulp.LpVariable] = field(default_factory=dict)
     constraint_info: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (family, store, item)
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)  # elastic model only: constraint name -> slack
@@ -169,45 +169,55 @@ def define_forced_constraints(model: Model, inputs: ModelInputs) -> None:
 
 
 def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
-    """First-choice substitution (inputs.substitution_flows), per store:
+    """First-choice substitution (inputs.substitution_flows), per store and listed product p with
+    substitutes q; gain[s, p] = EUR / week of margin its customers bring to carried substitutes:
 
-    flow[s, p, q] <= bound[s, p, q]                          (variable bound)
-    sum_q flow[s, p, q] <= sum_q bound[s, p, q] x (1 - carry[s, p])   customers move only if p is dropped
-    sum_p flow[s, p, q] <= absorb[s, q] x carry[s, q]                 only to a carried q, and not without limit
+    gain[s, p] <= sum_q bound[s, p, q] x margin[q] x carry[s, q]     only carried substitutes gain
+    gain[s, p] <= sum_q bound[s, p, q] x margin[q] x (1 - carry[s, p])  and only if p is dropped
+
+    For binary carry this is exactly (1 - carry[p]) x sum over carried q, which is what plan_value
+    recomputes.
     """
     flows = inputs.flows
     if flows.empty:
         return
     flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
+    flows = flows.sort_values(["store_id", "sku"], kind="stable")
     tokens = inputs.tokens
-    for row in flows.itertuples(index=False):
-        name = f"flow__{tokens[row.store_id]}__{tokens[row.sku]}__{tokens[row.substitute]}"
-        model.flow[(row.store_id, row.sku, row.substitute)] = model.problem.add_variable(name, 0, float(row.bound))
-    for (store, sku), group in flows.groupby(["store_id", "sku"]):
-        total = float(group["bound"].sum())
-        terms = [(model.flow[(store, sku, q)], 1.0) for q in group["substitute"]]
+    stores, skus, subs = (flows[c].to_numpy() for c in ("store_id", "sku", "substitute"))
+    values = (flows["bound"] * flows["margin"]).to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, (stores[1:] != stores[:-1]) | (skus[1:] != skus[:-1])])
+    for start, end in zip(starts, [*starts[1:], len(flows)], strict=True):
+        store, sku = stores[start], skus[start]
+        most = float(values[start:end].sum())
+        gain = model.problem.add_variable(f"gain__{tokens[store]}__{tokens[sku]}", 0, most)
+        model.flow[(store, sku)] = gain
+        to_carried = [(gain, 1.0)] + [(var, -v) for q, v in zip(subs[start:end], values[start:end], strict=True)
+                                      for var, _ in model.carry(store, q)]
+        add(model, inputs, "transfer_to", store, sku, linear_expression(to_carried) <= 0)
         if (store, sku) in model.addon:
-            terms += [(var, total) for var, _ in model.carry(store, sku)]
-        add(model, inputs, "transfer_from", store, sku, linear_expression(terms) <= total)
-    for (store, sub), group in flows.groupby(["store_id", "substitute"]):
-        cap = float(inputs.absorb[(store, sub)])
-        terms = [(model.flow[(store, p, sub)], 1.0) for p in group["sku"]]
-        terms += [(var, -cap) for var, _ in model.carry(store, sub)]
-        add(model, inputs, "absorb", store, sub, linear_expression(terms) <= 0)
+            only_if_dropped = [(gain, 1.0)] + [(var, most) for var, _ in model.carry(store, sku)]
+            add(model, inputs, "transfer_from", store, sku, linear_expression(only_if_dropped) <= most)
 
 
 def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
-    """sum_s carry[s, p] <= stores_p x used[p]: a product carried anywhere pays the listing cost."""
+    """sum_s addon[s, p] <= stores_p x used[p] and core[p] <= used[p] (used binary): a product
+    carried anywhere pays the listing cost once.
+
+    Off by default (listing_cost_per_product = 0): at 30 stores x 3,000 products HiGHS 1.x does not
+    reach its first LP within minutes with these rows (benchmarks/chain_scale.py, README).
+    """
     if inputs.listing_cost <= 0 or inputs.mode == "store":
         return
+    tokens = inputs.tokens
     for sku, group in inputs.pairs.groupby(level="sku"):
         stores = list(group.index.get_level_values("store_id"))
-        model.used[sku] = model.problem.add_variable(f"used__{inputs.tokens[sku]}", 0, 1, pulp.LpBinary)
+        used = model.used[sku] = model.problem.add_variable(f"used__{tokens[sku]}", 0, 1, pulp.LpBinary)
         terms = [(model.addon[(store, sku)], 1.0) for store in stores]
-        if sku in model.core:
-            terms.append((model.core[sku], float(len(stores))))
-        terms.append((model.used[sku], -float(len(stores))))
+        terms.append((used, -float(len(stores))))
         add(model, inputs, "listing", "chain", sku, linear_expression(terms) <= 0)
+        if sku in model.core:
+            add(model, inputs, "listing_core", "chain", sku, linear_expression([(model.core[sku], 1.0), (used, -1.0)]) <= 0)
 
 
 def define_change_limit_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
@@ -238,8 +248,7 @@ def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
     terms = [(var, float(coefficient[key])) for key, var in model.addon.items()]
     core_coefficient = coefficient.groupby(level="sku").sum()
     terms += [(var, float(core_coefficient[sku])) for sku, var in model.core.items()]
-    margin = inputs.flows.set_index(["store_id", "sku", "substitute"])["margin"] if model.flow else None
-    terms += [(var, float(margin[key])) for key, var in model.flow.items()]
+    terms += [(var, 1.0) for var in model.flow.values()]
     terms += [(var, -inputs.listing_cost) for var in model.used.values()]
     listed_today = int(inputs.all_pairs["listed_now"].sum())
     model.problem.setObjective(linear_expression(terms) - penalty * listed_today)

@@ -50,8 +50,8 @@ def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
 def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     """Value a plan (store_id, sku rows) exactly as the MILP objective does, without the model.
 
-    Substitution: a dropped listed product p sends at most bound[s, p, q] units to each carried
-    substitute q; q takes at most absorb[s, q] in total, so q gains min(sum of bounds, absorb).
+    Substitution: each dropped listed product p sends bound[s, p, q] units to each carried
+    substitute q (inputs.substitution_flows), worth q's margin.
     """
     keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
     pairs = inputs.all_pairs
@@ -63,10 +63,8 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
         dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
         to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
         active = flows[dropped & to_carried]
-        inflow = active.groupby(["store_id", "substitute"])["bound"].sum()
-        transfer_units = np.minimum(inflow, inputs.absorb.reindex(inflow.index))
-        transfer_units.index = transfer_units.index.set_names(["store_id", "sku"])
-        transfer = float((transfer_units * pairs["margin"].reindex(transfer_units.index)).sum())
+        transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"])
+        transfer = float((active["bound"] * active["margin"]).sum())
     listed = pairs.index[pairs["listed_now"]]
     adds = int((~keys.isin(listed)).sum())
     drops = int((~listed.isin(keys)).sum())
@@ -120,9 +118,9 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
 
 
 def moved_demand(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
-    """For each dropped listed product: units / week its customers may take to substitutes the plan
-    carries (before the substitutes' absorb limit), the margin on them (EUR / week), and which
-    substitutes. Columns store_id, sku, units, margin, substitutes."""
+    """For each dropped listed product: units / week its customers take to substitutes the plan
+    carries, the margin on them (EUR / week), and which substitutes. Columns store_id, sku, units,
+    margin, substitutes."""
     flows = inputs.flows
     if flows.empty:
         return pd.DataFrame(columns=["store_id", "sku", "units", "margin", "substitutes"])
