@@ -31,6 +31,8 @@ NOTE_FONT = Font(italic=True, color="555555")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 REASON_WIDTH = 70  # characters
+KEY_WIDTH_MAX = 60  # Run sheet: label column, characters
+VALUE_WIDTH = 100  # Run sheet: value column, characters
 NOT_ADDITIVE = {"core_items", "shelf_value", "budget_value"}  # a core counted once per store; marginal values
 
 # column -> (header shown in Excel, number format)
@@ -189,10 +191,15 @@ def _key_value_sheet(workbook: Workbook, name: str, rows: list[tuple[str, Any]])
             sheet.cell(row=r, column=2, value=value)
         if key.startswith("warning"):
             sheet.cell(row=r, column=2).fill = PatternFill("solid", fgColor="FFF2CC")
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 110
-    for row in sheet.iter_rows(min_row=3, min_col=2, max_col=2):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    key_width = min(max([len(key) for key, _ in rows] + [20]) + 2, KEY_WIDTH_MAX)
+    sheet.column_dimensions["A"].width = key_width
+    sheet.column_dimensions["B"].width = VALUE_WIDTH
+    for r, (_, value) in enumerate(rows, start=3):
+        sheet.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        lines = max(1, -(-len(str(value)) // VALUE_WIDTH), -(-len(str(rows[r - 3][0])) // key_width))
+        if lines > 1:  # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
+            sheet.row_dimensions[r].height = 15 * lines
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
