@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--solvers", default="highs,cbc")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--what-if-stores", type=int, default=3, help="stores re-planned for the what-if timing")
+    parser.add_argument("--no-substitution", action="store_true", help="plan without demand transfer (for comparison)")
     args = parser.parse_args()
 
     def say(text: str) -> None:
@@ -60,7 +61,10 @@ def main() -> None:
         print(f"profile{profile_s:8.2f} s")
         substitutes = Substitutes(profiles.substitution.pairs, profiles.substitution.transfer_rate,
                                   config.substitution.max_substitutes, config.substitution.max_absorb)
-        print(f"substitution: transfer rate {profiles.substitution.transfer_rate:.2f} ({profiles.substitution.source})")
+        print(f"substitution: transfer rate {profiles.substitution.transfer_rate:.2f} ({profiles.substitution.source})"
+              + (", left out (--no-substitution)" if args.no_substitution else ""))
+        if args.no_substitution:
+            substitutes = None
         results = {}
         for solver in args.solvers.split(","):
             mark = time.perf_counter()
