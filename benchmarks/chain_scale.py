@@ -59,8 +59,8 @@ def main() -> None:
         print(f"chain: {args.stores} stores x {args.products} products, {chain.pos_report.counts.lines} POS lines")
         print(f"read   {read_s:8.2f} s")
         print(f"profile{profile_s:8.2f} s")
-        substitutes = Substitutes(profiles.substitution.pairs, profiles.substitution.transfer_rate,
-                                  config.substitution.max_substitutes, config.substitution.max_absorb)
+        substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate,
+                                             config.substitution)
         print(f"substitution: transfer rate {profiles.substitution.transfer_rate:.2f} ({profiles.substitution.source})"
               + (", left out (--no-substitution)" if args.no_substitution else ""))
         if args.no_substitution:

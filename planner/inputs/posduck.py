@@ -112,9 +112,7 @@ class DuckLines:
         if separator == "parquet":
             sql = f"read_parquet({paths}, filename='{FILE_COLUMN}')"
         else:
-            delim = "\\t" if separator == "\t" else separator
-            sql = (f"read_csv({paths}, delim='{delim}', header=true, all_varchar=true, quote='\"', escape='\"',"
-                   f" strict_mode=true, filename='{FILE_COLUMN}')")
+            sql = _read_csv(paths, separator, "all_varchar=true")
         described = self.con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
         names = [row[0] for row in described if row[0] != FILE_COLUMN]
         types = {row[0]: row[1] for row in described}
@@ -122,7 +120,7 @@ class DuckLines:
         mapping = map_headers(normalised, header_map, batch[0].label, names)
         raw = dict(zip(normalised, names, strict=True))
         if separator not in ("parquet", ";"):  # decimal points: let DuckDB's CSV reader type the columns itself
-            sql, types = self._typed_csv(sql, names, {target: raw[header] for target, header in mapping.items()})
+            sql, types = self._typed_csv(sql, paths, separator, names, {target: raw[header] for target, header in mapping.items()})
         exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";")
                  for target, header in mapping.items()}
         exprs.setdefault("promo", "false")
@@ -133,7 +131,7 @@ class DuckLines:
         )
         self.con.execute(f"INSERT INTO lines SELECT {select}, file_no FROM {sql} JOIN batch_files USING ({FILE_COLUMN})")
 
-    def _typed_csv(self, sql: str, names: list[str], columns: dict[str, str]) -> tuple[str, dict[str, str]]:
+    def _typed_csv(self, sql: str, paths: str, separator: str, names: list[str], columns: dict[str, str]) -> tuple[str, dict[str, str]]:
         """The read_csv call with DATE and DOUBLE columns: a value that does not parse fails the read
         (and sends the files to the careful reader) instead of becoming NULL. The date format is
         the one the first line uses."""
@@ -144,8 +142,7 @@ class DuckLines:
         types = {name: "VARCHAR" for name in names}
         types |= {columns["date"]: "DATE", columns["units"]: "DOUBLE", columns["revenue"]: "DOUBLE"}
         spec = ", ".join(f"'{_escaped(name)}': '{kind}'" for name, kind in types.items())
-        typed = sql.replace("all_varchar=true", f"columns={{{spec}}}, dateformat='{date_format}', auto_detect=false")
-        return typed, types
+        return _read_csv(paths, separator, f"columns={{{spec}}}, dateformat='{date_format}', auto_detect=false"), types
 
     def add_lines(self, lines: pd.DataFrame) -> None:
         """Take one file's lines from the careful reader (LINE_COLUMNS)."""
@@ -232,6 +229,13 @@ def _batches(files: list[tuple[PendingFile, int]]) -> list[list[PendingFile]]:
         batches[-1].append(file)
         rows += file_rows
     return batches
+
+
+def _read_csv(paths: str, separator: str, typing: str) -> str:
+    """DuckDB read_csv over a list of files of one layout; `typing` sets how columns are typed."""
+    delim = "\\t" if separator == "\t" else separator
+    return (f"read_csv({paths}, delim='{delim}', header=true, {typing}, quote='\"', escape='\"',"
+            f" strict_mode=true, filename='{FILE_COLUMN}')")
 
 
 def _quoted(path: Path) -> str:

@@ -192,12 +192,11 @@ def replan_store(
         raise SolverError(f"what-if for store {store}: solver stopped with status '{solved.status}'")
     carried = carried_pairs(model, inputs)
     base_lines = result.plan.loc[result.plan["store_id"] == store, ["store_id", "sku", "role"]]
-    base_inputs = _store_inputs(result, store, shelf_capacity, inventory_budget, (), ())
     before, after = set(base_lines["sku"]), set(carried["sku"])
     plan = pd.concat([carried, base_lines[~base_lines["sku"].isin(after)]], ignore_index=True)
     plan["change"] = ["keep" if sku in before and sku in after else "add" if sku in after else "drop" for sku in plan["sku"]]
     return StoreWhatIf(store, plan.sort_values(["change", "role", "sku"]).reset_index(drop=True),
-                       plan_value(carried, inputs), plan_value(base_lines, base_inputs), solved)
+                       plan_value(carried, inputs), plan_value(base_lines, inputs), solved)
 
 
 def _store_inputs(result: PlanResult, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.config import PlanConfig
+from planner.config import AssortmentConfig, PlanConfig, SubstitutionConfig
 
 PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced"]
 FLOW_COLUMNS = ["store_id", "sku", "substitute", "bound", "margin"]
@@ -35,6 +35,11 @@ class Substitutes:
     transfer_rate: float
     max_substitutes: int = 3
     max_absorb: float = 1.0
+
+    @classmethod
+    def configured(cls, pairs: pd.DataFrame, transfer_rate: float, config: SubstitutionConfig) -> Substitutes:
+        """Substitute pairs and rate (from the profiles) with the config's choice and absorb limits."""
+        return cls(pairs, transfer_rate, config.max_substitutes, config.max_absorb)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class ModelInputs:
     listed_elsewhere: frozenset[str] = field(default_factory=frozenset)  # "store" mode: skus the other stores carry
 
     @property
-    def rules(self):  # noqa: ANN201 - AssortmentConfig
+    def rules(self) -> AssortmentConfig:
         """The assortment rules of the config."""
         return self.config.assortment
 
@@ -181,8 +186,7 @@ def store_inputs(
     excluded = chain_inputs.excluded[chain_inputs.excluded["store_id"] == store]
     excluded = pd.concat([excluded, pd.DataFrame({"store_id": store, "sku": list(force_out), "source": "what-if: forced out"})])
     banned = skus.isin(list(excluded["sku"]))
-    candidates = chain_inputs.pairs.index.isin(all_pairs.index)
-    keep = all_pairs.index.isin(chain_inputs.pairs.index[candidates]) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
+    keep = all_pairs.index.isin(chain_inputs.pairs.index) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
     pairs = all_pairs[keep & ~banned]
     minimum = chain_inputs.category_minimum
     minimum = minimum[minimum.index.get_level_values("store_id") == store]

@@ -56,15 +56,9 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
     pairs = inputs.all_pairs
     own = float(pairs["profit"].reindex(keys).sum())
-    flows = inputs.flows
-    transfer_units = pd.Series(dtype=float)
-    transfer = 0.0
-    if not flows.empty:
-        dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
-        to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
-        active = flows[dropped & to_carried]
-        transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"])
-        transfer = float((active["bound"] * active["margin"]).sum())
+    active = active_flows(carried, inputs)
+    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"])
+    transfer = float((active["bound"] * active["margin"]).sum())
     listed = pairs.index[pairs["listed_now"]]
     adds = int((~keys.isin(listed)).sum())
     drops = int((~listed.isin(keys)).sum())
@@ -117,16 +111,19 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
     return both.sort_values(["store_id", "change", "sku"]).reset_index(drop=True)
 
 
+def active_flows(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+    """The substitution flows a plan uses: from a dropped listed product to a carried substitute."""
+    flows = inputs.flows
+    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
+    dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
+    to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
+    return flows[dropped & to_carried]
+
+
 def moved_demand(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """For each dropped listed product: units / week its customers take to substitutes the plan
     carries, the margin on them (EUR / week), and which substitutes. Columns store_id, sku, units,
     margin, substitutes."""
-    flows = inputs.flows
-    if flows.empty:
-        return pd.DataFrame(columns=["store_id", "sku", "units", "margin", "substitutes"])
-    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
-    dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
-    to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
-    active = flows[dropped & to_carried].assign(value=lambda f: f["bound"] * f["margin"])
+    active = active_flows(carried, inputs).assign(value=lambda f: f["bound"] * f["margin"])
     grouped = active.groupby(["store_id", "sku"])
     return grouped.agg(units=("bound", "sum"), margin=("value", "sum"), substitutes=("substitute", list)).reset_index()

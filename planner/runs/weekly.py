@@ -66,8 +66,7 @@ def run_week(
     timings["profiles"] = time.perf_counter() - mark
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
     mark = time.perf_counter()
-    substitutes = Substitutes(profiles.substitution.pairs, profiles.substitution.transfer_rate,
-                              config.substitution.max_substitutes, config.substitution.max_absorb)
+    substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
                              overrides=chain.overrides, progress=say)
     timings["optimize"] = time.perf_counter() - mark
