@@ -93,7 +93,7 @@ def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfi
     weeks = frame["weeks_since_first_sale"]  # 0 = never sold: dead stock, not a new listing
     young = table["listed_now"] & (weeks > 0) & (weeks < config.stability.min_listing_weeks)
     table["forced"] = np.where(young, f"the minimum listing period ({config.stability.min_listing_weeks} weeks)", "")
-    return table.sort_index()
+    return table[PAIR_COLUMNS].sort_index()
 
 
 def build_model_inputs(
