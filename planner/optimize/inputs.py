@@ -218,30 +218,47 @@ def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substi
     """Where a listed product's customers go when it is dropped (first-choice substitution).
 
     A listed product p with weekly units d_p sends t x d_p x share_q to each substitute q among its
-    `max_substitutes` best sellers in the store (share_q = q's units over theirs); the customers
-    who would pick a substitute that is not carried are lost. A substitute takes over at most
-    `max_absorb` x its own units: where the listed products that send to q could together send
-    more, every one of their flows to q is scaled down to fit, as if all were dropped at once.
-    Only substitutes with a positive margin and a candidate pair in the store get a flow.
+    `max_substitutes` best sellers in the store (ties to the smaller sku; share_q = q's units over
+    theirs); the customers who would pick a substitute that is not carried are lost. A substitute
+    takes over at most `max_absorb` x its own units: where the listed products that send to q could
+    together send more, every one of their flows to q is scaled down to fit, as if all were dropped
+    at once. Only substitutes with a positive margin and a candidate pair in the store get a flow.
     Columns FLOW_COLUMNS: bound = units / week that move when p is dropped and q carried.
     """
     if substitutes is None or substitutes.transfer_rate <= 0 or substitutes.pairs.empty:
         return pd.DataFrame(columns=FLOW_COLUMNS)
-    listed = all_pairs[all_pairs["listed_now"] & (all_pairs["units"] > 0)].reset_index()[["store_id", "sku", "units"]]
-    links = listed.merge(substitutes.pairs, on="sku")
-    sub_units = all_pairs["units"].reindex(pd.MultiIndex.from_frame(links[["store_id", "substitute"]])).to_numpy()
-    links["sub_units"] = np.nan_to_num(sub_units)
-    links = links[links["sub_units"] > 0]
-    links = links.sort_values(["store_id", "sku", "sub_units", "substitute"], ascending=[True, True, False, True])
-    links = links.groupby(["store_id", "sku"]).head(substitutes.max_substitutes)
-    share = links["sub_units"] / links.groupby(["store_id", "sku"])["sub_units"].transform("sum")
-    links["bound"] = substitutes.transfer_rate * links["units"] * share
-    inflow = links.groupby(["store_id", "substitute"])["bound"].transform("sum")
-    links["bound"] *= np.minimum(1.0, substitutes.max_absorb * links["sub_units"] / inflow)
-    sub_key = pd.MultiIndex.from_frame(links[["store_id", "substitute"]])
-    links["margin"] = all_pairs["margin"].reindex(sub_key).to_numpy()
-    links = links[(links["margin"] > 0) & sub_key.isin(candidates.index) & (links["bound"] > 1e-9)]
-    return links[FLOW_COLUMNS].reset_index(drop=True)
+    units = all_pairs["units"].unstack("sku").fillna(0.0)  # store x sku matrices, ids sorted
+    store_ids, skus = units.index, units.columns
+    matrix = units.to_numpy(dtype=float)
+    sends = (all_pairs["listed_now"] & (all_pairs["units"] > 0)).unstack("sku").reindex_like(units).fillna(False).to_numpy(dtype=bool)
+    links = pd.DataFrame({"p": skus.get_indexer(substitutes.pairs["sku"]), "q": skus.get_indexer(substitutes.pairs["substitute"])})
+    links = links[(links["p"] >= 0) & (links["q"] >= 0) & (links["p"] != links["q"])].drop_duplicates().sort_values(["p", "q"])
+    p_codes, q_codes = links["p"].to_numpy(), links["q"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, p_codes[1:] != p_codes[:-1]]) if len(links) else np.array([], dtype=int)
+    chosen = []
+    for start, end in zip(starts, [*starts[1:], len(links)], strict=True):
+        p, subs = p_codes[start], q_codes[start:end]
+        senders = np.flatnonzero(sends[:, p])
+        sub_units = matrix[np.ix_(senders, subs)]
+        best = np.argsort(-sub_units, axis=1, kind="stable")[:, : substitutes.max_substitutes]  # subs are in sku order
+        row, rank = np.nonzero(np.take_along_axis(sub_units, best, axis=1) > 0)
+        chosen.append(np.column_stack([senders[row], np.full(len(row), p), subs[best[row, rank]], rank]))
+    flows = pd.DataFrame(np.concatenate(chosen) if chosen else np.empty((0, 4), dtype=int), columns=["s", "p", "q", "rank"])
+    flows = flows.sort_values(["s", "p", "rank"]).reset_index(drop=True)
+    s, p, q = (flows[c].to_numpy() for c in ("s", "p", "q"))
+    flows["sub_units"] = matrix[s, q]
+    share = flows["sub_units"] / flows.groupby(["s", "p"])["sub_units"].transform("sum")
+    flows["bound"] = substitutes.transfer_rate * matrix[s, p] * share
+    inflow = flows.groupby(["s", "q"])["bound"].transform("sum")
+    flows["bound"] *= np.minimum(1.0, substitutes.max_absorb * flows["sub_units"] / inflow)
+    margin = all_pairs["margin"].unstack("sku").reindex_like(units).to_numpy(dtype=float)
+    candidate = pd.Series(True, index=candidates.index).unstack("sku").reindex_like(units).fillna(False).to_numpy(dtype=bool)
+    flows["margin"] = margin[s, q]
+    flows = flows[(flows["margin"] > 0) & candidate[s, q] & (flows["bound"] > 1e-9)]
+    return pd.DataFrame({
+        "store_id": store_ids[flows["s"]], "sku": skus[flows["p"]], "substitute": skus[flows["q"]],
+        "bound": flows["bound"].to_numpy(), "margin": flows["margin"].to_numpy(),
+    })[FLOW_COLUMNS]
 
 
 def name_tokens(ids: list[str]) -> dict[str, str]:
