@@ -42,9 +42,10 @@ class Model:
 
     def carry_terms(self, store: str, inputs: ModelInputs, column: str) -> list[tuple[pulp.LpVariable, float]]:
         """(variable, coefficient) terms of sum_p carry[s, p] x column[s, p] for one store."""
-        pairs = inputs.pairs.loc[store]
-        terms = [(self.addon[(store, sku)], float(value)) for sku, value in pairs[column].items()]
-        terms += [(self.core[sku], float(pairs.at[sku, column])) for sku in inputs.core_skus]
+        values = inputs.pairs.loc[store, column]
+        by_sku = dict(zip(values.index, values.to_numpy(dtype=float), strict=True))
+        terms = [(self.addon[(store, sku)], value) for sku, value in by_sku.items()]
+        terms += [(self.core[sku], by_sku[sku]) for sku in inputs.core_skus]
         return terms
 
     def carry(self, store: str, sku: str) -> list[tuple[pulp.LpVariable, float]]:
@@ -245,7 +246,8 @@ def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
     pairs = inputs.pairs
     penalty = inputs.config.stability.change_penalty if inputs.stability_applies else 0.0
     coefficient = pairs["profit"] + np.where(pairs["listed_now"], penalty, -penalty)
-    terms = [(var, float(coefficient[key])) for key, var in model.addon.items()]
+    by_pair = dict(zip(coefficient.index, coefficient.to_numpy(dtype=float), strict=True))
+    terms = [(var, by_pair[key]) for key, var in model.addon.items()]
     core_coefficient = coefficient.groupby(level="sku").sum()
     terms += [(var, float(core_coefficient[sku])) for sku, var in model.core.items()]
     terms += [(var, 1.0) for var in model.flow.values()]
