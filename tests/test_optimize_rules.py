@@ -14,7 +14,9 @@ from test_optimize_model import check_limits
 from planner import InfeasiblePlanError, InputError, PlanConfig, load_chain
 from planner.config import CostsConfig, SolverConfig, StabilityConfig
 from planner.optimize import plan_assortment, replan_store
-from planner.optimize.inputs import Substitutes
+from planner.optimize.inputs import Substitutes, build_model_inputs, store_inputs
+from planner.optimize.model import build_model, limit_names
+from planner.optimize.solve import relaxed_duals
 
 TODAY_CONFIG = PlanConfig(solver=SolverConfig(mip_gap=0.0))
 
@@ -219,3 +221,22 @@ def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     outside = sorted(set(chain.products["sku"]) - set(result.plan.loc[result.plan["store_id"] == store, "sku"]))[0]
     forced = replan_store(result, store, force_in=[outside])
     assert forced.plan.set_index("sku").at[outside, "change"] == "add"
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_shelf_and_budget_duals_match_finite_differences_of_the_store_lp(tmp_path: Path, solver: str) -> None:
+    chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=12))
+    config = TODAY_CONFIG.with_solver(solver)
+    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, config)
+    store = chain.store_ids[0]
+    shelf, budget = float(inputs.shelf_capacity[store]), float(inputs.inventory_budget[store])
+
+    def lp(shelf_capacity: float, inventory_budget: float) -> tuple[float, list[float]]:
+        sub = store_inputs(inputs, store, [], set(), shelf_capacity=shelf_capacity, inventory_budget=inventory_budget)
+        return relaxed_duals(build_model(sub).problem, config.solver, limit_names(inputs, store))
+
+    base, (shelf_dual, budget_dual) = lp(shelf, budget)
+    step = 1e-3
+    assert shelf_dual == pytest.approx((lp(shelf + step, budget)[0] - base) / step, rel=1e-3, abs=1e-6)
+    assert budget_dual == pytest.approx((lp(shelf, budget + step)[0] - base) / step, rel=1e-3, abs=1e-6)
+    assert shelf_dual > 0 or budget_dual > 0  # the tiny chain's limits bind

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-import pulp
 
 from planner.config import PlanConfig
 from planner.errors import InfeasiblePlanError, SolverError
 from planner.optimize.conflicts import override_conflicts
+from planner.optimize.decompose import STORE_VALUE_COLUMNS, solve_chain
 from planner.optimize.greedy import greedy_plan
 from planner.optimize.inputs import (
     ModelInputs,
@@ -18,7 +19,7 @@ from planner.optimize.inputs import (
     build_model_inputs,
     store_inputs,
 )
-from planner.optimize.model import build_model
+from planner.optimize.model import build_model, limit_names
 from planner.optimize.plan import (
     PlanValue,
     carried_pairs,
@@ -26,7 +27,7 @@ from planner.optimize.plan import (
     plan_value,
     store_summary,
 )
-from planner.optimize.solve import SolveResult, SolveStatus, constraint_dual, solve
+from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
 
 PLAN_EXTRA_COLUMNS = [
     "fresh", "listed_now", "change", "source", "weeks_observed", "local_index", "category_index",
@@ -47,8 +48,9 @@ class PlanResult:
     baselines: dict[str, PlanValue]  # "current", "uniform", "greedy", valued the same way
     uniform_solve: SolveResult
     inputs: ModelInputs  # for what-if re-plans
-    model_size: dict[str, int]
+    model_size: dict[str, int | str]  # how the plan was solved (method: "by store" or "chain model") and its size
     notes: list[str]  # plain-language remarks for the run report (e.g. "no fresh products: empty core")
+    timings: dict[str, float]  # seconds: candidates ("inputs"), the plan ("plan"), the baselines, the store values
 
     @property
     def recomputed_objective(self) -> float:
@@ -104,6 +106,8 @@ def plan_assortment(
     Raises InfeasiblePlanError (overrides in conflict, limits that cannot all hold) or SolverError.
     """
     say = progress or (lambda _text: None)
+    timings = {}
+    mark = time.perf_counter()
     rules = config.assortment
     notes = []
     n_fresh = int(products["fresh"].sum())
@@ -116,12 +120,12 @@ def plan_assortment(
     conflicts = override_conflicts(inputs, overrides)
     if conflicts:
         raise InfeasiblePlanError("the overrides cannot all hold:\n" + "\n".join(f"- {c}" for c in conflicts))
-    say(f"building model: {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
+    say(f"planning {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
         f"{len(inputs.flows)} substitution links")
-    model = build_model(inputs)
-    size = {"variables": len(model.problem.variables()), "constraints": len(model.constraint_info)}
-    say(f"solving with {config.solver.name}: {size['variables']} variables, {size['constraints']} constraints")
-    result = solve(model.problem, config.solver)
+    timings["inputs"], mark = time.perf_counter() - mark, time.perf_counter()
+    chain = solve_chain(inputs, progress=say)
+    timings["plan"], mark = time.perf_counter() - mark, time.perf_counter()
+    result = chain.result
     if result.status == SolveStatus.INFEASIBLE:
         raise InfeasiblePlanError(diagnose_infeasibility(inputs, config))
     if not result.status.has_plan:
@@ -130,7 +134,8 @@ def plan_assortment(
             f"without a plan; raise [solver] time_limit_seconds in planning.toml (now {config.solver.time_limit_seconds:g})"
         )
         raise SolverError(msg)
-    carried = carried_pairs(model, inputs)
+    carried = chain.carried
+    size = {"method": chain.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs), "substitution_links": len(inputs.flows)}
     value = plan_value(carried, inputs)
     plan = plan_table(carried, profiles, products, inputs, value)
     if n_fresh and not (plan["role"] == "core").any():
@@ -143,8 +148,13 @@ def plan_assortment(
         "uniform": uniform_value,
         "greedy": plan_value(greedy_plan(inputs), inputs),
     }
-    say("measuring what one more shelf unit and one more euro of budget are worth per store")
-    summary = store_summary(plan, stores, listed).merge(shadow_prices(inputs, carried), on="store_id", how="left")
+    timings["baselines"], mark = time.perf_counter() - mark, time.perf_counter()
+    store_values = chain.store_values
+    if store_values is None:
+        say("measuring what one more shelf unit and one more euro of budget are worth per store")
+        store_values = shadow_prices(inputs, carried)
+        timings["store_values"] = time.perf_counter() - mark
+    summary = store_summary(plan, stores, listed).merge(store_values, on="store_id", how="left")
     return PlanResult(
         plan=plan,
         stores=summary,
@@ -156,6 +166,7 @@ def plan_assortment(
         inputs=inputs,
         model_size=size,
         notes=notes,
+        timings=timings,
     )
 
 
@@ -216,13 +227,9 @@ def shadow_prices(inputs: ModelInputs, carried: pd.DataFrame) -> pd.DataFrame:
     for store in inputs.stores:
         elsewhere = set(carried.loc[carried["store_id"] != store, "sku"])
         model = build_model(store_inputs(inputs, store, core, elsewhere))
-        for var in model.problem.variables():
-            var.cat = pulp.LpContinuous
-        solved = solve(model.problem, inputs.config.solver)
-        duals = [constraint_dual(model.problem, f"{family}__{inputs.tokens[store]}") if solved.status.has_plan else float("nan")
-                 for family in ("shelf_capacity", "inventory_budget")]
+        _objective, duals = relaxed_duals(model.problem, inputs.config.solver, limit_names(inputs, store))
         rows.append((store, *duals))
-    return pd.DataFrame(rows, columns=["store_id", "shelf_value", "budget_value"])
+    return pd.DataFrame(rows, columns=STORE_VALUE_COLUMNS)
 
 
 def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataFrame, inputs: ModelInputs, value: PlanValue) -> pd.DataFrame:

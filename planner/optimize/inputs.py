@@ -172,17 +172,21 @@ def store_inputs(
     inventory_budget: float | None = None,
     force_in: list[str] = (),
     force_out: list[str] = (),
+    listing_charge: pd.Series | None = None,
 ) -> ModelInputs:
     """One store's problem with the core fixed (forced in) and the other stores as they are planned.
 
-    A product no other store carries pays the chain listing cost here, in its profit per week.
+    A product no other store carries pays the chain listing cost here, in its profit per week;
+    `listing_charge` (sku -> EUR / week) replaces that rule with a charge per product.
     """
     all_pairs = chain_inputs.all_pairs.loc[[store]].copy()
     skus = all_pairs.index.get_level_values("sku")
     all_pairs.loc[skus.isin(core), "forced"] = "core"
     all_pairs.loc[skus.isin(list(force_in)), "forced"] = "what-if: forced in"
-    new_to_chain = ~skus.isin(list(listed_elsewhere))
-    all_pairs.loc[new_to_chain, "profit"] -= chain_inputs.listing_cost
+    if listing_charge is None:
+        all_pairs.loc[~skus.isin(list(listed_elsewhere)), "profit"] -= chain_inputs.listing_cost
+    else:
+        all_pairs["profit"] -= listing_charge.reindex(skus).fillna(0.0).to_numpy()
     excluded = chain_inputs.excluded[chain_inputs.excluded["store_id"] == store]
     excluded = pd.concat([excluded, pd.DataFrame({"store_id": store, "sku": list(force_out), "source": "what-if: forced out"})])
     banned = skus.isin(list(excluded["sku"]))

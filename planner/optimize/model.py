@@ -263,6 +263,11 @@ def define_violation_objective(model: Model) -> None:
     )
 
 
+def limit_names(inputs: ModelInputs, store: str) -> list[str]:
+    """Names of a store's shelf and budget constraints, in that order."""
+    return [f"{family}__{inputs.tokens[store]}" for family in ("shelf_capacity", "inventory_budget")]
+
+
 def add(model: Model, inputs: ModelInputs, family: str, store: str, item: str, constraint: pulp.LpConstraint) -> str:
     """Add a named constraint `<family>__<store>[__<item>]` and record what it limits."""
     tokens = inputs.tokens

@@ -19,6 +19,7 @@ import pulp
 from planner.config import SolverConfig
 from planner.errors import SolverError
 
+GAP_SHARE = 0.9  # solvers measure the gap against slightly different denominators: ask for a little less
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "COIN_CMD"}  # config name -> PuLP solver name
 
 
@@ -115,8 +116,7 @@ def make_solver(config: SolverConfig, *, msg: bool = False, warm_start: bool = F
     With `warm_start` the solver starts from the variables' current values (a known plan).
     """
     available = pulp.listSolvers(onlyAvailable=True)
-    # solvers measure the gap against slightly different denominators: ask for a little less, report ours
-    options = {"msg": msg, "timeLimit": config.time_limit_seconds, "gapRel": 0.9 * config.mip_gap}
+    options = {"msg": msg, "timeLimit": config.time_limit_seconds, "gapRel": GAP_SHARE * config.mip_gap}
     pulp_name = SOLVER_NAMES[config.name.lower()]
     if pulp_name == "HiGHS" and pulp_name in available:
         return BulkHiGHS(warm_start=warm_start, **options)
@@ -155,6 +155,11 @@ def solve(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: bool = F
     objective = pulp.value(problem.objective) if status.has_plan else None
     objective = float(objective) if objective is not None else (0.0 if status.has_plan else None)
     bound = lp_bound if needs_lp_bound else _best_bound(problem, stats, objective)
+    if needs_lp_bound and status == SolveStatus.OPTIMAL and lp_bound is not None:
+        # the solver proved the plan within its gap tolerance: that proof is a bound too
+        direction = 1.0 if problem.sense == pulp.LpMaximize else -1.0
+        proven = objective + direction * GAP_SHARE * config.mip_gap * abs(objective)
+        bound = min(lp_bound, proven) if direction > 0 else max(lp_bound, proven)
     gap = None
     if objective is not None and bound is not None:
         gap = max(0.0, abs(bound - objective)) / max(abs(objective), 1e-9)
@@ -223,15 +228,37 @@ def _best_bound(problem: pulp.LpProblem, stats: object, objective: float | None)
     return float(bound)
 
 
-def constraint_dual(problem: pulp.LpProblem, name: str) -> float:
-    """Shadow price of a `<=` constraint of a solved maximisation LP (0 or more; NaN if absent).
+def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str]) -> tuple[float | None, list[float]]:
+    """Drop integrality from a problem (solved or not), solve that LP, and return its objective and
+    the shadow prices of the named `<=` constraints of a maximisation (0 or more; NaN without an LP
+    optimum or for an unknown name).
 
-    Solvers report it with different signs (PuLP 3's HiGHS negates it), so the magnitude is taken.
+    A problem HiGHS has just solved is re-run in place, without building it again. Solvers report
+    duals with different signs (PuLP 3's HiGHS negates them), so the magnitude is taken.
     """
+    highs = getattr(problem, "solverModel", None)
+    if hasattr(highs, "changeColsIntegrality"):
+        import highspy  # a solved in-process HiGHS model exists
+
+        columns = highs.getNumCol()
+        highs.changeColsIntegrality(columns, np.arange(columns, dtype=np.int32), np.zeros(columns, dtype=np.uint8))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, [float("nan")] * len(names)
+        row_duals = highs.getSolution().row_dual
+        objective = highs.getInfo().objective_function_value * (-1.0 if problem.sense == pulp.LpMaximize else 1.0)
+        rows = [_constraint(problem, name) for name in names]
+        return objective, [float("nan") if row is None else abs(float(row_duals[row.index])) for row in rows]
+    for var in problem.variables():
+        var.cat = pulp.LpContinuous
+    solved = solve(problem, config)
+    if not solved.status.has_plan:
+        return None, [float("nan")] * len(names)
+    rows = [_constraint(problem, name) for name in names]
+    return solved.objective, [float("nan") if row is None or row.pi is None else abs(float(row.pi)) for row in rows]
+
+
+def _constraint(problem: pulp.LpProblem, name: str) -> pulp.LpConstraint | None:
     if hasattr(problem, "get_constraint_by_name"):
-        constraint = problem.get_constraint_by_name(name)
-    else:
-        constraint = problem.constraints.get(name)
-    if constraint is None or constraint.pi is None:
-        return float("nan")
-    return abs(float(constraint.pi))
+        return problem.get_constraint_by_name(name)
+    return problem.constraints.get(name)

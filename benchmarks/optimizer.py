@@ -1,0 +1,159 @@
+"""Plan a generated chain with substitution, per solver, and compare with the baselines of the same run.
+
+    python benchmarks/optimizer.py --stores 30 --products 5000 --solver highs,cbc --json out.json
+    python benchmarks/optimizer.py --stores 30 --products 3000 --solver highs --what-if 20
+
+The chain (POS history, product and store masters) comes from planner.examples, goes through the
+real profiles (substitutes included) once, and is then planned by each solver in a fresh child
+process, so peak memory is that solver's own. Per solver it prints and writes (--json):
+
+    build_s           candidates, substitution links and limits (optimize.inputs)
+    solve_s           the plan: every store model built and solved, core repaired, bound proven
+    status            optimal = within [solver] mip_gap of the bound
+    objective         EUR / week: expected profit minus the change penalty (the MILP objective)
+    lp_bound          the best bound on that objective (sum of store bounds, or the chain MILP's)
+    gap               (lp_bound - objective) / objective
+    profit            EUR / week the plan earns (no penalty): what the baselines are compared on
+    greedy_objective  EUR / week the greedy ranking earns, valued the same way
+    uniform_objective EUR / week the best uniform assortment earns, valued the same way
+    uniform_s         time to solve the uniform baseline
+    peak_mib          peak resident memory of the child process
+    what_if_median_s  with --what-if N: median of N store re-plans with the core fixed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import pickle
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from planner import PlanConfig, build_profiles, load_chain, plan_assortment
+from planner.config import SolverConfig
+from planner.examples import write_synthetic_chain
+from planner.optimize import replan_store
+from planner.optimize.inputs import Substitutes
+
+COLUMNS = ["build_s", "solve_s", "status", "objective", "lp_bound", "gap", "profit", "greedy_objective",
+           "uniform_objective", "uniform_s", "peak_mib", "what_if_median_s"]
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def generate(folder: Path, stores: int, products: int, weeks: int, seed: int) -> Path:
+    """Write the chain, build its profiles once and pickle what the planner needs."""
+    started = time.perf_counter()
+    data = write_synthetic_chain(folder / "chain", n_stores=stores, n_products=products, n_weeks=weeks, seed=seed)
+    config = PlanConfig()
+    chain = load_chain(data, config)
+    profiles = build_profiles(chain, config)
+    substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
+    path = folder / "inputs.pickle"
+    path.write_bytes(pickle.dumps((profiles.pairs, chain.stores, chain.products, substitutes, chain.overrides)))
+    say(f"generated {stores} stores x {products} products x {weeks} weeks and their profiles in {time.perf_counter() - started:.1f} s "
+        f"({len(profiles.substitution.pairs):,} substitute pairs, transfer rate {substitutes.transfer_rate:.2f})")
+    return path
+
+
+def plan_once(path: Path, solver: str, time_limit: float, what_if: int) -> dict[str, Any]:
+    """Plan the pickled chain with one solver (runs in a child process) and measure it."""
+    profiles, stores, products, substitutes, overrides = pickle.loads(path.read_bytes())
+    config = PlanConfig(solver=SolverConfig(name=solver, time_limit_seconds=time_limit))
+    result = plan_assortment(profiles, stores, products, config, substitutes=substitutes, overrides=overrides,
+                             progress=lambda text: say(f"[{solver}] {text}"))
+    row = {
+        "build_s": result.timings["inputs"],
+        "solve_s": result.timings["plan"],
+        "status": str(result.solve.status),
+        "objective": result.solve.objective,
+        "lp_bound": result.solve.best_bound,
+        "gap": result.solve.mip_gap,
+        "profit": result.value.profit,
+        "greedy_objective": result.baselines["greedy"].profit,
+        "uniform_objective": result.baselines["uniform"].profit,
+        "uniform_s": result.uniform_solve.seconds,
+        "method": result.model_size["method"],
+        "candidates": result.model_size["candidates"],
+        "substitution_links": result.model_size["substitution_links"],
+    }
+    if what_if:
+        row["what_if_median_s"] = time_what_ifs(result, what_if)
+    row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def time_what_ifs(result: Any, calls: int) -> float:
+    """Median seconds of `calls` store re-plans: shelf -10 %, budget +10 % and a product forced in, in turn."""
+    store = str(result.stores["store_id"].iloc[0])
+    row = result.stores.set_index("store_id").loc[store]
+    outside = sorted(set(result.inputs.pairs.xs(store, level="store_id").index)
+                     - set(result.plan.loc[result.plan["store_id"] == store, "sku"]))
+    changes = [{"shelf_capacity": 0.9 * row["shelf_capacity"]}, {"inventory_budget": 1.1 * row["inventory_budget"]}]
+    times = []
+    for call in range(calls):
+        change = changes[call % 2] if call % 3 or not outside else {"force_in": [outside[call % len(outside)]]}
+        mark = time.perf_counter()
+        replan_store(result, store, **change)
+        times.append(time.perf_counter() - mark)
+    say(f"what-if: {calls} re-plans of {store}, median {statistics.median(times):.3f} s, max {max(times):.3f} s")
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", type=int, default=30)
+    parser.add_argument("--products", type=int, default=5000)
+    parser.add_argument("--weeks", type=int, default=26, help="weeks of generated POS history")
+    parser.add_argument("--solver", default="highs,cbc", help="highs, cbc or both (comma-separated)")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="[solver] time_limit_seconds for the plan")
+    parser.add_argument("--what-if", type=int, default=0, help="time this many store what-if re-plans")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="write the figures per solver to this file")
+    args = parser.parse_args()
+
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = generate(Path(tmp), args.stores, args.products, args.weeks, args.seed)
+        context = multiprocessing.get_context("spawn")
+        for solver in args.solver.split(","):
+            with context.Pool(1) as pool:
+                results[solver] = pool.apply(plan_once, (path, solver, args.time_limit, args.what_if))
+    print(f"{args.stores} stores x {args.products} products, {results[next(iter(results))]['substitution_links']:,} substitution links")
+    print(f"{'':18s}" + "".join(f"{solver:>16s}" for solver in results))
+    for column in COLUMNS:
+        cells = [results[solver].get(column) for solver in results]
+        print(f"{column:18s}" + "".join(f"{_cell(column, value):>16s}" for value in cells))
+    if "highs" in results and "cbc" in results:
+        highs, cbc = results["highs"], results["cbc"]
+        print(f"CBC / HiGHS time (build + solve): {(cbc['build_s'] + cbc['solve_s']) / (highs['build_s'] + highs['solve_s']):.1f}x")
+    first = results[next(iter(results))]
+    for name in ("greedy", "uniform"):
+        baseline = first[f"{name}_objective"]
+        print(f"plan vs {name}: {first['profit'] - baseline:+,.2f} EUR/week ({100 * (first['profit'] - baseline) / abs(baseline):+.2f} %)")
+    if args.json:
+        args.json.write_text(json.dumps({"stores": args.stores, "products": args.products, "solvers": results}, indent=2))
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column == "gap":
+        return f"{100 * value:.4f} %"
+    if column.endswith("_s"):
+        return f"{value:.2f} s"
+    if column == "peak_mib":
+        return f"{value:,.0f} MiB"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    main()
