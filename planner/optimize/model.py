@@ -17,6 +17,7 @@ name back to (family, store, item) for diagnostics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,28 +178,45 @@ def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
     gain[s, p] <= sum_q bound[s, p, q] x margin[q] x (1 - carry[s, p])  and only if p is dropped
 
     For binary carry this is exactly (1 - carry[p]) x sum over carried q, which is what plan_value
-    recomputes.
+    recomputes. In the uniform baseline carry is the same in every store, so the stores' rows of a
+    product add up to one exact pair of rows (store "chain").
     """
     flows = inputs.flows
     if flows.empty:
         return
     flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
+    flows = flows.assign(value=flows["bound"] * flows["margin"])[["store_id", "sku", "substitute", "value"]]
+    if inputs.mode == "uniform":
+        flows = flows.groupby(["sku", "substitute"], as_index=False, sort=False)["value"].sum().assign(store_id="chain")
     flows = flows.sort_values(["store_id", "sku"], kind="stable")
     tokens = inputs.tokens
     stores, skus, subs = (flows[c].to_numpy() for c in ("store_id", "sku", "substitute"))
-    values = (flows["bound"] * flows["margin"]).to_numpy(dtype=float)
+    values = flows["value"].to_numpy(dtype=float)
+    carry = _carry_lookup(model, inputs)
     starts = np.flatnonzero(np.r_[True, (stores[1:] != stores[:-1]) | (skus[1:] != skus[:-1])])
     for start, end in zip(starts, [*starts[1:], len(flows)], strict=True):
         store, sku = stores[start], skus[start]
         most = float(values[start:end].sum())
-        gain = model.problem.add_variable(f"gain__{tokens[store]}__{tokens[sku]}", 0, most)
+        gain = model.problem.add_variable(f"gain__{tokens.get(store, store)}__{tokens[sku]}", 0, most)
         model.flow[(store, sku)] = gain
         to_carried = [(gain, 1.0)] + [(var, -v) for q, v in zip(subs[start:end], values[start:end], strict=True)
-                                      for var, _ in model.carry(store, q)]
+                                      for var in carry(store, q)]
         add(model, inputs, "transfer_to", store, sku, linear_expression(to_carried) <= 0)
-        if (store, sku) in model.addon:
-            only_if_dropped = [(gain, 1.0)] + [(var, most) for var, _ in model.carry(store, sku)]
+        own = carry(store, sku)
+        if own:
+            only_if_dropped = [(gain, 1.0)] + [(var, most) for var in own]
             add(model, inputs, "transfer_from", store, sku, linear_expression(only_if_dropped) <= most)
+
+
+def _carry_lookup(model: Model, inputs: ModelInputs) -> Callable[[str, str], list[pulp.LpVariable]]:
+    """(store, sku) -> the variables that sum to carry[s, p]; in the uniform baseline store "chain"
+    stands for every store (one shared variable per product)."""
+    if inputs.mode != "uniform":
+        return lambda store, sku: [var for var, _ in model.carry(store, sku)] if (store, sku) in model.addon else []
+    shared: dict[str, list[pulp.LpVariable]] = {sku: [var] for (_store, sku), var in model.addon.items()}
+    for sku, var in model.core.items():
+        shared.setdefault(sku, []).append(var)
+    return lambda _store, sku: shared.get(sku, [])
 
 
 def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
