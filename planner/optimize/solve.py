@@ -77,7 +77,7 @@ class BulkHiGHS(pulp.HiGHS):
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
         """Columns, rows and integrality of `lp`, each passed to HiGHS in one call."""
         highs = lp.solverModel
-        variables = lp.variables()
+        variables = self.columns = lp.variables()
         sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
         for i, var in enumerate(variables):
             var.index = i
@@ -108,6 +108,39 @@ class BulkHiGHS(pulp.HiGHS):
         if self.warm_start:
             start = np.array([var.varValue or 0.0 for var in variables], dtype=float)
             highs.setSolution(len(variables), np.arange(len(variables), dtype=np.int32), start)
+
+
+    def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 (PuLP's name)
+        """Build, run and read back; PuLP's own version lists the variables three more times, each a
+        walk over every constraint."""
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        self.callSolver(lp)
+        lp.assignStatus(*self.read_solution(lp))
+        return lp.status
+
+    def read_solution(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        """Variable values and row duals from HiGHS, and PuLP's (status, solution status)."""
+        import highspy  # importable: PuLP lists HiGHS as available
+
+        highs, kinds = lp.solverModel, highspy.HighsModelStatus
+        status, solution = highs.getModelStatus(), highs.getSolution()
+        stopped = (kinds.kTimeLimit, kinds.kIterationLimit, kinds.kInterrupt, kinds.kObjectiveBound, kinds.kObjectiveTarget)
+        if solution.value_valid:
+            values, duals = solution.col_value, solution.row_dual
+            for var in self.columns:
+                var.varValue = values[var.index]
+            for constraint in lp._constraints.values():
+                constraint.pi = duals[constraint.index] if solution.dual_valid else None
+        if status == kinds.kOptimal:
+            return pulp.LpStatusOptimal, pulp.LpSolutionOptimal
+        if status in (kinds.kInfeasible, kinds.kUnboundedOrInfeasible):
+            return pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible
+        if status == kinds.kUnbounded:
+            return pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded
+        if status in stopped and solution.value_valid:
+            return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+        return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
 
 def make_solver(config: SolverConfig, *, msg: bool = False, warm_start: bool = False) -> pulp.LpSolver:
