@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,10 @@ from conftest import profiles_for, tiny_chain
 
 from planner import InfeasiblePlanError, PlanConfig, plan_assortment
 from planner.config import AssortmentConfig, CostsConfig, SolverConfig, StabilityConfig
+from planner.optimize.decompose import carrier_charges, everywhere_fresh, initial_charges, solve_chain, store_round
 from planner.optimize.inputs import build_model_inputs
 from planner.optimize.model import build_model
+from planner.optimize.solve import solve
 
 # the plain knapsack: no listing, handling or change costs (test_optimize_rules.py covers those)
 NO_COSTS = PlanConfig(costs=CostsConfig(0.0, 0.0), stability=StabilityConfig(change_penalty=0.0))
@@ -60,10 +63,10 @@ def test_highs_and_cbc_agree_within_the_gap(tmp_path: Path) -> None:
     assert objectives[0] == pytest.approx(objectives[1], rel=0.002)
 
 
-def brute_force(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame, core_max: int | None) -> float:
+def brute_force(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame, core_max: int | None, core_min: int = 0) -> float:
     """Best total profit over every combination of per-store product sets (tiny instances only).
 
-    Core = fresh products carried in every store; at most `core_max` of them.
+    Core = fresh products carried in every store; at least `core_min` and at most `core_max` of them.
     """
     space = products.set_index("sku")["shelf_space"]
     fresh = set(products.loc[products["fresh"], "sku"])
@@ -82,17 +85,18 @@ def brute_force(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataF
     best = float("-inf")
     for combo in itertools.product(*feasible.values()):
         core = frozenset.intersection(*(chosen for _, chosen in combo)) & fresh
-        if core_max is None or len(core) <= core_max:
+        if (core_max is None or len(core) <= core_max) and len(core) >= core_min:
             best = max(best, sum(profit for profit, _ in combo))
     return best
 
 
-@pytest.mark.parametrize(("seed", "core_max"), [(1, None), (2, 1), (3, 0), (4, 2)])
-def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: int | None) -> None:
+@pytest.mark.parametrize(("seed", "core_max", "core_min"), [(1, None, 0), (2, 1, 0), (3, 0, 0), (4, 2, 0), (5, None, 2), (6, 3, 3)])
+def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: int | None, core_min: int) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=2, n_products=7, seed=seed))
-    config = dataclasses.replace(NO_COSTS, solver=SolverConfig(mip_gap=0.0), assortment=AssortmentConfig(core_max_items=core_max))
+    rules = AssortmentConfig(core_max_items=core_max, core_min_items=core_min)
+    config = dataclasses.replace(NO_COSTS, solver=SolverConfig(mip_gap=0.0), assortment=rules)
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
-    expected = brute_force(profiles.pairs, chain.stores, chain.products, core_max)
+    expected = brute_force(profiles.pairs, chain.stores, chain.products, core_max, core_min)
     assert result.solve.objective == pytest.approx(expected, abs=1e-6)
     check_limits(result, chain.stores, chain.products)
 
@@ -165,3 +169,28 @@ def test_defaults_never_force_infeasibility_on_a_cramped_store(tmp_path: Path) -
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
     check_limits(result, chain.stores, chain.products)
     assert dataclasses.asdict(PlanConfig().assortment)["min_items_per_category"] == 0
+
+
+@pytest.mark.parametrize("listing_cost", [0.0, 3.0])
+def test_store_by_store_plan_matches_the_chain_model_and_its_bound_holds(tmp_path: Path, listing_cost: float) -> None:
+    chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=8))
+    config = dataclasses.replace(
+        PlanConfig(), assortment=AssortmentConfig(core_min_items=4),
+        costs=CostsConfig(listing_cost_per_product=listing_cost, handling_cost_per_listing=0.2),
+    )
+    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, config)
+    by_store = solve_chain(inputs)
+    exact = dataclasses.replace(inputs, config=dataclasses.replace(config, solver=SolverConfig(mip_gap=0.0)))
+    model = build_model(exact)
+    optimum = solve(model.problem, exact.config.solver)
+    assert optimum.status == "optimal"
+    assert by_store.result.best_bound >= optimum.objective - 1e-6
+    assert by_store.result.objective >= optimum.objective - config.solver.mip_gap * abs(optimum.objective)
+    assert len(everywhere_fresh(by_store.carried, inputs)) >= 4
+    if listing_cost == 0:
+        assert by_store.method == "by store"
+    charges = initial_charges(inputs)
+    for _round in range(2):  # both rounds' sums of store bounds bound the chain optimum
+        carried, bound, _values = store_round(inputs, charges, time.perf_counter(), print)
+        assert bound >= optimum.objective - 1e-6
+        charges = carrier_charges(inputs, carried, charges)

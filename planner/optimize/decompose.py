@@ -58,7 +58,7 @@ def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = No
         charges = initial_charges(inputs)
         for round_no in range(1, rounds + 1):
             say(f"solving {len(inputs.stores)} stores one by one (round {round_no} of at most {rounds})")
-            found = _store_round(inputs, charges, started, say)
+            found = store_round(inputs, charges, started, say)
             if found is None:
                 break  # a store has no plan within its limits: the chain model diagnoses it
             carried, round_bound, values = found
@@ -91,7 +91,7 @@ def carrier_charges(inputs: ModelInputs, carried: pd.DataFrame, charges: pd.Seri
     return shared.where(skus_carried, charges).rename("charge")
 
 
-def _store_round(inputs: ModelInputs, charges: pd.Series, started: float,
+def store_round(inputs: ModelInputs, charges: pd.Series, started: float,
                  say: Callable[[str], None]) -> tuple[pd.DataFrame, float, pd.DataFrame] | None:
     """Every store solved with the core rules relaxed, then the core repaired: (plan, bound, shelf
     and budget values per store) or None."""

@@ -223,8 +223,8 @@ def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
     """sum_s addon[s, p] <= stores_p x used[p] and core[p] <= used[p] (used binary): a product
     carried anywhere pays the listing cost once.
 
-    Off by default (listing_cost_per_product = 0): at 30 stores x 3,000 products HiGHS 1.x does not
-    reach its first LP within minutes with these rows (benchmarks/chain_scale.py, README).
+    Only with a listing cost, and only in the full chain model: store by store (decompose.py) the
+    cost is split over the stores instead.
     """
     if inputs.listing_cost <= 0 or inputs.mode == "store":
         return
