@@ -70,6 +70,7 @@ def run_week(
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
                              overrides=chain.overrides, progress=say)
     timings["optimize"] = time.perf_counter() - mark
+    timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
     result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
     changes = change_table(result, profiles, chain)
@@ -151,7 +152,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         ("Stores / products", f"{len(chain.stores)} / {len(chain.products)}"),
         ("POS files read", len(chain.pos_report.files)),
         ("POS lines", chain.pos_report.counts.lines),
-        ("Solver", solve.solver), ("Status", str(solve.status)),
+        ("Solver", solve.solver), ("Solved", str(result.model_size["method"])), ("Status", str(solve.status)),
         ("Objective (EUR / week)", round(solve.objective or 0.0, 2)),
         ("Recomputed from plan (EUR / week)", round(result.recomputed_objective, 2)),
         ("MIP gap", f"{100 * (solve.mip_gap or 0):.4f} %"), ("Solve seconds", round(solve.seconds, 2)),
