@@ -15,7 +15,10 @@ import pandas as pd
 from planner.config import PlanConfig, load_config
 from planner.errors import PlannerError
 from planner.inputs import load_chain
+from planner.inputs.masters import read_products, read_stores
+from planner.inputs.overrides import read_overrides
 from planner.outputs.files import write_csv
+from planner.outputs.template import write_planning_template
 from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
 from planner.runs import run_week
@@ -70,11 +73,13 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
               help="Folder for plan.csv, changes.csv, local_index.csv, summary.json and plan.xlsx.")
 @config_option
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override [solver] name from the config.")
+@click.option("--planning", "planning_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Planning workbook (planner template): store limits, rules, approved requests and settings for this run.")
 @click.option("--quiet", is_flag=True, help="No progress lines (for schedulers); errors are still printed.")
-def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, quiet: bool) -> None:
+def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, planning_path: Path | None, quiet: bool) -> None:
     """Plan the chain in DATA_DIR and write the plan to OUT."""
     progress = Progress(quiet)
-    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), progress=progress)
+    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), planning=planning_path, progress=progress)
     summary = outcome.summary
     quality = summary["quality"]
     gap = 100 * (summary["mip_gap"] or 0.0)
@@ -87,6 +92,19 @@ def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | N
         progress(f"note: {note}")
     if not quiet:
         click.echo(str(out_dir / "plan.xlsx"))
+
+
+@cli.command()
+@data_dir_argument
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("planning.xlsx"),
+              show_default=True, help="The planning workbook to write.")
+@config_option
+def template(data_dir: Path, out_file: Path, config_path: Path | None) -> None:
+    """Write an editable planning workbook for DATA_DIR (then: planner run DATA_DIR --planning FILE)."""
+    stores, products = read_stores(data_dir), read_products(data_dir)
+    overrides = read_overrides(data_dir, stores, products)
+    write_planning_template(out_file, stores, products, overrides, _config(data_dir, config_path, None))
+    click.echo(str(out_file))
 
 
 @cli.command()

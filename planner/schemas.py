@@ -125,3 +125,30 @@ PLAN_COLUMNS = [
     "inventory_cost",  # EUR tied up (see README: inventory definition)
     "reason",
 ]
+
+
+# The planning workbook (outputs.template writes it, inputs.planning reads it): sheet -> headers in row 3.
+HEADER_ROW = 3  # planning workbook: titles in row 1, headers in row 3, data from row 4
+SHEET_COLUMNS = {
+    "Stores": ["Store", "Name", "Shelf capacity", "Inventory budget (EUR)"],
+    "Rules": ["Store", "SKU", "Product", "Rule", "Note"],
+    "Requests": ["Store", "SKU", "Product", "Change", "Approved", "Note"],
+    "Settings": ["Section", "Key", "Value", "Meaning"],
+}
+RULE_CHOICES = ("must_carry", "must_not_carry")
+CHANGE_CHOICES = ("add", "drop")
+YES_NO = ("yes", "no")
+EDITABLE_SETTINGS = {  # (section, key) -> meaning shown next to the value; empty value = no limit
+    ("assortment", "core_min_items"): "fresh products every store must carry, at least",
+    ("assortment", "core_max_items"): "fresh core products, at most (empty = no limit)",
+    ("assortment", "min_items_per_category"): "products per store and category, at least",
+    ("assortment", "max_addons_per_store"): "store add-ons, at most (empty = no limit)",
+    ("costs", "listing_cost_per_product"): "EUR / week per product carried anywhere in the chain",
+    ("costs", "handling_cost_per_listing"): "EUR / week per store and listed product",
+    ("stability", "change_penalty"): "EUR / week charged per add or drop (a brake on churn)",
+    ("stability", "max_adds_per_store"): "new listings per store and run, at most (empty = no limit)",
+    ("stability", "max_drops_per_store"): "delistings per store and run, at most (empty = no limit)",
+    ("stability", "min_listing_weeks"): "a product first sold fewer weeks ago stays listed",
+    ("solver", "time_limit_seconds"): "seconds the solver may take",
+    ("solver", "mip_gap"): "relative gap to the bound at which the solver may stop (0.001 = 0.1 %)",
+}

@@ -46,14 +46,24 @@ def read_overrides(data_dir: Path, stores: pd.DataFrame, products: pd.DataFrame)
             problems.append(Problem(label, line=line, column="sku", found=sku, expected="a sku from products.csv"))
         if rule not in RULES:
             problems.append(Problem(label, line=line, column="rule", found=record["rule"], expected="must_carry or must_not_carry"))
-        note = str(record.get("note", "")).strip()
-        targets = store_ids if store in ALL_STORES else [store]
-        source = CHAIN_LIST if store in ALL_STORES else STORE_LIST
-        rows += [(target, sku, rule, source, note) for target in targets]
+        rows.append((store, sku, rule, str(record.get("note", "")).strip(), None))
     if problems:
         raise InputError(problems)
+    return expand_overrides(rows, store_ids)
+
+
+def expand_overrides(lines: list[tuple[str, str, str, str, str | None]], store_ids: list[str]) -> pd.DataFrame:
+    """Validated (store or ""/"*", sku, rule, note, source or None) lines as one row per store and sku.
+
+    Without a source, a line for every store comes from CHAIN_LIST and a store's line from STORE_LIST.
+    """
+    rows = []
+    for store, sku, rule, note, source in lines:
+        targets = store_ids if store in ALL_STORES else [store]
+        origin = source or (CHAIN_LIST if store in ALL_STORES else STORE_LIST)
+        rows += [(target, sku, rule, origin, note) for target in targets]
     overrides = pd.DataFrame(rows, columns=OVERRIDE_COLUMNS).drop_duplicates(["store_id", "sku", "rule", "source"])
     # a store's own line replaces the chain line for that store; two rules left for one pair are a conflict
-    has_store_line = overrides.groupby(["store_id", "sku"])["source"].transform(lambda s: (s == STORE_LIST).any())
-    overrides = overrides[~has_store_line | (overrides["source"] == STORE_LIST)]
+    has_store_line = overrides.groupby(["store_id", "sku"])["source"].transform(lambda s: (s != CHAIN_LIST).any())
+    overrides = overrides[~has_store_line | (overrides["source"] != CHAIN_LIST)]
     return overrides.sort_values(["store_id", "sku", "rule"]).reset_index(drop=True)

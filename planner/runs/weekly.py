@@ -22,6 +22,7 @@ import pandas as pd
 
 from planner.config import PlanConfig
 from planner.inputs import ChainData, load_chain
+from planner.inputs.planning import apply_planning, read_planning
 from planner.optimize import PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.optimize.plan import moved_demand
@@ -51,14 +52,22 @@ def run_week(
     config: PlanConfig,
     *,
     today: date | None = None,
+    planning: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Plan the chain in `data_dir` and publish plan.csv, changes.csv, local_index.csv, summary.json, plan.xlsx."""
+    """Plan the chain in `data_dir` and publish plan.csv, changes.csv, local_index.csv, summary.json, plan.xlsx.
+
+    `planning` is a planning workbook whose limits, rules and settings replace the data folder's.
+    """
     say = progress or (lambda _text: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say(f"reading {data_dir}")
     chain = load_chain(data_dir, config, today=today, progress=say)
+    if planning is not None:
+        edits = read_planning(planning, chain, config)
+        chain, config = apply_planning(chain, edits), edits.config
+        say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
     timings["read"] = time.perf_counter() - started
     say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
     mark = time.perf_counter()
