@@ -118,14 +118,19 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
     sheet.add_table(table)
     if total_row:
         _chain_total_row(sheet, frame, last_row + 1)
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
     _widths(sheet, frame)
+    print_setup(sheet, header_row)
+    return sheet
+
+
+def print_setup(sheet: Worksheet, header_row: int) -> None:
+    """Frozen header; printed landscape, fit to the page width, the header row on every page."""
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    return sheet
 
 
 def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:

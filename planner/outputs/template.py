@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.config import PlanConfig
 from planner.inputs.overrides import CHAIN_LIST
-from planner.outputs.excel import HEADER_FILL, HEADER_FONT, TITLE_FONT, safe_text
+from planner.outputs.excel import HEADER_FILL, HEADER_FONT, TITLE_FONT, print_setup, safe_text
 from planner.outputs.files import atomic_write
 from planner.schemas import (
     CHANGE_CHOICES,
@@ -102,7 +102,7 @@ def _sheet(workbook: Workbook, name: str, rows: list[list[Any]], *, spare_rows: 
     table = Table(displayName=f"Planning_{name}", ref=f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     sheet.add_table(table)
-    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
+    print_setup(sheet, HEADER_ROW)
     return sheet
 
 
