@@ -13,7 +13,13 @@ from conftest import profiles_for, tiny_chain
 
 from planner import InfeasiblePlanError, PlanConfig, plan_assortment
 from planner.config import AssortmentConfig, CostsConfig, SolverConfig, StabilityConfig
-from planner.optimize.decompose import carrier_charges, everywhere_fresh, initial_charges, solve_chain, store_round
+from planner.optimize.decompose import (
+    carrier_charges,
+    everywhere_fresh,
+    initial_charges,
+    solve_chain,
+    store_round,
+)
 from planner.optimize.inputs import build_model_inputs
 from planner.optimize.model import build_model
 from planner.optimize.solve import solve

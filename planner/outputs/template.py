@@ -21,7 +21,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.config import PlanConfig
 from planner.inputs.overrides import CHAIN_LIST
-from planner.outputs.excel import HEADER_FILL, HEADER_FONT, TITLE_FONT, print_setup, safe_text
+from planner.outputs.excel import (
+    HEADER_FILL,
+    HEADER_FONT,
+    TITLE_FONT,
+    print_setup,
+    safe_text,
+)
 from planner.outputs.files import atomic_write
 from planner.schemas import (
     CHANGE_CHOICES,
