@@ -140,14 +140,14 @@ def _settings(rows: list[tuple[int, list[Any]]], cell: _Cells, config: PlanConfi
             cell.problems.append(Problem(f"{cell.label} Settings!A{row}", expected=f"one of the settings: {known}", found=f"{section} {key}"))
             continue
         hint = str(get_type_hints(sections[section])[key])
-        value, text = values[2], _text(values[2])
+        text, number = _text(values[2]), _number(values[2])
         optional = "None" in hint
         if text == "" and optional:
             merged[section][key] = None
-        elif "int" in hint and _number(value) is not None and float(_number(value)).is_integer() and _number(value) >= 0:
-            merged[section][key] = int(_number(value))
-        elif "float" in hint and _number(value) is not None and _number(value) >= 0:
-            merged[section][key] = float(_number(value))
+        elif "int" in hint and number is not None and number >= 0 and number.is_integer():
+            merged[section][key] = int(number)
+        elif "float" in hint and number is not None and number >= 0:
+            merged[section][key] = number
         else:
             kind = "a whole number" if "int" in hint else "a number"
             expected = f"{kind}, 0 or more" + (", or empty for no limit" if optional else "")
