@@ -52,6 +52,7 @@ def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = No
     config = inputs.config.solver
     best: pd.DataFrame | None = None
     best_values: pd.DataFrame | None = None
+    best_objective = float("-inf")
     bound = float("inf")
     if inputs.rules.max_addons_per_store is None:
         rounds = 2 if inputs.listing_cost > 0 else 1
@@ -63,12 +64,13 @@ def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = No
                 break  # a store has no plan within its limits: the chain model diagnoses it
             carried, round_bound, values = found
             bound = min(bound, round_bound)
-            if best is None or _objective(carried, inputs) > _objective(best, inputs):
-                best, best_values = carried, values
-            if _gap(_objective(best, inputs), bound) <= config.mip_gap:
+            objective = _objective(carried, inputs)
+            if objective > best_objective:
+                best, best_values, best_objective = carried, values, objective
+            if _gap(best_objective, bound) <= config.mip_gap:
                 break
             charges = carrier_charges(inputs, carried, charges)
-    if best is not None and _gap(_objective(best, inputs), bound) <= config.mip_gap:
+    if best is not None and _gap(best_objective, bound) <= config.mip_gap:
         return ChainSolve(best, _result(inputs, best, bound, started), "by store", best_values)
     return _solve_chain_model(inputs, best, bound, started, say)
 
