@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import TODAY
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from planner import PlanConfig, run_week
+from planner.outputs.excel import EUR
+from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+49 Brot", "-20% Aktion Milch", "@SUM(A1:A9)"]
@@ -76,3 +78,42 @@ def test_summary_sheet_matches_summary_json(hostile_run) -> None:
     for store_id, figures in hostile_run.summary["stores"].items():
         assert table.at[store_id, "Profit / week"] == pytest.approx(figures["expected_profit_per_week"], abs=0.01)
         assert table.at[store_id, "Shelf capacity"] == figures["shelf_capacity"]
+
+
+def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path: Path) -> None:
+    """The rows spliced into the sheet XML read back as openpyxl would have written them."""
+    frame = pd.DataFrame({
+        "name": ["Milch & <Brot>", "=1+1", "  padded ", "bell\x07", None],
+        "expected_profit_per_week": [1.5, float("nan"), float("inf"), -2.25, 1e-7],
+        "stores": pd.array([3, None, 0, 12, 7], dtype="Int64"),
+        "fresh": [True, False, True, False, True],
+        "forced": ["", "core", None, 4, 2.5],
+    })
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    sheet.cell(row=1, column=1, value="header")
+    styles = []
+    for col, number_format in enumerate(["@", EUR, "0", "General", "General"], start=1):
+        plain, quoted = sheet.cell(row=2, column=col), sheet.cell(row=3, column=col)
+        plain.number_format = quoted.number_format = number_format
+        quoted.quotePrefix = True
+        styles.append(ColumnStyle(plain.style_id, quoted.style_id))
+    sheet.delete_rows(2, 2)
+    sheet.cell(row=7, column=1, value="after")
+    save_with_rows(workbook.save, tmp_path / "bulk.xlsx", [BulkRows("Data", frame, 2, styles, [None, 30.0, None, None, None])])
+
+    back = load_workbook(tmp_path / "bulk.xlsx")["Data"]
+    values = [list(row) for row in back.iter_rows(min_row=2, max_row=6, values_only=True)]
+    assert values == [
+        ["Milch & <Brot>", 1.5, 3, True, None],
+        ["=1+1", None, None, False, "core"],
+        ["  padded ", None, 0, True, None],
+        ["bell", -2.25, 12, False, 4],
+        [None, 1e-7, 7, True, 2.5],
+    ]
+    assert back["A3"].data_type == "s" and back["A3"].quotePrefix and not back["A2"].quotePrefix
+    assert back["B2"].number_format == EUR and back["C2"].number_format == "0"
+    assert back.row_dimensions[3].height == 30
+    assert back["A1"].value == "header" and back["A7"].value == "after"
+    assert back.dimensions == "A1:E7"

@@ -20,8 +20,14 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.outputs.files import atomic_write
+from planner.outputs.sheetrows import (
+    FORMULA_TRIGGERS,
+    BulkRows,
+    ColumnStyle,
+    clean_text,
+    save_with_rows,
+)
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EUR = '#,##0.00 "EUR"'
 UNITS = "#,##0.0"
 PERCENT = "0.0%"
@@ -58,7 +64,7 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
 
 def safe_text(cell: Any, value: str) -> None:
     """Store `value` as literal text, so a leading = + - @ never makes Excel evaluate it."""
-    cell.value = value
+    cell.value = clean_text(value)
     cell.data_type = "s"
     if value.startswith(FORMULA_TRIGGERS):
         cell.quotePrefix = True
@@ -68,18 +74,21 @@ def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
     """Write plan.xlsx atomically from the tables in `sheets` (see runs.weekly for the keys)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    _summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"])
-    _table_sheet(workbook, "Core", "Core: fresh products carried in every store", sheets["core"])
-    _table_sheet(workbook, "Store plans", "Every carried product per store, with the reason", sheets["plan"])
-    _table_sheet(workbook, "Changes", "Adds and drops against today's assortment: the list each store executes", sheets["changes"])
-    profile = _table_sheet(workbook, "Local profile", "How each store indexes against the chain (1.00 = chain average)", sheets["profile"])
-    _color_scale(profile, sheets["profile"], "index")
+    bulk = [
+        _summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"]),
+        _table_sheet(workbook, "Core", "Core: fresh products carried in every store", sheets["core"]),
+        _table_sheet(workbook, "Store plans", "Every carried product per store, with the reason", sheets["plan"]),
+        _table_sheet(workbook, "Changes", "Adds and drops against today's assortment: the list each store executes", sheets["changes"]),
+        _table_sheet(workbook, "Local profile", "How each store indexes against the chain (1.00 = chain average)", sheets["profile"]),
+    ]
+    _color_scale(workbook["Local profile"], sheets["profile"], "index")
     _key_value_sheet(workbook, "Run", sheets["run"])
-    atomic_write(path, lambda tmp: workbook.save(tmp))
+    atomic_write(path, lambda tmp: save_with_rows(workbook.save, tmp, bulk))
 
 
-def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str]) -> None:
-    sheet = _table_sheet(workbook, "Summary", title, stores, total_row=True)
+def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str]) -> BulkRows:
+    rows = _table_sheet(workbook, "Summary", title, stores, total_row=True)
+    sheet = workbook["Summary"]
     row = len(stores) + 6
     for note in notes:
         safe_text(sheet.cell(row=row, column=1), note)
@@ -96,10 +105,13 @@ def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: 
     chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=len(stores) + 3))
     chart.height, chart.width = 8, 18
     sheet.add_chart(chart, f"A{row + 1}")
+    return rows
 
 
-def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame, *, total_row: bool = False) -> Worksheet:
-    """Title in row 1, an Excel table from row 3, frozen header, formats, widths and print setup."""
+def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame, *, total_row: bool = False) -> BulkRows:
+    """Title in row 1, an Excel table from row 3, frozen header, formats, widths and print setup.
+
+    openpyxl writes the title and header; the data rows are returned, to be spliced in on save."""
     sheet = workbook.create_sheet(name)
     safe_text(sheet.cell(row=1, column=1), title)
     sheet.cell(row=1, column=1).font = TITLE_FONT
@@ -108,9 +120,9 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
         cell = sheet.cell(row=header_row, column=col)
         safe_text(cell, COLUMNS.get(column, (column, None))[0])
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL  # explicit, for viewers that ignore table styles
-    for r, values in enumerate(frame.itertuples(index=False), start=header_row + 1):
-        for col, value in enumerate(values, start=1):
-            _write_value(sheet.cell(row=r, column=col), value, COLUMNS.get(frame.columns[col - 1], ("", None))[1])
+    wrapped = "reason" in frame.columns
+    styles = [_column_style(sheet, header_row + 1, col, column, wrapped) for col, column in enumerate(frame.columns, start=1)]
+    sheet.delete_rows(header_row + 1, 2)  # the style probes: their styles stay registered in the workbook
     last_row = header_row + max(len(frame), 1)
     ref = f"A{header_row}:{get_column_letter(len(frame.columns))}{last_row}"
     table = Table(displayName=name.replace(" ", "_"), ref=ref)
@@ -120,12 +132,28 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
         _chain_total_row(sheet, frame, last_row + 1)
     _widths(sheet, frame)
     print_setup(sheet, header_row)
-    return sheet
+    heights = None
+    if wrapped:  # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
+        heights = [15.0 * lines if lines > 1 else None for lines in 1 + frame["reason"].astype(str).str.len() // REASON_WIDTH]
+    return BulkRows(name, frame, header_row + 1, styles, heights)
+
+
+def _column_style(sheet: Worksheet, row: int, col: int, column: str, wrapped: bool) -> ColumnStyle:
+    """Register a column's cell style, plain and quote-prefixed, on two probe cells (rows `row`, `row` + 1)."""
+    plain, quoted = sheet.cell(row=row, column=col), sheet.cell(row=row + 1, column=col)
+    for cell in (plain, quoted):
+        number_format = COLUMNS.get(column, ("", None))[1]
+        if number_format:
+            cell.number_format = number_format
+        if wrapped:
+            cell.alignment = Alignment(wrap_text=column == "reason", vertical="top")
+    quoted.quotePrefix = True
+    return ColumnStyle(plain.style_id, quoted.style_id)
 
 
 def print_setup(sheet: Worksheet, header_row: int) -> None:
     """Frozen header; printed landscape, fit to the page width, the header row on every page."""
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet.freeze_panes = f"A{header_row + 1}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
@@ -144,17 +172,6 @@ def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:
             cell.font = Font(bold=True)
 
 
-def _write_value(cell: Any, value: Any, number_format: str | None) -> None:
-    if isinstance(value, str):
-        safe_text(cell, value)
-        return
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return
-    cell.value = bool(value) if isinstance(value, bool) else value.item() if hasattr(value, "item") else value
-    if number_format:
-        cell.number_format = number_format
-
-
 def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
     """Text columns as wide as their longest value (capped), numbers 12 characters, reasons wrapped."""
     for col, column in enumerate(frame.columns, start=1):
@@ -166,12 +183,6 @@ def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
         else:
             width = min(int(frame[column].astype(str).str.len().max() or 0) + 2, 40) if len(frame) else 10
         sheet.column_dimensions[get_column_letter(col)].width = max(width, len(header) + 2)
-        if column == "reason":
-            top, wrapped = Alignment(vertical="top"), Alignment(wrap_text=True, vertical="top")
-            for row, text in zip(sheet.iter_rows(min_row=4, max_row=3 + len(frame)), frame[column], strict=True):
-                for cell in row:
-                    cell.alignment = wrapped if cell.column == col else top
-                sheet.row_dimensions[row[0].row].height = 15 * (1 + len(str(text)) // REASON_WIDTH)
 
 
 def _color_scale(sheet: Worksheet, frame: pd.DataFrame, column: str) -> None:
