@@ -71,13 +71,63 @@ def test_store_plans_sheet_matches_plan_csv(hostile_run) -> None:
     assert list(table["Reason"]) == list(plan["reason"])
 
 
-def test_summary_sheet_matches_summary_json(hostile_run) -> None:
-    sheet = load_workbook(hostile_run.out_dir / "plan.xlsx")["Summary"]
+def _sheet_table(path: Path, name: str) -> pd.DataFrame:
+    """A plan.xlsx table read back with openpyxl: header in row 3, data below it."""
+    sheet = load_workbook(path)[name]
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    table = pd.DataFrame(rows[1:3], columns=rows[0]).set_index("Store")
-    for store_id, figures in hostile_run.summary["stores"].items():
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_summary_sheet_matches_summary_json(hostile_run) -> None:
+    table = _sheet_table(hostile_run.out_dir / "plan.xlsx", "Summary").set_index("Store")
+    stores = hostile_run.summary["stores"]
+    for store_id, figures in stores.items():
+        assert table.at[store_id, "Name"] == figures["name"]
         assert table.at[store_id, "Profit / week"] == pytest.approx(figures["expected_profit_per_week"], abs=0.01)
-        assert table.at[store_id, "Shelf capacity"] == figures["shelf_capacity"]
+        assert table.at[store_id, "Shelf use"] == pytest.approx(figures["shelf_used"] / figures["shelf_capacity"], abs=1e-4)
+        assert table.at[store_id, "Add-ons"] == figures["addon_items"]
+        for baseline, header in [("current", "today"), ("uniform", "uniform"), ("greedy", "greedy")]:
+            assert table.at[store_id, f"Uplift vs {header} / week"] == pytest.approx(figures["uplift_per_week"][baseline], abs=0.01)
+    chain = table.loc["Chain"]
+    assert chain["Profit / week"] == pytest.approx(sum(f["expected_profit_per_week"] for f in stores.values()), abs=0.05)
+    assert chain["Adds"] == sum(f["adds"] for f in stores.values())
+
+
+def test_core_changes_and_profile_sheets_match_the_csv_files(hostile_run) -> None:
+    out = hostile_run.out_dir
+    ids = {"store_id": str, "sku": str}
+    plan = pd.read_csv(out / "plan.csv", dtype=ids)
+    core = _sheet_table(out / "plan.xlsx", "Core").set_index("SKU")
+    expected = plan[plan["role"] == "core"].groupby("sku")["expected_profit_per_week"].sum()
+    assert set(core.index) == set(expected.index)
+    assert core["Chain profit / week"].to_numpy() == pytest.approx(expected.reindex(core.index).to_numpy(), abs=1e-3)
+
+    changes = pd.read_csv(out / "changes.csv", dtype=ids, keep_default_na=False)
+    sheet = _sheet_table(out / "plan.xlsx", "Changes")
+    assert list(zip(sheet["Store"], sheet["SKU"], sheet["Change"], strict=True)) == list(
+        zip(changes["store_id"], changes["sku"], changes["change"], strict=True))
+    assert sheet["Profit impact / week"].to_numpy() == pytest.approx(changes["profit_impact_per_week"].to_numpy(), abs=1e-3)
+    assert list(sheet["Reason"]) == list(changes["reason"])
+    assert list(sheet["Required by"].fillna("")) == list(changes["forced"])
+
+    index = pd.read_csv(out / "local_index.csv", dtype={"store_id": str, "value": str})
+    profile = _sheet_table(out / "plan.xlsx", "Local profile")
+    shown = index[index["expected_units"] > 0].set_index(["store_id", "dimension", "value"])["index"]
+    assert len(profile) == len(shown)
+    keys = pd.MultiIndex.from_frame(profile[["Store", "Dimension", "Value"]].astype(str))
+    assert profile["Index"].to_numpy() == pytest.approx(shown.reindex(keys).to_numpy(), abs=1e-3)
+
+
+def test_run_sheet_reports_the_solver_and_the_files(hostile_run) -> None:
+    sheet = load_workbook(hostile_run.out_dir / "plan.xlsx")["Run"]
+    rows = {key: value for key, value in sheet.iter_rows(min_row=3, max_col=2, values_only=True) if key}
+    summary = hostile_run.summary
+    assert rows["Solver"] == summary["solver"]
+    assert rows["Status"] == summary["status"]
+    assert rows["Objective (EUR / week)"] == pytest.approx(summary["objective"], abs=0.01)
+    assert rows["Recomputed from plan (EUR / week)"] == pytest.approx(summary["objective"], abs=0.01)
+    assert rows["POS files read"] == summary["data"]["pos_files"]
+    assert sum(key.startswith("file: ") for key in rows) == summary["data"]["pos_files"]
 
 
 def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path: Path) -> None:

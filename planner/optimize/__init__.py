@@ -57,16 +57,13 @@ class PlanResult:
         """EUR / week: the objective recomputed from the plan, independent of the solver."""
         return self.value.objective
 
-    @property
-    def current_profit(self) -> pd.Series:
-        """store_id -> EUR / week today's assortment earns under the same profiles (before listing costs)."""
-        pairs = self.inputs.all_pairs
-        listed = pairs.loc[pairs["listed_now"], "profit"]
-        return listed.groupby(level="store_id").sum().reindex(self.inputs.stores, fill_value=0.0)
-
     def uplift(self, baseline: str) -> float:
         """Expected profit of the plan minus that of a baseline, EUR / week."""
         return self.value.profit - self.baselines[baseline].profit
+
+    def store_uplift(self, baseline: str) -> pd.Series:
+        """store_id -> the same per store, EUR / week, before the chain's listing cost."""
+        return self.value.store_profit - self.baselines[baseline].store_profit
 
 
 @dataclass

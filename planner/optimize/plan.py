@@ -22,6 +22,7 @@ class PlanValue:
     drops: int
     penalty: float  # change penalty x (adds + drops): in the objective, not money
     transfer_units: pd.Series  # (store_id, sku) -> units / week taken over from dropped substitutes
+    store_profit: pd.Series  # store_id -> own + transfer profit, EUR / week (the listing cost is the chain's)
 
     @property
     def profit(self) -> float:
@@ -55,17 +56,19 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     """
     keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
     pairs = inputs.all_pairs
-    own = float(pairs["profit"].reindex(keys).sum())
+    own_by_store = pairs["profit"].reindex(keys).groupby(level="store_id").sum()
     active = active_flows(carried, inputs)
-    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"])
-    transfer = float((active["bound"] * active["margin"]).sum())
+    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"]).astype(float)
+    transfer_by_store = (active["bound"] * active["margin"]).groupby(active["store_id"]).sum()
+    store_profit = own_by_store.add(transfer_by_store, fill_value=0.0).reindex(inputs.stores, fill_value=0.0).astype(float)
     listed = pairs.index[pairs["listed_now"]]
     adds = int((~keys.isin(listed)).sum())
     drops = int((~listed.isin(keys)).sum())
     penalty = inputs.config.stability.change_penalty * (adds + drops) if inputs.stability_applies else 0.0
     distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
     listing = inputs.listing_cost * len(distinct) if inputs.mode != "store" else 0.0
-    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units)
+    own, transfer = float(own_by_store.sum()), float(transfer_by_store.sum())
+    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units, store_profit.rename_axis("store_id"))
 
 
 def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:

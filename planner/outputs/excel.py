@@ -7,6 +7,7 @@ always written as text: a product called "=HYPERLINK(...)" stays a name, never b
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,14 @@ EUR = '#,##0.00 "EUR"'
 UNITS = "#,##0.0"
 PERCENT = "0.0%"
 INDEX = "0.00"
-TITLE_FONT = Font(bold=True, size=14)
-NOTE_FONT = Font(italic=True, color="555555")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(name="Calibri", bold=True, size=14)
+NOTE_FONT = Font(name="Calibri", italic=True, color="555555")
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
+BOLD_FONT = Font(name="Calibri", bold=True)
+PLAIN_FONT = Font(name="Calibri")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 REASON_WIDTH = 70  # characters
+TEXT_WIDTH_MAX = 50  # other text columns, characters
 KEY_WIDTH_MAX = 60  # Run sheet: label column, characters
 VALUE_WIDTH = 100  # Run sheet: value column, characters
 NOT_ADDITIVE = {"core_items", "shelf_value", "budget_value"}  # a core counted once per store; marginal values
@@ -53,7 +57,8 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "shelf_used": ("Shelf used", "0.0"), "shelf_capacity": ("Shelf capacity", "0"), "shelf_use": ("Shelf use", PERCENT),
     "budget_used": ("Inventory used", EUR), "inventory_budget": ("Inventory budget", EUR), "budget_use": ("Budget use", PERCENT),
     "core_items": ("Core items", "0"), "addon_items": ("Add-ons", "0"), "adds": ("Adds", "0"), "drops": ("Drops", "0"),
-    "current_profit_per_week": ("Profit today / week", EUR), "uplift_per_week": ("Uplift / week", EUR),
+    "uplift_current": ("Uplift vs today / week", EUR), "uplift_uniform": ("Uplift vs uniform / week", EUR),
+    "uplift_greedy": ("Uplift vs greedy / week", EUR),
     "shelf_value": ("Value of +1 shelf unit / week", EUR), "budget_value": ("Value of +1 EUR budget / week", "0.0000"),
     "profit_impact_per_week": ("Profit impact / week", EUR), "forced": ("Required by", None),
     "stores": ("Stores", "0"), "chain_units_per_week": ("Chain units / week", UNITS),
@@ -96,10 +101,10 @@ def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: 
         row += 1
     chart = BarChart()
     chart.type = "col"
-    chart.title = "Expected profit per week: plan vs today"
+    chart.title = "Uplift per store, EUR / week"
     chart.y_axis.title = "EUR / week"
     columns = list(stores.columns)
-    for column in ("current_profit_per_week", "expected_profit_per_week"):
+    for column in (c for c in columns if c.startswith("uplift_")):
         index = columns.index(column) + 1
         chart.add_data(Reference(sheet, min_col=index, min_row=3, max_row=len(stores) + 3), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=len(stores) + 3))
@@ -130,7 +135,7 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
     sheet.add_table(table)
     if total_row:
         _chain_total_row(sheet, frame, last_row + 1)
-    _widths(sheet, frame)
+    _widths(sheet, frame, header_row)
     print_setup(sheet, header_row)
     heights = None
     if wrapped:  # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
@@ -154,35 +159,48 @@ def _column_style(sheet: Worksheet, row: int, col: int, column: str, wrapped: bo
 def print_setup(sheet: Worksheet, header_row: int) -> None:
     """Frozen header; printed landscape, fit to the page width, the header row on every page."""
     sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup(sheet)
     sheet.print_title_rows = f"{header_row}:{header_row}"
 
 
+def page_setup(sheet: Worksheet) -> None:
+    """A4 landscape, fit to the page width."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:
-    sheet.cell(row=row, column=1, value="Chain").font = Font(bold=True)
+    sheet.cell(row=row, column=1, value="Chain").font = BOLD_FONT
     for col, column in enumerate(frame.columns, start=1):
         number_format = COLUMNS.get(column, ("", None))[1]
         additive = column not in NOT_ADDITIVE and number_format != PERCENT
         if col > 1 and number_format and additive and pd.api.types.is_numeric_dtype(frame[column]):
             cell = sheet.cell(row=row, column=col, value=float(frame[column].sum()))
             cell.number_format = number_format
-            cell.font = Font(bold=True)
+            cell.font = BOLD_FONT
 
 
-def _widths(sheet: Worksheet, frame: pd.DataFrame) -> None:
-    """Text columns as wide as their longest value (capped), numbers 12 characters, reasons wrapped."""
+def _widths(sheet: Worksheet, frame: pd.DataFrame, header_row: int) -> None:
+    """Columns as wide as their values (text capped, reasons wrapped); long headers wrap onto two lines."""
+    header_lines = 1
     for col, column in enumerate(frame.columns, start=1):
-        header = COLUMNS.get(column, (column, None))[0]
+        header, number_format = COLUMNS.get(column, (column, None))
         if column == "reason":
             width = REASON_WIDTH
-        elif pd.api.types.is_numeric_dtype(frame[column]):
-            width = 15
+        elif pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
+            largest = float(frame[column].abs().max()) if len(frame) and frame[column].notna().any() else 0.0
+            width = len(f"{largest:,.2f}") + (4 if number_format == EUR else 0) + 3
         else:
-            width = min(int(frame[column].astype(str).str.len().max() or 0) + 2, 40) if len(frame) else 10
-        sheet.column_dimensions[get_column_letter(col)].width = max(width, len(header) + 2)
+            width = min(int(frame[column].astype(str).str.len().max() or 0) + 2, TEXT_WIDTH_MAX) if len(frame) else 10
+        width = max(width, max(len(word) for word in header.split()) + 2, 8)
+        header_lines = max(header_lines, len(textwrap.wrap(header, width - 2)))
+        sheet.column_dimensions[get_column_letter(col)].width = width
+        sheet.cell(row=header_row, column=col).alignment = Alignment(wrap_text=True, vertical="center")
+    if header_lines > 1:
+        sheet.row_dimensions[header_row].height = 15 * header_lines
 
 
 def _color_scale(sheet: Worksheet, frame: pd.DataFrame, column: str) -> None:
@@ -200,11 +218,11 @@ def _key_value_sheet(workbook: Workbook, name: str, rows: list[tuple[str, Any]])
     sheet.cell(row=1, column=1).font = TITLE_FONT
     for r, (key, value) in enumerate(rows, start=3):
         safe_text(sheet.cell(row=r, column=1), key)
-        sheet.cell(row=r, column=1).font = Font(bold=True) if not key.startswith("  ") else Font()
+        sheet.cell(row=r, column=1).font = BOLD_FONT if not key.startswith("  ") else PLAIN_FONT
         if isinstance(value, str):
             safe_text(sheet.cell(row=r, column=2), value)
         elif value is not None:
-            sheet.cell(row=r, column=2, value=value)
+            sheet.cell(row=r, column=2, value=value).number_format = "#,##0" if isinstance(value, int) else "#,##0.00"
         if key.startswith("warning"):
             sheet.cell(row=r, column=2).fill = PatternFill("solid", fgColor="FFF2CC")
     key_width = min(max([len(key) for key, _ in rows] + [20]) + 2, KEY_WIDTH_MAX)
@@ -216,7 +234,4 @@ def _key_value_sheet(workbook: Workbook, name: str, rows: list[tuple[str, Any]])
         lines = max(1, -(-len(str(value)) // VALUE_WIDTH), -(-len(str(rows[r - 3][0])) // key_width))
         if lines > 1:  # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
             sheet.row_dimensions[r].height = 15 * lines
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup(sheet)

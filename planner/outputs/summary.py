@@ -14,8 +14,9 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
     """Everything a person or a scheduler needs to judge the run, in plain JSON types."""
     solve = result.solve
     stores = {}
+    current_profit = result.baselines["current"].store_profit
+    uplifts = {name: result.store_uplift(name) for name in result.baselines}
     for row in result.stores.itertuples(index=False):
-        current = float(result.current_profit.get(row.store_id, 0.0))
         stores[row.store_id] = {
             "name": row.name,
             "shelf_used": round(float(row.shelf_used), 2),
@@ -27,7 +28,8 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "expected_sales_per_week": round(float(row.expected_sales_per_week), 2),
             "expected_profit_per_week": round(float(row.expected_profit_per_week), 2),
             "waste_cost_per_week": round(float(row.waste_cost_per_week), 2),
-            "current_assortment_profit_per_week": round(current, 2),
+            "current_assortment_profit_per_week": round(float(current_profit[row.store_id]), 2),
+            "uplift_per_week": {name: round(float(uplift[row.store_id]), 2) for name, uplift in uplifts.items()},
             "adds": int(row.adds),
             "drops": int(row.drops),
             "shelf_unit_value_per_week": _rounded(row.shelf_value, 4),
@@ -46,7 +48,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
         "solve_seconds": round(solve.seconds, 3),
         "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
         "core_items": len(core),
-        "current_assortment_profit_per_week": round(float(result.current_profit.sum()), 2),
+        "current_assortment_profit_per_week": round(float(current_profit.sum()), 2),
         "quality": quality(result),
         "stores": stores,
         "notes": result.notes,

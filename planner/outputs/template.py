@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -22,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.config import PlanConfig
 from planner.inputs.overrides import CHAIN_LIST
 from planner.outputs.excel import (
+    BOLD_FONT,
     HEADER_FILL,
     HEADER_FONT,
     TITLE_FONT,
@@ -120,7 +120,7 @@ def _lists_sheet(workbook: Workbook, store_ids: list[str], skus: list[str]) -> d
                "changes": list(CHANGE_CHOICES), "yes_no": list(YES_NO)}
     ranges = {}
     for col, (name, values) in enumerate(columns.items(), start=1):
-        sheet.cell(row=1, column=col, value=name).font = Font(bold=True)
+        sheet.cell(row=1, column=col, value=name).font = BOLD_FONT
         for r, value in enumerate(values, start=2):
             safe_text(sheet.cell(row=r, column=col), str(value))
         letter = get_column_letter(col)

@@ -96,7 +96,7 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
     table["name"] = table["sku"].map(names)
     table["shelf_space"] = table["sku"].map(chain.products.set_index("sku")["shelf_space"]).astype(float)
-    reasons = result.plan.set_index(["store_id", "sku"])["reason"]
+    planned = result.plan.set_index(["store_id", "sku"])
     added = table["change"] == "add"
     moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
     keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
@@ -104,12 +104,14 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     table["substitutes"] = [s if isinstance(s, list) else [] for s in moved["substitutes"].reindex(keys)]
     table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) for subs in table["substitutes"]]
     table["reason"] = ""
-    table.loc[added, "reason"] = reasons.reindex(keys[added.to_numpy()]).to_numpy()
+    table.loc[added, "reason"] = planned["reason"].reindex(keys[added.to_numpy()]).to_numpy()
     table.loc[~added, "reason"] = drop_reasons(table.loc[~added])
     recaptured = moved["margin"].reindex(keys).fillna(0.0).to_numpy()
     own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
-    table["expected_units_per_week"] = table["units_per_week"]
-    table["expected_profit_per_week"] = own
+    # an add shows its plan line (with demand it takes over from dropped substitutes), a drop what it earned;
+    # the impact counts moved demand once, on the drop, so the impacts add up
+    table["expected_units_per_week"] = np.where(added, planned["expected_units_per_week"].reindex(keys), table["units_per_week"])
+    table["expected_profit_per_week"] = np.where(added, planned["expected_profit_per_week"].reindex(keys), own)
     table["profit_impact_per_week"] = np.where(added, own, -own + recaptured)
     return table[["store_id", "sku", "name", "category", "change", "expected_units_per_week", "expected_profit_per_week",
                   "profit_impact_per_week", "forced", "reason"]]
@@ -133,16 +135,12 @@ def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: 
 
 def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> dict[str, Any]:
     """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS."""
-    stores = result.stores.assign(
-        current_profit_per_week=result.stores["store_id"].map(result.current_profit).to_numpy(),
-        shelf_use=result.stores["shelf_use_pct"] / 100,
-        budget_use=result.stores["budget_use_pct"] / 100,
-    )
-    stores["uplift_per_week"] = stores["expected_profit_per_week"] - stores["current_profit_per_week"]
-    stores = stores[["store_id", "name", "shelf_used", "shelf_capacity", "shelf_use", "budget_used", "inventory_budget",
-                     "budget_use", "core_items", "addon_items", "expected_sales_per_week", "expected_profit_per_week",
-                     "current_profit_per_week", "uplift_per_week", "waste_cost_per_week", "adds", "drops",
-                     "shelf_value", "budget_value"]]
+    stores = result.stores.assign(shelf_use=result.stores["shelf_use_pct"] / 100, budget_use=result.stores["budget_use_pct"] / 100)
+    for name in BASELINE_NAMES:
+        stores[f"uplift_{name}"] = stores["store_id"].map(result.store_uplift(name)).to_numpy()
+    stores = stores[["store_id", "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
+                     "shelf_use", "budget_use", "core_items", "addon_items", "adds", "drops",
+                     *[f"uplift_{name}" for name in BASELINE_NAMES], "shelf_value", "budget_value"]]
     plan = result.plan
     core = (
         plan[plan["role"] == "core"]
@@ -192,6 +190,9 @@ def headline(quality: dict[str, Any]) -> list[str]:
         uplift, pct = quality["uplift_per_week"][name], quality["uplift_pct"][name]
         share = f" ({pct:+.1f} %)" if pct is not None else ""
         lines.append(f"Against {label}: EUR {uplift:+,.2f} per week{share}")
+    if quality["listing_cost_per_week"]:
+        lines.append(f"The store rows leave out the chain listing cost (EUR {quality['listing_cost_per_week']:,.2f} per week "
+                     "for this plan); the chain figures above include it.")
     return lines
 
 
