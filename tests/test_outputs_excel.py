@@ -112,10 +112,17 @@ def test_core_changes_and_profile_sheets_match_the_csv_files(hostile_run) -> Non
 
     index = pd.read_csv(out / "local_index.csv", dtype={"store_id": str, "value": str})
     profile = _sheet_table(out / "plan.xlsx", "Local profile")
+    products = profile[profile["Dimension"] == "product"]
+    attributes = profile[profile["Dimension"] != "product"]
     shown = index[index["expected_units"] > 0].set_index(["store_id", "dimension", "value"])["index"]
-    assert len(profile) == len(shown)
-    keys = pd.MultiIndex.from_frame(profile[["Store", "Dimension", "Value"]].astype(str))
-    assert profile["Index"].to_numpy() == pytest.approx(shown.reindex(keys).to_numpy(), abs=1e-3)
+    assert len(attributes) == len(shown)
+    keys = pd.MultiIndex.from_frame(attributes[["Store", "Dimension", "Value"]].astype(str))
+    assert attributes["Index"].to_numpy() == pytest.approx(shown.reindex(keys).to_numpy(), abs=1e-3)
+    planned = plan.set_index(["store_id", "sku"])["local_index"]
+    product_keys = pd.MultiIndex.from_arrays([products["Store"], products["Value"].str.split(" ").str[0]])
+    carried = product_keys.isin(planned.index)
+    assert len(products) > 0 and carried.any()
+    assert products["Index"].to_numpy()[carried] == pytest.approx(planned.reindex(product_keys[carried]).to_numpy(), abs=1e-3)
 
 
 def test_run_sheet_reports_the_solver_and_the_files(hostile_run) -> None:

@@ -30,8 +30,9 @@ from planner.outputs.excel import write_workbook
 from planner.outputs.explain import drop_reasons, plan_reasons
 from planner.outputs.files import plan_csv_frame, write_csv, write_json
 from planner.outputs.summary import build_summary
-from planner.profiles import Profiles, build_profiles
+from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
 
+PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "summary.json", "plan.xlsx")
 
 
@@ -151,8 +152,6 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     )
     plan_columns = ["store_id", "sku", "name", "category", "role", "change", "expected_units_per_week", "expected_profit_per_week",
                     "shelf_space", "inventory_cost", "local_index", "waste_cost_per_week", "reason"]
-    profile = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
-    profile = profile.assign(value=profile["value"].astype(str)).sort_values(["store_id", "dimension", "index"], ascending=[True, True, False])
     solve = result.solve
     run = [
         ("Data period (weeks starting)", " to ".join(summary["data"]["history_weeks"])),
@@ -175,8 +174,24 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     return {
         "title": f"Assortment plan (demand up to the week of {week})",
         "stores": stores, "notes": [*headline(summary["quality"]), *result.notes], "core": core, "plan": plan[plan_columns],
-        "changes": changes, "profile": profile, "run": run,
+        "changes": changes, "profile": profile_table(profiles, chain), "run": run,
     }
+
+
+def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
+    """Per store: every category and attribute index, and the products sold there (at least
+    MIN_OWN_WEEKS weeks) that most over- and under-index against the chain."""
+    indices = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
+    sold = profiles.pairs[profiles.pairs["weeks_observed"] >= MIN_OWN_WEEKS].sort_values(["store_id", "local_index", "sku"])
+    by_store = sold.groupby("store_id", sort=False)
+    extremes = pd.concat([by_store.head(PROFILE_PRODUCTS), by_store.tail(PROFILE_PRODUCTS)]).drop_duplicates(["store_id", "sku"])
+    names = chain.products.set_index("sku")["name"]
+    products = pd.DataFrame({
+        "store_id": extremes["store_id"], "dimension": "product",
+        "value": extremes["sku"] + " " + extremes["sku"].map(names).fillna(""), "index": extremes["local_index"],
+    })
+    table = pd.concat([indices.assign(value=indices["value"].astype(str)), products], ignore_index=True)
+    return table.sort_values(["store_id", "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
 
 
 BASELINE_NAMES = {"current": "today's assortment", "uniform": "the best uniform assortment (same products in every store)",
