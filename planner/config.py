@@ -7,6 +7,7 @@ so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,13 @@ class PosConfig:
 
 
 @dataclass(frozen=True)
+class DatabaseConfig:
+    """Where accounts and store requests live."""
+
+    url: str = ""  # "" = SQLite file planner.db in the data folder; or postgresql+psycopg://user@host/db
+
+
+@dataclass(frozen=True)
 class PlanConfig:
     """The whole configuration of a planning run."""
 
@@ -104,10 +112,13 @@ class PlanConfig:
     costs: CostsConfig = field(default_factory=CostsConfig)
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     pos: PosConfig = field(default_factory=PosConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Section -> key -> value, for the workbook and summary.json."""
-        return dataclasses.asdict(self)
+        """Section -> key -> value, for the workbook and summary.json (a database password shows as ***)."""
+        values = dataclasses.asdict(self)
+        values["database"]["url"] = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", values["database"]["url"])
+        return values
 
     def with_solver(self, name: str) -> PlanConfig:
         """A copy that uses another solver (the CLI's --solver)."""

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -39,3 +44,50 @@ def profiles_for(folder: Path, config: PlanConfig | None = None):
     config = config or PlanConfig()
     chain = load_chain(folder, config, today=TODAY)
     return chain, build_profiles(chain, config)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A throwaway PostgreSQL server started for this test session (never one already running)."""
+    initdb = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not initdb:
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    bin_dir = initdb[-1].parent
+    folder = Path(tempfile.mkdtemp(prefix="planner-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use an ordinary user
+        if subprocess.run(["id", "-u", "pgtest"], capture_output=True).returncode:
+            subprocess.run(["useradd", "-m", "pgtest"], check=True)
+        shutil.chown(folder, "pgtest")
+        run_as = ["runuser", "-u", "pgtest", "--"]
+    port = _free_port()
+    data = folder / "data"
+    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "planner"], check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(folder / "log"), "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://planner@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path):
+    """The planner's database on an SQLite file and on a real PostgreSQL server, emptied after each test."""
+    from planner.db import Base, Database
+
+    url = f"sqlite:///{tmp_path / 'planner.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        Base.metadata.drop_all(db.engine)
+        db.dispose()

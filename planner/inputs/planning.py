@@ -131,7 +131,7 @@ class _Cells:
 
 def _settings(rows: list[tuple[int, list[Any]]], cell: _Cells, config: PlanConfig) -> dict[str, dict[str, Any]]:
     """The config as nested dicts with the Settings sheet's values in place."""
-    merged = config.to_dict()
+    merged = dataclasses.asdict(config)
     sections = get_type_hints(PlanConfig)
     for row, values in rows:
         section, key = _text(values[0]), _text(values[1])

@@ -1,0 +1,108 @@
+"""The planner's database: accounts, sign-in attempts and store requests (SQLAlchemy).
+
+An embedded SQLite file (`planner.db` in the data folder) is the default. A chain whose managers and
+head office work at the same time sets `[database] url = "postgresql+psycopg://..."` in
+planning.toml, or the PLANNER_DATABASE_URL environment variable (which wins, so a password need
+not sit in the data folder). The tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, ForeignKey, String, Text, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from planner.config import PlanConfig
+
+URL_VARIABLE = "PLANNER_DATABASE_URL"
+SQLITE_FILE = "planner.db"
+
+
+def utc_now() -> datetime:
+    """Timestamps are stored in UTC, without a zone (the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """All tables of the planner's database."""
+
+
+class User(Base):
+    """A person who signs in to the app: a store manager (bound to one store) or head office."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept to slow down password guessing."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    succeeded: Mapped[bool]
+
+
+class StoreRequest(Base):
+    """A store's proposal to add or drop a product; head office approves or rejects it."""
+
+    __tablename__ = "store_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    change: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class RequestEvent(Base):
+    """One step in a request's history: proposed, approved, rejected, retired."""
+
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("store_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Database:
+    """An engine and a session factory for one database URL; creates the tables if they are missing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self.session: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        self.engine.dispose()
+
+
+def database_url(data_dir: Path, config: PlanConfig) -> str:
+    """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder."""
+    return os.environ.get(URL_VARIABLE) or config.database.url or f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+    """Readers do not block the writer (WAL), and a busy database is waited for, not an error."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

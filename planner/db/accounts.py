@@ -1,0 +1,123 @@
+"""Accounts: argon2-hashed passwords, roles, and sign-in throttling.
+
+A store manager is bound to one store; head office sees every store. `Principal` is who is signed
+in; every data function of the app takes one and checks it (ui.access), whatever the widgets say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+
+from planner.db import Database, LoginAttempt, User, utc_now
+from planner.errors import PlannerError
+
+MANAGER, HEAD_OFFICE = "manager", "head_office"
+ROLES = (MANAGER, HEAD_OFFICE)
+MIN_PASSWORD_LENGTH = 8
+MAX_FAILURES = 5  # failed sign-ins in a row for one username ...
+LOCKOUT = timedelta(minutes=15)  # ... lock it for this long
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("not a password of anyone")  # unknown users cost the same time as known ones
+
+
+class AccountError(PlannerError):
+    """An account cannot be added, or a sign-in failed."""
+
+
+class SignInThrottled(AccountError):
+    """Too many failed sign-ins for one username in a row."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is signed in."""
+
+    username: str
+    role: str
+    store_id: str | None  # the manager's store; None for head office
+
+    @property
+    def is_head_office(self) -> bool:
+        return self.role == HEAD_OFFICE
+
+    def may_see(self, store_id: str) -> bool:
+        """Head office sees every store, a manager only their own."""
+        return self.is_head_office or store_id == self.store_id
+
+
+def add_user(db: Database, username: str, password: str, role: str, store_id: str | None, known_stores: list[str]) -> Principal:
+    """Create an account. A manager needs one of `known_stores`; head office has none."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise AccountError(f"username {username!r}: expected 1 to 64 characters without spaces")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if role == MANAGER and store_id not in known_stores:
+        raise AccountError(f"store {store_id!r}: a manager needs one of the chain's stores ({', '.join(known_stores)})")
+    if role == HEAD_OFFICE and store_id:
+        raise AccountError("head office sees every store: leave the store out")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    with db.session.begin() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise AccountError(f"user {username!r} exists already")
+        session.add(User(username=username, password_hash=_HASHER.hash(password), role=role, store_id=store_id if role == MANAGER else None))
+    return Principal(username, role, store_id if role == MANAGER else None)
+
+
+def remove_user(db: Database, username: str) -> bool:
+    """Delete an account (its open sessions end at their next page load). False if there was none."""
+    with db.session.begin() as session:
+        removed = session.execute(delete(User).where(User.username == username)).rowcount
+        session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    return bool(removed)
+
+
+def list_users(db: Database) -> list[Principal]:
+    """Every account, by username."""
+    with db.session() as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+    return [Principal(u.username, u.role, u.store_id) for u in users]
+
+
+def principal(db: Database, username: str) -> Principal | None:
+    """The account as it is now, or None when it was removed: checked on every page load."""
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+    return None if user is None else Principal(user.username, user.role, user.store_id)
+
+
+def sign_in(db: Database, username: str, password: str, *, now: datetime | None = None) -> Principal:
+    """The account for a correct username and password. Raises SignInThrottled after MAX_FAILURES
+    failures in a row (until LOCKOUT has passed since the last one), else AccountError."""
+    now = now or utc_now()
+    username = username.strip()
+    with db.session.begin() as session:
+        last_success = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded))
+        failures = select(LoginAttempt.at).where(LoginAttempt.username == username, ~LoginAttempt.succeeded)
+        if last_success is not None:
+            failures = failures.where(LoginAttempt.at > last_success)
+        recent = session.scalars(failures.order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES)).all()
+        if len(recent) >= MAX_FAILURES and now - recent[0] < LOCKOUT:
+            wait = LOCKOUT - (now - recent[0])
+            raise SignInThrottled(f"too many failed sign-ins for {username!r}: try again in {max(1, round(wait.total_seconds() / 60))} minutes")
+        user = session.scalar(select(User).where(User.username == username))
+        ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        session.add(LoginAttempt(username=username, at=now, succeeded=ok))
+        if ok and _HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = _HASHER.hash(password)
+    if not ok:
+        raise AccountError("wrong username or password")
+    return Principal(user.username, user.role, user.store_id)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False

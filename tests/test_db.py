@@ -1,0 +1,93 @@
+"""Accounts, sign-in throttling and store requests, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from planner.db import User, utc_now
+from planner.db.accounts import (
+    HEAD_OFFICE,
+    MANAGER,
+    MAX_FAILURES,
+    AccountError,
+    SignInThrottled,
+    add_user,
+    list_users,
+    principal,
+    remove_user,
+    sign_in,
+)
+from planner.db.requests import AccessDenied, approved_rules, decide, history, propose, requests_for, retire
+
+STORES = ["S1", "S2"]
+
+
+def test_passwords_are_stored_as_argon2_hashes_and_checked(database) -> None:
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    with database.session() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "anna"))
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert sign_in(database, "anna", "correct horse").store_id == "S1"
+    with pytest.raises(AccountError, match="wrong username or password"):
+        sign_in(database, "anna", "wrong horse")
+    with pytest.raises(AccountError, match="wrong username or password"):
+        sign_in(database, "nobody", "correct horse")
+
+
+def test_accounts_are_validated_listed_and_removed(database) -> None:
+    add_user(database, "hq", "head office pw", HEAD_OFFICE, None, STORES)
+    add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)
+    with pytest.raises(AccountError, match="exists already"):
+        add_user(database, "bert", "another password", MANAGER, "S1", STORES)
+    with pytest.raises(AccountError, match="a manager needs one of the chain's stores"):
+        add_user(database, "carl", "carl's password", MANAGER, "S9", STORES)
+    with pytest.raises(AccountError, match="at least 8 characters"):
+        add_user(database, "dora", "short", MANAGER, "S1", STORES)
+    with pytest.raises(AccountError, match="role 'admin'"):
+        add_user(database, "eve", "eve's password", "admin", None, STORES)
+    assert [(p.username, p.role, p.store_id) for p in list_users(database)] == [("bert", MANAGER, "S2"), ("hq", HEAD_OFFICE, None)]
+    assert remove_user(database, "bert") and not remove_user(database, "bert")
+    assert principal(database, "bert") is None and principal(database, "hq").is_head_office
+
+
+def test_repeated_failed_sign_ins_lock_the_username_for_a_while(database) -> None:
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    start = utc_now()
+    for attempt in range(MAX_FAILURES):
+        with pytest.raises(AccountError, match="wrong username or password"):
+            sign_in(database, "anna", f"guess {attempt}", now=start + timedelta(seconds=attempt))
+    with pytest.raises(SignInThrottled, match="too many failed sign-ins for 'anna': try again in 15 minutes"):
+        sign_in(database, "anna", "correct horse", now=start + timedelta(seconds=10))
+    assert sign_in(database, "anna", "correct horse", now=start + timedelta(minutes=16)).username == "anna"
+    with pytest.raises(AccountError, match="wrong username or password"):  # a success resets the count
+        sign_in(database, "anna", "guess again", now=start + timedelta(minutes=17))
+
+
+def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(database) -> None:
+    anna = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    bert = add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)
+    hq = add_user(database, "hq", "head office pw", HEAD_OFFICE, None, STORES)
+    first = propose(database, anna, "S1", "P01", "add", "customers ask for it")
+    second = propose(database, bert, "S2", "P02", "drop", "")
+    with pytest.raises(AccessDenied):
+        propose(database, anna, "S2", "P03", "add", "not my store")
+    with pytest.raises(AccessDenied):
+        decide(database, anna, first, approve=True)
+    with pytest.raises(AccessDenied):
+        requests_for(database, anna, "S2")
+    with pytest.raises(AccessDenied):
+        history(database, anna, second)
+    assert list(requests_for(database, anna)["id"]) == [first]
+    assert sorted(requests_for(database, hq)["id"]) == [first, second]
+
+    decide(database, hq, first, approve=True, comment="fine")
+    decide(database, hq, second, approve=False, comment="sells well")
+    assert approved_rules(database) == [("S1", "P01", "must_carry", f"request #{first} by anna: customers ask for it")]
+    retire(database, hq, first, comment="listed now")
+    assert approved_rules(database) == []
+    assert list(history(database, anna, first)["action"]) == ["proposed", "approved", "retired"]
+    assert list(history(database, hq, second)[["action", "comment"]].itertuples(index=False, name=None)) == [
+        ("proposed", ""), ("rejected", "sells well")]
