@@ -120,7 +120,7 @@ def time_what_ifs(result: Any, calls: int) -> float:
     for call in range(calls):
         change = changes[call % 2] if call % 3 or not outside else {"force_in": [outside[call % len(outside)]]}
         mark = time.perf_counter()
-        replan_store(result, store, **change)
+        replan_store(result.basis, store, **change)
         times.append(time.perf_counter() - mark)
     say(f"what-if: {calls} re-plans of {store}, median {statistics.median(times):.3f} s, max {max(times):.3f} s")
     return statistics.median(times)

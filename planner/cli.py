@@ -13,6 +13,15 @@ import click
 import pandas as pd
 
 from planner.config import PlanConfig, load_config
+from planner.db import Database, open_database
+from planner.db.accounts import (
+    ROLES,
+    Principal,
+    add_user,
+    list_users,
+    remove_user,
+    seed_demo_accounts,
+)
 from planner.errors import PlannerError
 from planner.inputs import load_chain
 from planner.inputs.masters import read_products, read_stores
@@ -155,6 +164,63 @@ def backtest(data_dir: Path, holdout_weeks: int, out_file: Path | None, config_p
     if out_file is not None:
         write_csv(result.table, out_file)
         progress(f"wrote {out_file}")
+
+
+@cli.group(cls=PlannerGroup)
+def users() -> None:
+    """Accounts of the app: store managers (one store each) and head office (every store)."""
+
+
+def _chain_database(data_dir: Path, config_path: Path | None) -> tuple[Database, list[str]]:
+    config = _config(data_dir, config_path, None)
+    stores = list(read_stores(data_dir)["store_id"])
+    db = open_database(data_dir, config)
+    seed_demo_accounts(db, data_dir, stores)
+    return db, stores
+
+
+@users.command("add")
+@data_dir_argument
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="manager: one store; head_office: every store.")
+@click.option("--store", "store_id", help="The manager's store_id (from stores.csv).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin instead of asking.")
+@config_option
+def users_add(data_dir: Path, username: str, role: str, store_id: str | None, password_stdin: bool, config_path: Path | None) -> None:
+    """Add an account; the password is asked twice (never an argument, so it stays out of the shell history)."""
+    db, stores = _chain_database(data_dir, config_path)
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    who = add_user(db, username, password, role, store_id, stores)
+    click.echo(f"added {who.username} ({_describe(who)})")
+
+
+@users.command("list")
+@data_dir_argument
+@config_option
+def users_list(data_dir: Path, config_path: Path | None) -> None:
+    """List the accounts."""
+    db, _stores = _chain_database(data_dir, config_path)
+    for who in list_users(db):
+        click.echo(f"{who.username}\t{_describe(who)}")
+
+
+@users.command("remove")
+@data_dir_argument
+@click.argument("username")
+@config_option
+def users_remove(data_dir: Path, username: str, config_path: Path | None) -> None:
+    """Remove an account; a session of it that is still open ends at its next page load."""
+    db, _stores = _chain_database(data_dir, config_path)
+    if not remove_user(db, username):
+        raise PlannerError(f"there is no user {username!r}")
+    click.echo(f"removed {username}")
+
+
+def _describe(who: Principal) -> str:
+    return "head office" if who.is_head_office else f"manager of {who.store_id}"
 
 
 def main() -> None:

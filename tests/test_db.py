@@ -20,7 +20,15 @@ from planner.db.accounts import (
     remove_user,
     sign_in,
 )
-from planner.db.requests import AccessDenied, approved_rules, decide, history, propose, requests_for, retire
+from planner.db.requests import (
+    AccessDenied,
+    approved_rules,
+    decide,
+    history,
+    propose,
+    requests_for,
+    retire,
+)
 
 STORES = ["S1", "S2"]
 

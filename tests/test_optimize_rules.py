@@ -123,10 +123,10 @@ def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_o
     subs = Substitutes(profiles.substitution.pairs, transfer_rate=0.5)
     result = plan_assortment(pairs, chain.stores, chain.products, config, substitutes=subs)
     store = chain.store_ids[0]
-    cost_close = -replan_store(result, store, force_out=[close]).profit_change
-    cost_unique = -replan_store(result, store, force_out=[unique]).profit_change
+    cost_close = -replan_store(result.basis, store, force_out=[close]).profit_change
+    cost_unique = -replan_store(result.basis, store, force_out=[unique]).profit_change
     assert 0 <= cost_close < cost_unique
-    gained = replan_store(result, store, force_out=[close])
+    gained = replan_store(result.basis, store, force_out=[close])
     assert gained.plan.set_index("sku").at[close, "change"] == "drop"
 
 
@@ -218,17 +218,17 @@ def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     assert (result.stores[["shelf_value", "budget_value"]] >= 0).all().all()
     store = chain.store_ids[0]
     row = result.stores.set_index("store_id").loc[store]
-    same = replan_store(result, store)
+    same = replan_store(result.basis, store)
     assert same.profit_change == pytest.approx(0.0, abs=0.01 * abs(same.base_value.profit) + 1e-6)
-    bigger = replan_store(result, store, shelf_capacity=row["shelf_capacity"] * 1.5, inventory_budget=row["inventory_budget"] * 1.5)
+    bigger = replan_store(result.basis, store, shelf_capacity=row["shelf_capacity"] * 1.5, inventory_budget=row["inventory_budget"] * 1.5)
     assert bigger.objective_change >= -1e-6
-    smaller = replan_store(result, store, shelf_capacity=row["shelf_used"] * 0.5)
+    smaller = replan_store(result.basis, store, shelf_capacity=row["shelf_used"] * 0.5)
     assert smaller.objective_change <= 1e-6
     used = smaller.plan[smaller.plan["change"] != "drop"]
     space = chain.products.set_index("sku")["shelf_space"]
     assert space.reindex(used["sku"]).sum() <= row["shelf_used"] * 0.5 + 1e-6
     outside = sorted(set(chain.products["sku"]) - set(result.plan.loc[result.plan["store_id"] == store, "sku"]))[0]
-    forced = replan_store(result, store, force_in=[outside])
+    forced = replan_store(result.basis, store, force_in=[outside])
     assert forced.plan.set_index("sku").at[outside, "change"] == "add"
 
 

@@ -96,7 +96,20 @@ class Database:
 
 def database_url(data_dir: Path, config: PlanConfig) -> str:
     """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder."""
-    return os.environ.get(URL_VARIABLE) or config.database.url or f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"
+    return os.environ.get(URL_VARIABLE) or config.database.url or default_url(data_dir)
+
+
+def open_database(data_dir: Path, config: PlanConfig, *, create: bool = True) -> Database | None:
+    """The chain's database; None when `create` is False and the default SQLite file does not exist yet."""
+    url = database_url(data_dir, config)
+    if not create and url == default_url(data_dir) and not (data_dir / SQLITE_FILE).exists():
+        return None
+    return Database(url)
+
+
+def default_url(data_dir: Path) -> str:
+    """The SQLite file in the data folder."""
+    return f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI objects

@@ -6,8 +6,10 @@ in; every data function of the app takes one and checks it (ui.access), whatever
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -21,6 +23,7 @@ ROLES = (MANAGER, HEAD_OFFICE)
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILURES = 5  # failed sign-ins in a row for one username ...
 LOCKOUT = timedelta(minutes=15)  # ... lock it for this long
+DEMO_ACCOUNTS = "demo_accounts.csv"  # the sample chain's demo sign-ins; a real chain has none
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")  # unknown users cost the same time as known ones
 
@@ -121,3 +124,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
+
+
+def seed_demo_accounts(db: Database, data_dir: Path, known_stores: list[str]) -> int:
+    """Add the accounts of `demo_accounts.csv` (username, password, role, store_id) to a database
+    without any account. Only the sample chain ships that file; returns how many were added."""
+    path = data_dir / DEMO_ACCOUNTS
+    if not path.exists():
+        return 0
+    with db.session() as session:
+        if session.scalar(select(func.count(User.id))):
+            return 0
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        add_user(db, row["username"], row["password"], row["role"], row["store_id"] or None, known_stores)
+    return len(rows)

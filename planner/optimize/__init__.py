@@ -61,9 +61,22 @@ class PlanResult:
         """Expected profit of the plan minus that of a baseline, EUR / week."""
         return self.value.profit - self.baselines[baseline].profit
 
+    @property
+    def basis(self) -> WhatIfBasis:
+        """The plan as a starting point for store what-ifs (kept with the published plan for the app)."""
+        return WhatIfBasis(self.inputs, self.plan[["store_id", "sku", "role"]].copy())
+
     def store_uplift(self, baseline: str) -> pd.Series:
         """store_id -> the same per store, EUR / week, before the chain's listing cost."""
         return self.value.store_profit - self.baselines[baseline].store_profit
+
+
+@dataclass
+class WhatIfBasis:
+    """What a store what-if needs from a chain plan: the model numbers and the carried lines."""
+
+    inputs: ModelInputs
+    plan: pd.DataFrame  # store_id, sku, role
 
 
 @dataclass
@@ -181,7 +194,7 @@ def solve_uniform(
 
 
 def replan_store(
-    result: PlanResult,
+    basis: WhatIfBasis,
     store: str,
     *,
     shelf_capacity: float | None = None,
@@ -191,7 +204,7 @@ def replan_store(
 ) -> StoreWhatIf:
     """Re-plan one store with the core and the other stores fixed: a changed shelf, budget, or products
     forced in or out. Raises InfeasiblePlanError when the store cannot meet its limits that way."""
-    inputs = _store_inputs(result, store, shelf_capacity, inventory_budget, force_in, force_out)
+    inputs = _store_inputs(basis, store, shelf_capacity, inventory_budget, force_in, force_out)
     model = build_model(inputs)
     solved = solve(model.problem, inputs.config.solver)
     if solved.status == SolveStatus.INFEASIBLE:
@@ -199,7 +212,7 @@ def replan_store(
     if not solved.status.has_plan:
         raise SolverError(f"what-if for store {store}: solver stopped with status '{solved.status}'")
     carried = carried_pairs(model, inputs)
-    base_lines = result.plan.loc[result.plan["store_id"] == store, ["store_id", "sku", "role"]]
+    base_lines = basis.plan.loc[basis.plan["store_id"] == store, ["store_id", "sku", "role"]]
     before, after = set(base_lines["sku"]), set(carried["sku"])
     plan = pd.concat([carried, base_lines[~base_lines["sku"].isin(after)]], ignore_index=True)
     plan["change"] = ["keep" if sku in before and sku in after else "add" if sku in after else "drop" for sku in plan["sku"]]
@@ -207,11 +220,11 @@ def replan_store(
                        plan_value(carried, inputs), plan_value(base_lines, inputs), solved)
 
 
-def _store_inputs(result: PlanResult, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
-    plan = result.plan
+def _store_inputs(basis: WhatIfBasis, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
+    plan = basis.plan
     core = sorted(plan.loc[plan["role"] == "core", "sku"].unique())
     elsewhere = set(plan.loc[plan["store_id"] != store, "sku"])
-    return store_inputs(result.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
+    return store_inputs(basis.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
                         force_in=list(force_in), force_out=list(force_out))
 
 

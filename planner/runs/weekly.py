@@ -7,7 +7,9 @@ half-written plan: OUT_DIR keeps the previous plan's files until the new ones ar
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import shutil
 import tempfile
 import time
@@ -21,8 +23,11 @@ import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
+from planner.db import open_database
+from planner.db.requests import approved_rules
 from planner.inputs import ChainData, load_chain
-from planner.inputs.planning import apply_planning, read_planning
+from planner.inputs.overrides import expand_overrides
+from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_planning
 from planner.optimize import PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.optimize.plan import moved_demand
@@ -33,7 +38,8 @@ from planner.outputs.summary import build_summary
 from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
-OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "summary.json", "plan.xlsx")
+WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
+OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", WHAT_IF_FILE, "summary.json")
 
 
 @dataclass
@@ -69,6 +75,7 @@ def run_week(
         edits = read_planning(planning, chain, config)
         chain, config = apply_planning(chain, edits), edits.config
         say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
+    chain = with_store_requests(chain, data_dir, config, say)
     timings["read"] = time.perf_counter() - started
     say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
     mark = time.perf_counter()
@@ -89,6 +96,29 @@ def run_week(
     say(f"writing outputs to {out_dir}")
     publish(out_dir, result, changes, profiles, summary, chain)
     return RunOutcome(out_dir, summary, result, chain, profiles)
+
+
+def with_store_requests(chain: ChainData, data_dir: Path, config: PlanConfig, say: Callable[[str], None]) -> ChainData:
+    """The chain with the store requests head office approved in the app as rules (they replace a
+    head-office rule on the same store and product). A request for a product or store that is gone
+    is left out, with a warning."""
+    db = open_database(data_dir, config, create=False)
+    if db is None:
+        return chain
+    try:
+        rules = approved_rules(db)
+    finally:
+        db.dispose()
+    if not rules:
+        return chain
+    store_ids, skus = list(chain.stores["store_id"]), set(chain.products["sku"])
+    usable = [(store, sku, rule, note, REQUEST_SOURCE) for store, sku, rule, note in rules if store in store_ids and sku in skus]
+    warnings = [f"approved store request for {store} / {sku} left out: the store or product is no longer in the masters"
+                for store, sku, _rule, _note in rules if store not in store_ids or sku not in skus]
+    say(f"{len(usable)} approved store requests from the database")
+    overrides = pd.concat([chain.overrides, expand_overrides(usable, store_ids)], ignore_index=True)
+    overrides = overrides.drop_duplicates(["store_id", "sku"], keep="last").reset_index(drop=True)
+    return dataclasses.replace(chain, overrides=overrides, warnings=[*chain.warnings, *warnings])
 
 
 def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd.DataFrame:
@@ -127,6 +157,8 @@ def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: 
         write_csv(changes, staging / "changes.csv")
         write_csv(profiles.indices, staging / "local_index.csv")
         write_workbook(staging / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
+        with open(staging / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
+            pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
         write_json(summary, staging / "summary.json")  # last: its presence marks a complete run
         for name in OUTPUT_FILES:
             os.replace(staging / name, out_dir / name)
