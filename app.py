@@ -1,7 +1,7 @@
-"""Streamlit entrypoint: finds the published plan, picks the store, and routes to the pages.
+"""Streamlit entrypoint: sign-in, the published plan, the store, and the pages for the user's role.
 
 Run with `streamlit run app.py` (reads ./out, plans ./sample_stores if there is no plan yet), or
-`streamlit run app.py -- --out OUT_DIR --data DATA_DIR`.
+`streamlit run app.py -- --out OUT_DIR --data DATA_DIR`. Pages live in planner/ui, one module each.
 """
 
 from __future__ import annotations
@@ -14,10 +14,28 @@ from pathlib import Path
 import streamlit as st
 
 from planner import PlannerError, load_config, run_week
-from planner.ui.data import load_plan, plan_exists, plan_version
+from planner.db import database_url
+from planner.db.accounts import seed_demo_accounts
+from planner.inputs.masters import read_stores
+from planner.ui.data import (
+    load_plan,
+    open_requests_db,
+    plan_exists,
+    plan_version,
+    visible_stores,
+)
+from planner.ui.session import (
+    CONTEXT_KEY,
+    AppContext,
+    current_user,
+    sign_in_form,
+    sign_out,
+)
 
 HERE = Path(__file__).parent
-UI = HERE / "planner" / "ui"  # page scripts: each renders from st.session_state["published"] and ["store_id"]
+UI = HERE / "planner" / "ui"
+STORE_PAGES = [("my_plan.py", "My plan", "plan"), ("my_customers.py", "My customers", "customers"),
+               ("why.py", "Why / why not", "why"), ("what_if.py", "What-if", "what-if"), ("requests.py", "Requests", "requests")]
 
 
 def settings() -> tuple[Path, Path]:
@@ -44,19 +62,33 @@ def offer_first_run(out_dir: Path, data_dir: Path) -> None:
 
 st.set_page_config(page_title="Assortment planner", layout="wide")
 out_dir, data_dir = settings()
-if not plan_exists(out_dir):
-    offer_first_run(out_dir, data_dir)
+config = load_config(data_dir / "planning.toml")
+db = open_requests_db(database_url(data_dir, config))
+seed_demo_accounts(db, data_dir, list(read_stores(data_dir)["store_id"]))
+who = current_user(db)
+if who is None:
+    sign_in_form(db)
     st.stop()
-published = load_plan(str(out_dir), plan_version(out_dir))
-store_ids = list(published.summary["stores"])
-store_id = st.sidebar.selectbox(
-    "Store", store_ids, format_func=lambda s: f"{s} - {published.summary['stores'][s]['name']}", key="store_id"
-)
-st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to week of {published.summary['data']['history_weeks'][1]}")
-st.sidebar.download_button("Download the workbook (Excel)", published.workbook, file_name="plan.xlsx")
-st.session_state["published"] = published
-pages = [
-    st.Page(str(UI / "store_plan.py"), title="Store plan", url_path="plan", default=True),
-    st.Page(str(UI / "local_profile.py"), title="Local profile", url_path="profile"),
-]
+st.sidebar.write(f"Signed in as **{who.username}** ({'head office' if who.is_head_office else f'manager of {who.store_id}'})")
+if st.sidebar.button("Sign out"):
+    sign_out()
+    st.rerun()
+if not plan_exists(out_dir):
+    if who.is_head_office:
+        offer_first_run(out_dir, data_dir)
+    else:
+        st.info("There is no published plan yet; head office runs the weekly plan.")
+    st.stop()
+version = plan_version(out_dir)
+published = load_plan(str(out_dir), version)
+stores = visible_stores(published, who)
+if who.is_head_office:
+    store_id = st.sidebar.selectbox("Store", stores, format_func=lambda s: f"{s} - {published.summary['stores'][s]['name']}", key="store_id")
+else:  # the data functions refuse any other store, whatever the session asks for
+    store_id = st.session_state.get("store_id", who.store_id)
+st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to the week of {published.summary['data']['history_weeks'][1]}")
+st.session_state[CONTEXT_KEY] = AppContext(who, published, db, store_id, out_dir, data_dir, version)
+pages = [st.Page(str(UI / file), title=title, url_path=path) for file, title, path in STORE_PAGES]
+if who.is_head_office:
+    pages.insert(0, st.Page(str(UI / "chain_overview.py"), title="Chain overview", url_path="chain"))
 st.navigation(pages).run()

@@ -16,6 +16,9 @@ from planner import PlanConfig, build_profiles, load_chain, run_week
 from planner.examples import write_synthetic_chain
 
 ROOT = Path(__file__).resolve().parent.parent
+# runs and the app never touch a planner.db in the repository's data folders; tests that need a
+# database set their own URL
+os.environ["PLANNER_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='planner-tests-')}/planner.db"
 SAMPLE = ROOT / "sample_stores"
 TODAY = date(2026, 11, 23)
 

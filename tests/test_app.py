@@ -1,4 +1,5 @@
-"""The Streamlit app renders every page for every store, under streamlit.testing AppTest (no browser)."""
+"""The Streamlit app under streamlit.testing AppTest (no browser): sign-in, every page for both
+roles, and a manager who tries to reach another store."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ from conftest import ROOT, TODAY
 from streamlit.testing.v1 import AppTest
 
 from planner import PlanConfig, run_week
+from planner.db import Database
+from planner.db.accounts import HEAD_OFFICE, MANAGER, Principal, add_user, remove_user
+from planner.db.requests import AccessDenied, requests_for
+from planner.ui.data import (
+    chain_view,
+    load_plan,
+    plan_version,
+    store_view,
+    workbook_for,
+)
 
 DATA = Path(__file__).parent / "data"
+STORES = ["S1", "S2"]
+PASSWORDS = {"hq": "head office pw", "m1": "manager one pw", "m2": "manager two pw"}
+STORE_PAGES = ["my_plan.py", "my_customers.py", "why.py", "what_if.py", "requests.py"]
 
 
 @pytest.fixture(scope="module")
@@ -20,36 +34,179 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def app(monkeypatch: pytest.MonkeyPatch, out: Path) -> AppTest:
+def accounts(url: str) -> Database:
+    db = Database(url)
+    add_user(db, "hq", PASSWORDS["hq"], HEAD_OFFICE, None, STORES)
+    add_user(db, "m1", PASSWORDS["m1"], MANAGER, "S1", STORES)
+    add_user(db, "m2", PASSWORDS["m2"], MANAGER, "S2", STORES)
+    return db
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'planner.db'}"
+    accounts(url).dispose()
+    return url
+
+
+def app(monkeypatch: pytest.MonkeyPatch, out: Path, url: str) -> AppTest:
     monkeypatch.setenv("PLANNER_OUT", str(out))
     monkeypatch.setenv("PLANNER_DATA", str(DATA / "chain"))
+    monkeypatch.setenv("PLANNER_DATABASE_URL", url)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
 
 
-def test_store_plan_page_shows_the_selected_store_only(monkeypatch: pytest.MonkeyPatch, published: Path) -> None:
-    at = app(monkeypatch, published).run()
-    assert not at.exception
-    assert at.header[0].value.startswith("Markt Mitte (S1)")
+def signed_in(monkeypatch: pytest.MonkeyPatch, out: Path, url: str, username: str) -> AppTest:
+    at = app(monkeypatch, out, url).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(PASSWORDS[username])
+    click(at, "Sign in")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    """Press the button with this label and run the script again."""
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def page_names(at: AppTest) -> list[str]:
+    return [h.value for h in at.header]
+
+
+def test_a_wrong_password_is_refused_and_nothing_is_shown(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = app(monkeypatch, published, db_url).run()
+    at.text_input[0].input("m1")
+    at.text_input[1].input("not the password")
+    click(at, "Sign in")
+    assert [e.value for e in at.error] == ["wrong username or password"]
+    assert not at.header and not at.dataframe and not at.metric
+
+
+def test_a_manager_sees_every_store_page_of_their_own_store(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    assert not at.sidebar.selectbox  # a manager has no store to choose
+    assert page_names(at) == ["Markt Mitte (S1): this week's plan"]
     assert [m.label for m in at.metric] == ["Expected profit / week", "Core items", "Add-ons", "Changes"]
-    assert len(at.dataframe[0].value) > 0
-    assert at.dataframe[0].value["Why"].str.len().min() > 10
+    assert at.dataframe[-1].value["Why"].str.len().min() > 10
+    assert {b.label for b in at.get("download_button")} == {"Download my plan (Excel)", "Download my plan (CSV)"}
+    titles = {"my_customers.py": "customers against the chain", "why.py": "why, or why not?", "what_if.py": "what if ...?",
+              "requests.py": "requests"}
+    for page, title in titles.items():
+        at.switch_page(f"planner/ui/{page}").run()
+        assert not at.exception and not at.error, page
+        assert page_names(at) == [f"Markt Mitte (S1): {title}"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_manager_cannot_reach_another_store_on_any_page(monkeypatch: pytest.MonkeyPatch, published: Path, tmp_path: Path,
+                                                          request: pytest.FixtureRequest, backend: str) -> None:
+    url = f"sqlite:///{tmp_path / 'planner.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    db = accounts(url)
+    try:
+        at = signed_in(monkeypatch, published, url, "m1")
+        at.session_state["store_id"] = "S2"  # as if a widget or a crafted session asked for it
+        for page in STORE_PAGES:
+            at.switch_page(f"planner/ui/{page}").run()
+            assert not at.exception
+            assert [e.value for e in at.error] == ["you can only see your own store (S1), not S2"], page
+            assert not at.dataframe and not at.metric and "Markt Nord" not in " ".join(page_names(at))
+        with pytest.raises(ValueError, match="Could not find a navigation page"):  # not routed for a manager
+            at.switch_page("planner/ui/chain_overview.py")
+    finally:
+        from planner.db import Base
+
+        Base.metadata.drop_all(db.engine)
+        db.dispose()
+
+
+def test_the_data_functions_refuse_another_store_whatever_the_caller(published: Path, db_url: str) -> None:
+    plan = load_plan(str(published), plan_version(published))
+    manager = Principal("m1", MANAGER, "S1")
+    assert store_view(plan, manager, "S1").plan["store_id"].eq("S1").all()
+    for call in (lambda: store_view(plan, manager, "S2"), lambda: chain_view(plan, manager), lambda: workbook_for(plan, manager),
+                 lambda: requests_for(Database(db_url), manager, "S2")):
+        with pytest.raises(AccessDenied):
+            call()
+    head_office = Principal("hq", HEAD_OFFICE, None)
+    assert set(store_view(plan, head_office, "S2").plan["store_id"]) == {"S2"}
+
+
+def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "hq")
+    assert page_names(at) == ["Chain overview"]
+    assert len(at.dataframe[0].value) == 2
+    assert at.get("download_button")[0].label == "Download the chain workbook (Excel)"
+    assert len(at.get("vega_lite_chart")) == 1
     at.sidebar.selectbox[0].select("S2").run()
-    assert at.header[0].value.startswith("Markt Nord (S2)")
+    for page in STORE_PAGES:
+        at.switch_page(f"planner/ui/{page}").run()
+        assert not at.exception and not at.error, page
+        assert page_names(at)[0].startswith("Markt Nord (S2)")
+
+
+def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    at.switch_page("planner/ui/why.py").run()
+    plan = load_plan(str(published), plan_version(published))
+    addon = plan.plan[(plan.plan["store_id"] == "S1") & (plan.plan["role"] == "addon")].iloc[0]
+    at.selectbox(key="why_sku").select(addon["sku"]).run()
     assert not at.exception
-
-
-def test_local_profile_page_draws_the_store_against_the_chain(monkeypatch: pytest.MonkeyPatch, published: Path) -> None:
-    at = app(monkeypatch, published).run()
-    at.switch_page("planner/ui/local_profile.py").run()
-    assert not at.exception
-    assert at.header[0].value.startswith("Markt Mitte (S1): customers against the chain")
-    assert [s.value for s in at.subheader][0] == "By category"
-    assert len(at.get("vega_lite_chart")) >= 1
-
-
-def test_without_a_plan_the_app_offers_to_run_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    at = app(monkeypatch, tmp_path / "empty").run()
-    assert "No plan in" in at.info[0].value
-    at.button[0].click().run()
+    assert at.success[0].value == addon["reason"]
+    assert [m.label for m in at.metric] == ["Demand here / week", "Index against the chain", "Profit / week", "Waste / week"]
+    at.button(key="why_cost").click().run()
     assert not at.exception and not at.error
-    assert at.header[0].value.startswith("Markt Mitte (S1)")
+    assert at.metric[-1].label.startswith("Profit / week after dropping it")
+    assert float(at.metric[-1].delta.split()[0].replace(",", "")) <= 0.005  # the plan was optimal: dropping cannot gain
+
+
+def test_what_if_replans_the_store_next_to_the_current_plan(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    at.switch_page("planner/ui/what_if.py").run()
+    assert at.number_input[0].value == 5.0  # S1's shelf: 4 of 5 shelf units are used
+    at.number_input[0].set_value(3.0)
+    click(at, "Re-plan this store")
+    assert not at.exception and not at.error
+    comparison = at.dataframe[0].value
+    assert list(comparison.columns) == ["Current plan", "What-if", "Difference"]
+    assert comparison.loc["Shelf units used", "What-if"] <= 3.0 + 1e-6
+    assert comparison.loc["Profit / week (EUR)", "Difference"] < 0
+    assert at.metric[0].delta.startswith("-")
+    assert len(at.dataframe[2].value) >= 1  # what had to go
+
+
+def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(monkeypatch: pytest.MonkeyPatch, published: Path,
+                                                                              db_url: str) -> None:
+    manager = signed_in(monkeypatch, published, db_url, "m1")
+    manager.switch_page("planner/ui/requests.py").run()
+    manager.selectbox[0].select("000102")
+    manager.radio[0].set_value("drop")
+    manager.text_area[0].input("nobody buys it here")
+    click(manager, "Send the request")
+    assert manager.success[0].value.startswith("Request #1 sent: drop")
+    assert list(manager.dataframe[0].value["Status"]) == ["pending"]
+
+    office = signed_in(monkeypatch, published, db_url, "hq")
+    office.switch_page("planner/ui/requests.py").run()
+    office.button(key="approve_1").click().run()
+    assert not office.exception and not office.error
+    assert requests_for(Database(db_url), Principal("hq", HEAD_OFFICE, None))["status"].tolist() == ["approved"]
+    manager.run()
+    assert list(manager.dataframe[-1].value["action"]) == ["proposed", "approved"]
+
+
+def test_a_session_ends_when_its_account_is_removed(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    remove_user(Database(db_url), "m1")
+    at.run()
+    assert at.warning[0].value == "The account 'm1' no longer exists: you have been signed out."
+    assert not at.header and not at.dataframe
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+def test_without_a_plan_head_office_can_run_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, tmp_path / "empty", db_url, "hq")
+    assert "No plan in" in at.info[0].value
+    click(at, "Plan chain now")
+    assert not at.exception and not at.error
+    assert page_names(at) == ["Chain overview"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from conftest import TODAY
 from sqlalchemy import select
 
-from planner.db import User, utc_now
+from planner import PlanConfig, run_week
+from planner.db import URL_VARIABLE, User, utc_now
 from planner.db.accounts import (
     HEAD_OFFICE,
     MANAGER,
@@ -31,6 +34,7 @@ from planner.db.requests import (
 )
 
 STORES = ["S1", "S2"]
+DATA = Path(__file__).parent / "data"
 
 
 def test_passwords_are_stored_as_argon2_hashes_and_checked(database) -> None:
@@ -99,3 +103,23 @@ def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(dat
     assert list(history(database, anna, first)["action"]) == ["proposed", "approved", "retired"]
     assert list(history(database, hq, second)[["action", "comment"]].itertuples(index=False, name=None)) == [
         ("proposed", ""), ("rejected", "sells well")]
+
+
+def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(URL_VARIABLE, database.url)
+    first = run_week(DATA / "chain", tmp_path / "before", PlanConfig(), today=TODAY)
+    plan = first.result.plan
+    dropped = plan[(plan["store_id"] == "S1") & (plan["role"] == "addon")].iloc[0]["sku"]
+    added = next(s for s in first.chain.products["sku"] if s not in set(plan.loc[plan["store_id"] == "S1", "sku"]))  # S1 lacks it
+    manager_1 = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    manager_2 = add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)
+    hq = add_user(database, "hq", "head office pw", HEAD_OFFICE, None, STORES)
+    decide(database, hq, propose(database, manager_1, "S1", dropped, "drop", "no room"), approve=True)
+    decide(database, hq, propose(database, manager_1, "S1", added, "add", "asked for"), approve=True)
+    propose(database, manager_2, "S2", dropped, "drop", "still pending")  # not approved: no rule
+
+    second = run_week(DATA / "chain", tmp_path / "after", PlanConfig(), today=TODAY)
+    carried = set(zip(second.result.plan["store_id"], second.result.plan["sku"], strict=True))
+    assert ("S1", dropped) not in carried and ("S1", added) in carried and ("S2", dropped) in carried
+    changes = second.result.changes.set_index(["store_id", "sku"])
+    assert changes.at[("S1", dropped), "forced"] == "an approved store request"

@@ -7,6 +7,7 @@ always written as text: a product called "=HYPERLINK(...)" stays a name, never b
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,17 @@ def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
     _color_scale(workbook["Local profile"], sheets["profile"], "index")
     _key_value_sheet(workbook, "Run", sheets["run"])
     atomic_write(path, lambda tmp: save_with_rows(workbook.save, tmp, bulk))
+
+
+def tables_workbook(tables: dict[str, tuple[str, pd.DataFrame]]) -> bytes:
+    """A workbook of titled tables (sheet name -> (title, frame)), formatted like plan.xlsx: the
+    app's per-store downloads."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bulk = [_table_sheet(workbook, name, title, frame) for name, (title, frame) in tables.items()]
+    buffer = io.BytesIO()
+    save_with_rows(workbook.save, buffer, bulk)
+    return buffer.getvalue()
 
 
 def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str]) -> BulkRows:

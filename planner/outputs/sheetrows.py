@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 import numpy as np
@@ -56,8 +57,8 @@ def clean_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-def save_with_rows(save: Callable[[io.BytesIO], None], path: Path, bulk: list[BulkRows]) -> None:
-    """Call `save(buffer)` (openpyxl's Workbook.save), splice `bulk` into its sheets, write `path`."""
+def save_with_rows(save: Callable[[io.BytesIO], None], path: Path | BinaryIO, bulk: list[BulkRows]) -> None:
+    """Call `save(buffer)` (openpyxl's Workbook.save), splice `bulk` into its sheets, write `path` (a file or a buffer)."""
     buffer = io.BytesIO()
     save(buffer)
     by_sheet = {rows.sheet: rows for rows in bulk}

@@ -39,7 +39,8 @@ from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
-OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", WHAT_IF_FILE, "summary.json")
+PROFILES_FILE = "profiles.parquet"  # every store x product demand profile, for the app's why / why not
+OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", PROFILES_FILE, WHAT_IF_FILE, "summary.json")
 
 
 @dataclass
@@ -157,6 +158,8 @@ def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: 
         write_csv(changes, staging / "changes.csv")
         write_csv(profiles.indices, staging / "local_index.csv")
         write_workbook(staging / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
+        names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
+        profiles.pairs.assign(name=names).to_parquet(staging / PROFILES_FILE, index=False)
         with open(staging / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
             pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
         write_json(summary, staging / "summary.json")  # last: its presence marks a complete run

@@ -1,8 +1,11 @@
-"""Cached loaders for a published plan folder. Pages read through these, never from files directly."""
+"""What the app's pages may read and change: every function takes the signed-in Principal and
+checks it, so a store manager sees and changes only their own store, whatever the widgets or the
+session state ask for. Published files are read once per run and cached."""
 
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,20 +13,38 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planner.db import Database
+from planner.db.accounts import Principal
+from planner.db.requests import AccessDenied
+from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
 from planner.runs import OUTPUT_FILES
+from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE
 
 ID_COLUMNS = {"store_id": str, "sku": str}
 
 
 @dataclass(frozen=True)
 class PublishedPlan:
-    """The files of one published run."""
+    """The files of one published run (the whole chain: pages get slices through store_view)."""
 
     plan: pd.DataFrame
     changes: pd.DataFrame
     local_index: pd.DataFrame
+    profiles: pd.DataFrame
     summary: dict[str, Any]
     workbook: bytes
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """One store's part of the published plan."""
+
+    store_id: str
+    figures: dict[str, Any]  # summary.json's entry for the store
+    plan: pd.DataFrame
+    changes: pd.DataFrame
+    local_index: pd.DataFrame
+    profiles: pd.DataFrame  # every product's demand profile in this store, carried or not
 
 
 def plan_exists(out_dir: Path) -> bool:
@@ -44,11 +65,80 @@ def load_plan(out_dir: str, version: float) -> PublishedPlan:
         plan=pd.read_csv(folder / "plan.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
         changes=pd.read_csv(folder / "changes.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
         local_index=pd.read_csv(folder / "local_index.csv", dtype={"store_id": str, "value": str}),
+        profiles=pd.read_parquet(folder / PROFILES_FILE),
         summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
         workbook=(folder / "plan.xlsx").read_bytes(),
     )
 
 
-def store_rows(frame: pd.DataFrame, store_id: str) -> pd.DataFrame:
-    """Only the rows of one store: pages never see another store's lines."""
+@st.cache_resource(show_spinner="Loading the planning model ...", max_entries=2)
+def load_basis(out_dir: str, version: float) -> WhatIfBasis:
+    """The published what-if basis (written by the planner itself, next to the plan)."""
+    with open(Path(out_dir) / WHAT_IF_FILE, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - the planner's own output folder, not user uploads
+
+
+def visible_stores(published: PublishedPlan, who: Principal) -> list[str]:
+    """The stores the user may open: all for head office, their own for a manager."""
+    return [s for s in published.summary["stores"] if who.may_see(s)]
+
+
+def store_view(published: PublishedPlan, who: Principal, store_id: str) -> StoreView:
+    """One store's plan, changes, indices and profiles; AccessDenied for another manager's store."""
+    _check(who, store_id)
+    if store_id not in published.summary["stores"]:
+        raise AccessDenied(f"store {store_id} is not in the published plan")
+    return StoreView(
+        store_id=store_id,
+        figures=published.summary["stores"][store_id],
+        plan=_rows(published.plan, store_id),
+        changes=_rows(published.changes, store_id),
+        local_index=_rows(published.local_index, store_id),
+        profiles=_rows(published.profiles, store_id),
+    )
+
+
+def chain_view(published: PublishedPlan, who: Principal) -> dict[str, Any]:
+    """The whole summary (every store's figures): head office only."""
+    if not who.is_head_office:
+        raise AccessDenied(f"the chain overview is for head office; {who.username} manages {who.store_id}")
+    return published.summary
+
+
+def store_what_if(basis: WhatIfBasis, who: Principal, store_id: str, **changes: Any) -> StoreWhatIf:
+    """Re-plan one store with the core and the other stores fixed (see optimize.replan_store)."""
+    _check(who, store_id)
+    return replan_store(basis, store_id, **changes)
+
+
+def substitutes_of(basis: WhatIfBasis, who: Principal, store_id: str, sku: str) -> pd.DataFrame:
+    """The products a sku's buyers switch to in this store (substitute, units/week that would move)."""
+    _check(who, store_id)
+    flows = basis.inputs.flows
+    rows = flows[(flows["store_id"] == store_id) & (flows["sku"] == sku)]
+    return rows[["substitute", "bound"]].rename(columns={"bound": "units_per_week"}).reset_index(drop=True)
+
+
+def workbook_for(published: PublishedPlan, who: Principal) -> bytes:
+    """The chain workbook: head office only (it holds every store)."""
+    chain_view(published, who)
+    return published.workbook
+
+
+def open_requests_db(url: str) -> Database:
+    """The database, shared by every session of this server."""
+    return _database(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _database(url: str) -> Database:
+    return Database(url)
+
+
+def _check(who: Principal, store_id: str) -> None:
+    if not who.may_see(store_id):
+        raise AccessDenied(f"you can only see your own store ({who.store_id}), not {store_id}")
+
+
+def _rows(frame: pd.DataFrame, store_id: str) -> pd.DataFrame:
     return frame[frame["store_id"] == store_id].reset_index(drop=True)

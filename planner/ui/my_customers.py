@@ -1,4 +1,4 @@
-"""Local profile page: where the store's customers buy more or less than the chain's."""
+"""My customers: where the store's customers buy more or less than the chain's."""
 
 from __future__ import annotations
 
@@ -6,26 +6,38 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from planner.ui.data import PublishedPlan, store_rows
+from planner.db.requests import AccessDenied
+from planner.profiles import MIN_OWN_WEEKS
+from planner.ui.data import store_view
+from planner.ui.session import AppContext, context
+
+TOP_PRODUCTS = 15
 
 
-def render(published: PublishedPlan, store_id: str) -> None:
-    """Bar charts of the store's indices per category and per product attribute."""
-    name = published.summary["stores"][store_id]["name"]
-    st.header(f"{name} ({store_id}): customers against the chain")
+def render(ctx: AppContext) -> None:
+    """Bar charts of the store's indices per category and per product attribute, and the products
+    that sell most above and below the chain rate here."""
+    try:
+        view = store_view(ctx.published, ctx.who, ctx.store_id)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
+    st.header(f"{view.figures['name']} ({view.store_id}): customers against the chain")
     st.caption(
         "Index 1.0 = sells like the chain average, scaled to this store's size. "
         "Indices are shrunk toward 1.0 where the store has sold little, so one lucky week does not count."
     )
-    indices = store_rows(published.local_index, store_id)
-    indices = indices[indices["expected_units"] > 0]
+    indices = view.local_index[view.local_index["expected_units"] > 0]
     for dimension, rows in indices.groupby("dimension", sort=False):
         st.subheader(f"By {dimension.replace('_', ' ')}")
         st.altair_chart(index_chart(rows), width="stretch")
-    plan = store_rows(published.plan, store_id)
-    st.subheader("Planned products that sell most above the chain rate here")
-    top = plan.sort_values("local_index", ascending=False).head(15)
-    st.dataframe(top[["sku", "name", "category", "role", "local_index", "expected_units_per_week"]], hide_index=True, width="stretch")
+    sold = view.profiles[view.profiles["weeks_observed"] >= MIN_OWN_WEEKS]
+    columns = {"sku": "SKU", "name": "Product", "category": "Category", "local_index": "Index", "units_per_week": "Units / week"}
+    for title, ascending in (("Products that sell most above the chain rate here", False), ("... and most below it", True)):
+        st.subheader(title)
+        rows = sold.sort_values("local_index", ascending=ascending).head(TOP_PRODUCTS)
+        st.dataframe(rows[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
+                     column_config={"Index": st.column_config.NumberColumn(format="%.2f"), "Units / week": st.column_config.NumberColumn(format="%.1f")})
 
 
 def index_chart(rows: pd.DataFrame) -> alt.Chart:
@@ -46,4 +58,4 @@ def index_chart(rows: pd.DataFrame) -> alt.Chart:
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py
-    render(st.session_state["published"], st.session_state["store_id"])
+    render(context())

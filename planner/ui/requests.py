@@ -1,0 +1,85 @@
+"""Requests: a store manager proposes adding or dropping a product, with a comment; head office
+approves or rejects. Approved requests are rules of the following weekly runs until retired."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from planner.db.requests import (
+    APPROVED,
+    PENDING,
+    AccessDenied,
+    decide,
+    history,
+    propose,
+    requests_for,
+    retire,
+)
+from planner.errors import PlannerError
+from planner.ui.data import store_view
+from planner.ui.session import AppContext, context
+
+SHOWN = {"id": "#", "store_id": "Store", "sku": "SKU", "name": "Product", "change": "Change", "status": "Status",
+         "comment": "Comment", "created_by": "By", "created_at": "Made"}
+
+
+def render(ctx: AppContext) -> None:
+    """The request form for the chosen store, the decisions (head office), and every request's history."""
+    try:
+        view = store_view(ctx.published, ctx.who, ctx.store_id)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
+    st.header(f"{view.figures['name']} ({view.store_id}): requests")
+    names = view.profiles.set_index("sku")["name"]
+    carried = set(view.plan["sku"])
+    with st.form("propose", clear_on_submit=True):
+        sku = st.selectbox("Product", sorted(names.index, key=lambda s: names[s]), index=None, placeholder="Type to search a product",
+                           format_func=lambda s: f"{names[s]} ({s}){' - carried' if s in carried else ''}")
+        change = st.radio("Request", ["add", "drop"], horizontal=True, format_func={"add": "Add it", "drop": "Drop it"}.get)
+        comment = st.text_area("Why (for head office)", max_chars=500)
+        if st.form_submit_button("Send the request", type="primary"):
+            if sku is None:
+                st.error("Pick a product first.")
+            else:
+                number = propose(ctx.db, ctx.who, view.store_id, sku, change, comment)
+                st.success(f"Request #{number} sent: {change} {names[sku]}.")
+    if ctx.who.is_head_office:
+        _decisions(ctx, names)
+    requests = requests_for(ctx.db, ctx.who, view.store_id)
+    st.subheader(f"Requests of {view.store_id}")
+    if requests.empty:
+        st.info("No requests yet.")
+        return
+    requests["name"] = requests["sku"].map(names)
+    st.dataframe(requests[list(SHOWN)].rename(columns=SHOWN), hide_index=True, width="stretch")
+    chosen = st.selectbox("History of request", list(requests["id"]), format_func=lambda i: f"#{i}", key="request_history")
+    st.dataframe(history(ctx.db, ctx.who, int(chosen)), hide_index=True, width="stretch")
+
+
+def _decisions(ctx: AppContext, names: object) -> None:
+    """Head office: approve or reject pending requests of every store; retire approved ones."""
+    everything = requests_for(ctx.db, ctx.who)
+    for status, title in ((PENDING, "Waiting for a decision (all stores)"), (APPROVED, "Approved: rules of the next runs")):
+        rows = everything[everything["status"] == status]
+        st.subheader(f"{title}: {len(rows)}")
+        for row in rows.itertuples(index=False):
+            text, note, *buttons = st.columns([4, 3, 1, 1])
+            text.write(f"#{row.id} {row.store_id}: **{row.change}** {names.get(row.sku, row.sku)} ({row.sku}) - {row.comment or 'no comment'}")
+            comment = note.text_input("Comment", key=f"note_{row.id}", label_visibility="collapsed", placeholder="comment")
+            try:
+                if status == PENDING and buttons[0].button("Approve", key=f"approve_{row.id}"):
+                    decide(ctx.db, ctx.who, int(row.id), approve=True, comment=comment)
+                    st.rerun()
+                if status == PENDING and buttons[1].button("Reject", key=f"reject_{row.id}"):
+                    decide(ctx.db, ctx.who, int(row.id), approve=False, comment=comment)
+                    st.rerun()
+                if status == APPROVED and buttons[0].button("Retire", key=f"retire_{row.id}"):
+                    retire(ctx.db, ctx.who, int(row.id), comment=comment)
+                    st.rerun()
+            except PlannerError as exc:
+                st.error(str(exc))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation in app.py
+    render(context())

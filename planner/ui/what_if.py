@@ -1,0 +1,65 @@
+"""What-if: change the store's shelf capacity or budget, force products in or out, and re-plan the
+store with the core and the other stores fixed; the result stands next to the current plan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from planner.db.requests import AccessDenied
+from planner.errors import PlannerError
+from planner.ui.data import load_basis, store_view, store_what_if
+from planner.ui.session import AppContext, context
+
+
+def render(ctx: AppContext) -> None:
+    """The what-if form and, once run, the comparison."""
+    try:
+        view = store_view(ctx.published, ctx.who, ctx.store_id)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
+    figures = view.figures
+    st.header(f"{figures['name']} ({view.store_id}): what if ...?")
+    st.caption("The store is re-planned with the chain's core and the other stores as planned.")
+    names = view.profiles.set_index("sku")["name"]
+    carried = set(view.plan.loc[view.plan["role"] == "addon", "sku"])
+
+    def label(sku: str) -> str:
+        return f"{names.get(sku, sku)} ({sku})"
+
+    with st.form("what_if"):
+        left, right = st.columns(2)
+        shelf = left.number_input("Shelf capacity (shelf units)", min_value=1.0, value=float(figures["shelf_capacity"]), step=10.0)
+        budget = right.number_input("Inventory budget (EUR)", min_value=1.0, value=float(figures["inventory_budget"]), step=500.0)
+        force_in = left.multiselect("Force in", sorted(set(view.profiles["sku"]) - set(view.plan["sku"])), format_func=label)
+        force_out = right.multiselect("Force out (add-ons)", sorted(carried), format_func=label)
+        submitted = st.form_submit_button("Re-plan this store", type="primary")
+    if not submitted:
+        return
+    basis = load_basis(str(ctx.out_dir), ctx.version)
+    with st.spinner("Re-planning the store ..."):
+        try:
+            outcome = store_what_if(basis, ctx.who, view.store_id, shelf_capacity=shelf, inventory_budget=budget,
+                                    force_in=force_in, force_out=force_out)
+        except PlannerError as exc:
+            st.error(str(exc))
+            return
+    after = outcome.plan[outcome.plan["change"] != "drop"]
+    comparison = pd.DataFrame({
+        "Current plan": [outcome.base_value.profit, len(view.plan), view.plan["shelf_space"].sum()],
+        "What-if": [outcome.value.profit, len(after), basis.inputs.all_pairs.loc[view.store_id, "shelf_space"].reindex(after["sku"]).sum()],
+    }, index=["Profit / week (EUR)", "Products", "Shelf units used"])
+    comparison["Difference"] = comparison["What-if"] - comparison["Current plan"]
+    st.metric("Profit / week", f"EUR {outcome.value.profit:,.2f}", delta=f"{outcome.profit_change:+,.2f} EUR against the current plan")
+    st.dataframe(comparison.round(2), width="stretch")
+    moved = outcome.plan[outcome.plan["change"] != "keep"].assign(name=lambda f: f["sku"].map(names))
+    left, right = st.columns(2)
+    left.subheader(f"Added ({(moved['change'] == 'add').sum()})")
+    left.dataframe(moved.loc[moved["change"] == "add", ["sku", "name"]], hide_index=True, width="stretch")
+    right.subheader(f"Dropped ({(moved['change'] == 'drop').sum()})")
+    right.dataframe(moved.loc[moved["change"] == "drop", ["sku", "name"]], hide_index=True, width="stretch")
+
+
+if __name__ == "__main__":  # run as a page by st.navigation in app.py
+    render(context())
