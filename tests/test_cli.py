@@ -12,6 +12,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from planner.cli import cli
+from planner.runs import OUTPUT_FILES
 from planner.schemas import PLAN_COLUMNS
 
 DATA = Path(__file__).parent / "data"
@@ -29,7 +30,7 @@ def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert "solving 2 stores one by one" in done.stderr and "done: optimal plan" in done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["changes.csv", "local_index.csv", "plan.csv", "plan.xlsx", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     plan = pd.read_csv(out / "plan.csv", dtype={"store_id": str, "sku": str})
     assert list(plan.columns[: len(PLAN_COLUMNS)]) == PLAN_COLUMNS
     assert set(plan["role"]) <= {"core", "addon"}
