@@ -1,4 +1,5 @@
-"""Time every app page for a generated chain: the first load (cold caches) and the next ones.
+"""Time every app page for a generated chain (the first load and the next ones), a what-if re-plan
+and the Why page's cost of dropping a product.
 
     python benchmarks/app.py --stores 30 --products 3000
 
@@ -68,6 +69,25 @@ def main() -> None:
                 first = timed(at.run)
                 again = [timed(at.run) for _ in range(args.repeat)]
                 print(f"{username:8s} {page:20s} first {first:6.2f} s   then median {statistics.median(again):5.2f} s, max {max(again):5.2f} s")
+            if username == "manager":
+                plan = pd.read_csv(out / "plan.csv", dtype={"store_id": str, "sku": str})
+                actions(at, list(plan.loc[(plan["store_id"] == store) & (plan["role"] == "addon"), "sku"][: args.repeat]))
+
+
+def actions(at: AppTest, addons: list[str]) -> None:
+    """The pages' long work: what-if re-plans (shelf -10 % each time) and the cost of dropping an add-on."""
+    at.switch_page("planner/ui/what_if.py").run()
+    replans = []
+    for _ in addons:
+        at.number_input[0].set_value(round(at.number_input[0].value * 0.9, 1))
+        replans.append(timed(next(b for b in at.button if b.label == "Re-plan this store").click().run))
+    at.switch_page("planner/ui/why.py").run()
+    costs = []
+    for sku in addons:
+        at.selectbox(key="why_sku").select(sku).run()
+        costs.append(timed(at.button(key="why_cost").click().run))
+    print(f"what-if re-plan:  median {statistics.median(replans):.2f} s, max {max(replans):.2f} s over {len(addons)}")
+    print(f"why: drop cost:   median {statistics.median(costs):.2f} s, max {max(costs):.2f} s over {len(addons)}")
 
 
 if __name__ == "__main__":
