@@ -156,7 +156,7 @@ def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.M
     assert [m.label for m in at.metric] == ["Demand here / week", "Index against the chain", "Profit / week", "Waste / week"]
     at.button(key="why_cost").click().run()
     assert not at.exception and not at.error
-    assert at.metric[-1].label.startswith("Profit / week after dropping it")
+    assert at.metric[-1].label.startswith("Store profit / week after dropping it")
     assert float(at.metric[-1].delta.split()[0].replace(",", "")) <= 0.005  # the plan was optimal: dropping cannot gain
 
 

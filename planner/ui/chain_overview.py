@@ -33,14 +33,14 @@ def render(ctx: AppContext) -> None:
     cols[2].metric("Core items", summary["core_items"])
     cols[3].metric("Adds / drops", f"{quality['adds']} / {quality['drops']}")
     stores = pd.DataFrame.from_dict(summary["stores"], orient="index")
-    stores["shelf use"] = stores["shelf_used"] / stores["shelf_capacity"]
-    stores["budget use"] = stores["budget_used"] / stores["inventory_budget"]
-    table = stores[list(STORE_COLUMNS) + ["shelf use", "budget use"]].rename(columns=STORE_COLUMNS)
+    stores["Shelf use"] = stores["shelf_used"] / stores["shelf_capacity"]
+    stores["Budget use"] = stores["budget_used"] / stores["inventory_budget"]
+    table = stores[list(STORE_COLUMNS) + ["Shelf use", "Budget use"]].rename(columns=STORE_COLUMNS)
     money = st.column_config.NumberColumn(format="%.2f")
     share = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
     st.dataframe(table, width="stretch", column_config={
         **{label: money for label in ("Sales / week", "Profit / week", "Profit today / week", "Waste / week")},
-        "shelf use": share, "budget use": share})
+        "Shelf use": share, "Budget use": share})
     long = stores.reset_index(names="store_id").melt(
         id_vars="store_id", value_vars=["current_assortment_profit_per_week", "expected_profit_per_week"], var_name="assortment", value_name="EUR / week")
     long["assortment"] = long["assortment"].map({"current_assortment_profit_per_week": "today", "expected_profit_per_week": "plan"})

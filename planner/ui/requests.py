@@ -3,6 +3,7 @@ approves or rejects. Approved requests are rules of the following weekly runs un
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from planner.db.requests import (
@@ -32,20 +33,12 @@ def render(ctx: AppContext) -> None:
         return
     st.header(f"{view.figures['name']} ({view.store_id}): requests")
     names = view.profiles.set_index("sku")["name"]
-    carried = set(view.plan["sku"])
-    with st.form("propose", clear_on_submit=True):
-        sku = st.selectbox("Product", sorted(names.index, key=lambda s: names[s]), index=None, placeholder="Type to search a product",
-                           format_func=lambda s: f"{names[s]} ({s}){' - carried' if s in carried else ''}")
-        change = st.radio("Request", ["add", "drop"], horizontal=True, format_func={"add": "Add it", "drop": "Drop it"}.get)
-        comment = st.text_area("Why (for head office)", max_chars=500)
-        if st.form_submit_button("Send the request", type="primary"):
-            if sku is None:
-                st.error("Pick a product first.")
-            else:
-                number = propose(ctx.db, ctx.who, view.store_id, sku, change, comment)
-                st.success(f"Request #{number} sent: {change} {names[sku]}.")
     if ctx.who.is_head_office:
         _decisions(ctx, names)
+        with st.expander(f"Make a request for {view.store_id}"):
+            _request_form(ctx, view.store_id, names, set(view.plan["sku"]))
+    else:
+        _request_form(ctx, view.store_id, names, set(view.plan["sku"]))
     requests = requests_for(ctx.db, ctx.who, view.store_id)
     st.subheader(f"Requests of {view.store_id}")
     if requests.empty:
@@ -57,7 +50,22 @@ def render(ctx: AppContext) -> None:
     st.dataframe(history(ctx.db, ctx.who, int(chosen)), hide_index=True, width="stretch")
 
 
-def _decisions(ctx: AppContext, names: object) -> None:
+def _request_form(ctx: AppContext, store_id: str, names: pd.Series, carried: set[str]) -> None:
+    """Propose adding or dropping a product, with a comment for head office."""
+    with st.form("propose", clear_on_submit=True):
+        sku = st.selectbox("Product", sorted(names.index, key=lambda s: names[s]), index=None, placeholder="Type to search a product",
+                           format_func=lambda s: f"{names[s]} ({s}){' - carried' if s in carried else ''}")
+        change = st.radio("Request", ["add", "drop"], horizontal=True, format_func={"add": "Add it", "drop": "Drop it"}.get)
+        comment = st.text_area("Why (for head office)", max_chars=500)
+        if st.form_submit_button("Send the request", type="primary"):
+            if sku is None:
+                st.error("Pick a product first.")
+            else:
+                number = propose(ctx.db, ctx.who, store_id, sku, change, comment)
+                st.success(f"Request #{number} sent: {change} {names[sku]}.")
+
+
+def _decisions(ctx: AppContext, names: pd.Series) -> None:
     """Head office: approve or reject pending requests of every store; retire approved ones."""
     everything = requests_for(ctx.db, ctx.who)
     for status, title in ((PENDING, "Waiting for a decision (all stores)"), (APPROVED, "Approved: rules of the next runs")):

@@ -46,19 +46,24 @@ def render(ctx: AppContext) -> None:
             st.error(str(exc))
             return
     after = outcome.plan[outcome.plan["change"] != "drop"]
+    profit_now = float(figures["expected_profit_per_week"])  # the figure My plan shows; the re-plan moves it by profit_change
+    shelf_of = basis.inputs.all_pairs.loc[view.store_id, "shelf_space"]
     comparison = pd.DataFrame({
-        "Current plan": [outcome.base_value.profit, len(view.plan), view.plan["shelf_space"].sum()],
-        "What-if": [outcome.value.profit, len(after), basis.inputs.all_pairs.loc[view.store_id, "shelf_space"].reindex(after["sku"]).sum()],
-    }, index=["Profit / week (EUR)", "Products", "Shelf units used"])
+        "Current plan": [profit_now, len(view.plan), view.plan["shelf_space"].sum(), figures["shelf_capacity"]],
+        "What-if": [profit_now + outcome.profit_change, len(after), shelf_of.reindex(after["sku"]).sum(), shelf],
+    }, index=["Profit / week (EUR)", "Products", "Shelf units used", "Shelf capacity"])
     comparison["Difference"] = comparison["What-if"] - comparison["Current plan"]
-    st.metric("Profit / week", f"EUR {outcome.value.profit:,.2f}", delta=f"{outcome.profit_change:+,.2f} EUR against the current plan")
+    st.metric("Profit / week", f"EUR {profit_now + outcome.profit_change:,.2f}", delta=f"{outcome.profit_change:+,.2f} EUR against the current plan")
     st.dataframe(comparison.round(2), width="stretch")
     moved = outcome.plan[outcome.plan["change"] != "keep"].assign(name=lambda f: f["sku"].map(names))
+    if moved.empty:
+        st.info("The same products: the plan does not change.")
+        return
     left, right = st.columns(2)
-    left.subheader(f"Added ({(moved['change'] == 'add').sum()})")
-    left.dataframe(moved.loc[moved["change"] == "add", ["sku", "name"]], hide_index=True, width="stretch")
-    right.subheader(f"Dropped ({(moved['change'] == 'drop').sum()})")
-    right.dataframe(moved.loc[moved["change"] == "drop", ["sku", "name"]], hide_index=True, width="stretch")
+    for column, change, title in ((left, "add", "Added"), (right, "drop", "Dropped")):
+        rows = moved.loc[moved["change"] == change, ["sku", "name", "role"]].rename(columns={"sku": "SKU", "name": "Product", "role": "Role"})
+        column.subheader(f"{title} ({len(rows)})")
+        column.dataframe(rows, hide_index=True, width="stretch")
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

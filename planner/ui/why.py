@@ -37,15 +37,21 @@ def render(ctx: AppContext) -> None:
         st.success(reason)
     elif not dropped.empty:
         st.warning(f"Dropped this week: {dropped['reason'].iloc[0]}")
-    shelf = view.plan.set_index("sku")["shelf_space"].get(sku)
-    cols = st.columns(4)
-    cols[0].metric("Demand here / week", f"{product['units_per_week']:.1f} units", help=f"from {product['source']}")
-    cols[1].metric("Index against the chain", f"{product['local_index']:.2f}")
-    cols[2].metric("Profit / week", f"EUR {product['profit_per_week']:,.2f}")
-    cols[3].metric("Waste / week", f"{product['waste_units_per_week']:.1f} units", help=f"EUR {product['waste_cost_per_week']:,.2f} per week")
     basis = load_basis(str(ctx.out_dir), ctx.version)
-    space = shelf if shelf is not None else basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"]
-    st.write(f"Profit per shelf unit: **EUR {product['profit_per_week'] / space:,.2f}** per week ({space:g} shelf units); "
+    space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
+    units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
+    moved_in = ""
+    if role:  # the plan line: with what it takes over from dropped substitutes, as in the reason
+        line = view.plan.set_index("sku").loc[sku]
+        units, profit = float(line["expected_units_per_week"]), float(line["expected_profit_per_week"])
+        if line["transfer_units_per_week"] > 0.05:
+            moved_in = f"; includes {line['transfer_units_per_week']:.1f} units from buyers of dropped substitutes"
+    cols = st.columns(4)
+    cols[0].metric("Demand here / week", f"{units:.1f} units", help=f"estimated from {product['source']}{moved_in}")
+    cols[1].metric("Index against the chain", f"{product['local_index']:.2f}")
+    cols[2].metric("Profit / week", f"EUR {profit:,.2f}", help="after waste and handling")
+    cols[3].metric("Waste / week", f"{product['waste_units_per_week']:.1f} units", help=f"EUR {product['waste_cost_per_week']:,.2f} per week")
+    st.write(f"Profit per shelf unit: **EUR {profit / space:,.2f}** per week ({space:g} shelf unit{'s' if space != 1 else ''}); "
              f"trend {product['trend_pct_per_week']:+.1f} % per week; sold in {int(product['weeks_observed'])} of the last weeks here.")
     substitutes = substitutes_of(basis, ctx.who, view.store_id, sku)
     if substitutes.empty:
@@ -70,11 +76,14 @@ def render(ctx: AppContext) -> None:
             except PlannerError as exc:
                 st.error(str(exc))
                 return
-        st.metric(f"Profit / week after {action} it (store re-planned around it)", f"EUR {outcome.value.profit:,.2f}",
+        after = view.figures["expected_profit_per_week"] + outcome.profit_change
+        st.metric(f"Store profit / week after {action} it (the store re-planned around it)", f"EUR {after:,.2f}",
                   delta=f"{outcome.profit_change:+,.2f} EUR / week")
-        moved = outcome.plan[outcome.plan["change"] != "keep"]
-        if len(moved) > 1:
-            st.caption("The re-plan also changes: " + ", ".join(f"{c} {s}" for c, s in zip(moved["change"], moved["sku"], strict=True) if s != sku))
+        names = profiles.set_index("sku")["name"]
+        others = outcome.plan[(outcome.plan["change"] != "keep") & (outcome.plan["sku"] != sku)]
+        if not others.empty:
+            st.caption("The re-plan also " + "; ".join(f"{'adds' if c == 'add' else 'drops'} {names.get(o, o)} ({o})"
+                                                       for c, o in zip(others["change"], others["sku"], strict=True)))
 
 
 def _status(role: str | None) -> str:
