@@ -6,6 +6,7 @@ Progress goes to stderr; results go to files.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -190,7 +191,7 @@ def users_add(data_dir: Path, username: str, role: str, store_id: str | None, pa
     """Add an account; the password is asked twice (never an argument, so it stays out of the shell history)."""
     db, stores = _chain_database(data_dir, config_path)
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     who = add_user(db, username, password, role, store_id, stores)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
@@ -92,3 +93,23 @@ def test_backtest_prints_the_scores_and_writes_the_csv(tmp_path: Path) -> None:
     assert (stores["wape"] < stores["wape_last4"]).all() and (stores["wape"] < stores["wape_chain_share"]).all()
     new = scores[(scores["level"] == "new_listing") & (scores["key"] == "all")].iloc[0]
     assert new["wape"] < new["wape_chain_share"]
+
+
+def test_users_are_added_listed_and_removed_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'planner.db'}")
+    runner = CliRunner()
+    added = runner.invoke(cli, ["users", "add", str(DATA / "chain"), "anna", "--role", "manager", "--store", "S1", "--password-stdin"],
+                          input="a long password\n")
+    assert added.exit_code == 0 and added.output == "added anna (manager of S1)\n"
+    prompted = runner.invoke(cli, ["users", "add", str(DATA / "chain"), "hq", "--role", "head_office"], input="hq password 1\nhq password 1\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert "hq password 1" not in prompted.output  # the prompt hides what is typed
+    listed = runner.invoke(cli, ["users", "list", str(DATA / "chain")])
+    assert listed.output == "anna\tmanager of S1\nhq\thead office\n"
+    wrong_store = runner.invoke(cli, ["users", "add", str(DATA / "chain"), "bert", "--role", "manager", "--store", "S9", "--password-stdin"],
+                                input="a long password\n")
+    assert wrong_store.exit_code == 1
+    assert "store 'S9': a manager needs one of the chain's stores (S1, S2)" in wrong_store.output
+    assert runner.invoke(cli, ["users", "remove", str(DATA / "chain"), "anna"]).output == "removed anna\n"
+    missing = runner.invoke(cli, ["users", "remove", str(DATA / "chain"), "anna"])
+    assert missing.exit_code == 1 and "there is no user 'anna'" in missing.output
