@@ -15,11 +15,9 @@ import streamlit as st
 
 from planner import PlannerError, load_config, run_week
 from planner.db import database_url
-from planner.db.accounts import seed_demo_accounts
-from planner.inputs.masters import read_stores
 from planner.ui.data import (
+    chain_database,
     load_plan,
-    open_requests_db,
     plan_exists,
     plan_version,
     visible_stores,
@@ -63,8 +61,7 @@ def offer_first_run(out_dir: Path, data_dir: Path) -> None:
 st.set_page_config(page_title="Assortment planner", layout="wide")
 out_dir, data_dir = settings()
 config = load_config(data_dir / "planning.toml")
-db = open_requests_db(database_url(data_dir, config))
-seed_demo_accounts(db, data_dir, list(read_stores(data_dir)["store_id"]))
+db = chain_database(database_url(data_dir, config), str(data_dir))
 who = current_user(db)
 if who is None:
     sign_in_form(db)

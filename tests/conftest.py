@@ -49,7 +49,8 @@ def profiles_for(folder: Path, config: PlanConfig | None = None):
     return chain, build_profiles(chain, config)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -69,7 +70,7 @@ def postgres_url() -> str:
             subprocess.run(["useradd", "-m", "pgtest"], check=True)
         shutil.chown(folder, "pgtest")
         run_as = ["runuser", "-u", "pgtest", "--"]
-    port = _free_port()
+    port = free_port()
     data = folder / "data"
     subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "planner"], check=True, capture_output=True)
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TODAY
+from conftest import ROOT, TODAY, free_port
 
 from planner import PlanConfig, run_week
 from planner.db import Database
@@ -19,12 +19,6 @@ from planner.db.accounts import MANAGER, add_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 DATA = Path(__file__).parent / "data"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,7 +32,7 @@ def served_app(tmp_path: Path):
     db = Database(url)
     add_user(db, "m1", "manager one pw", MANAGER, "S1", ["S1", "S2"])
     db.dispose()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PLANNER_OUT": str(out), "PLANNER_DATA": str(DATA / "chain"), "PLANNER_DATABASE_URL": url}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port),

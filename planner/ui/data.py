@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from planner.db import Database
-from planner.db.accounts import Principal
+from planner.db.accounts import Principal, seed_demo_accounts
 from planner.db.requests import AccessDenied
+from planner.inputs.masters import read_stores
 from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
 from planner.runs import OUTPUT_FILES
 from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE
@@ -125,14 +126,13 @@ def workbook_for(published: PublishedPlan, who: Principal) -> bytes:
     return published.workbook
 
 
-def open_requests_db(url: str) -> Database:
-    """The database, shared by every session of this server."""
-    return _database(url)
-
-
 @st.cache_resource(show_spinner=False)
-def _database(url: str) -> Database:
-    return Database(url)
+def chain_database(url: str, data_dir: str) -> Database:
+    """The database, shared by every session of this server; the sample chain's demo accounts are
+    added to it the first time."""
+    db = Database(url)
+    seed_demo_accounts(db, Path(data_dir), list(read_stores(Path(data_dir))["store_id"]))
+    return db
 
 
 def _check(who: Principal, store_id: str) -> None:
