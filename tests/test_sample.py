@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, TODAY
 
-from planner import load_chain, load_config
+from planner import load_chain, load_config, run_week
 from planner.profiles.demand import history_window
 
 # Objective of the sample run (EUR / week) when this test was written; a MILP may return another
@@ -93,3 +93,9 @@ def test_till_outage_is_left_out_when_the_window_covers_it() -> None:
     chain = load_chain(SAMPLE, config, today=TODAY)
     history = history_window(chain, dataclasses.replace(config.demand, history_weeks=52))
     assert history.excluded_weeks == {"S03": ["2026-02-09"]}
+
+
+def test_the_same_week_planned_twice_gives_the_same_plan_csv_to_the_byte(sample_run, tmp_path) -> None:
+    again = run_week(SAMPLE, tmp_path / "again", load_config(SAMPLE / "planning.toml"), today=TODAY)
+    for name in ("plan.csv", "changes.csv", "local_index.csv"):
+        assert (again.out_dir / name).read_bytes() == (sample_run.out_dir / name).read_bytes(), name

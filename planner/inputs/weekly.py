@@ -9,6 +9,9 @@ engine); `tests/test_inputs_engines.py` keeps the two identical.
   pair's selling lines) is a bulk purchase (a party order, a restaurant buying at the till). It
   counts as the pair's median line instead; `bulk_units` keeps what was taken out.
 - `promo_units`: units on lines the till flagged as promotion (optional `promo` column).
+
+DuckDB sums in DECIMAL (6 places): a parallel float sum depends on the order the threads finish,
+and the same files must give the same plan, to the byte.
 """
 
 from __future__ import annotations
@@ -59,12 +62,12 @@ WITH stats AS (
     FROM known k LEFT JOIN stats s USING (store_id, sku)
 )
 SELECT store_id, sku, CAST(date_trunc('week', date) AS TIMESTAMP) AS week_start,
-       sum(CASE WHEN bulk THEN med ELSE units END) AS units,
-       sum(CASE WHEN bulk THEN revenue * med / units ELSE revenue END) AS revenue,
-       sum(greatest(-units, 0)) AS return_units,
+       CAST(sum(CAST(CASE WHEN bulk THEN med ELSE units END AS DECIMAL(38, 6))) AS DOUBLE) AS units,
+       CAST(sum(CAST(CASE WHEN bulk THEN revenue * med / units ELSE revenue END AS DECIMAL(38, 6))) AS DOUBLE) AS revenue,
+       CAST(sum(CAST(greatest(-units, 0) AS DECIMAL(38, 6))) AS DOUBLE) AS return_units,
        count(*) AS lines,
-       sum(CASE WHEN coalesce(promo, false) THEN units ELSE 0 END) AS promo_units,
-       sum(CASE WHEN bulk THEN units - med ELSE 0 END) AS bulk_units,
+       CAST(sum(CAST(CASE WHEN coalesce(promo, false) THEN units ELSE 0 END AS DECIMAL(38, 6))) AS DOUBLE) AS promo_units,
+       CAST(sum(CAST(CASE WHEN bulk THEN units - med ELSE 0 END AS DECIMAL(38, 6))) AS DOUBLE) AS bulk_units,
        count(*) FILTER (WHERE bulk) AS bulk_lines
 FROM marked
 GROUP BY store_id, sku, week_start
