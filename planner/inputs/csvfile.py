@@ -1,7 +1,7 @@
 """Read one delimited text file as tills and spreadsheets write it, into a table of strings.
 
-Handles UTF-8 (with or without BOM) and Windows-1252, `,` `;` tab or `|` separators, CRLF line
-ends and quoted fields. Every row keeps the line number it came from, so later checks can say
+Handles UTF-8 (with or without BOM) and Windows-1252, `,` `;` tab or `|` separators, LF, CRLF and
+CR line ends and quoted fields. Every row keeps the line number it came from, so later checks can say
 exactly where a bad value is.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +53,14 @@ def read_text_table(path: Path, label: str) -> TextTable:
     if b"\x00" in data[:4096]:
         raise InputError(Problem(label, line=1, expected="a text (CSV) file, found binary content"))
     text, encoding = _decode(data)
-    header_line = text.split("\n", 1)[0].rstrip("\r")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
+    header_line = text.split("\n", 1)[0]
     separator = guess_separator(header_line)
     if header_line.count(separator) == 0:
         raise InputError(
             Problem(label, line=1, expected="a header line with columns separated by , ; tab or |", found=header_line[:80])
         )
-    raw_headers = next(csv.reader([header_line], delimiter=separator))
+    raw_headers = _csv_rows([header_line], separator, label)[0]
     headers = [normalise_header(h) for h in raw_headers]
     duplicated = sorted({h for h in headers if headers.count(h) > 1})
     if duplicated:
@@ -72,7 +74,7 @@ def read_text_table(path: Path, label: str) -> TextTable:
 
 def _fast_read(text: str, separator: str, headers: list[str]) -> pd.DataFrame | None:
     """pandas' C reader for the common clean file (no quotes, no blank lines); None when not clean."""
-    if '"' in text or "\n\n" in text.replace("\r\n", "\n").rstrip("\n"):
+    if '"' in text or "\n\n" in text.rstrip("\n"):
         return None
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, na_values=[],
@@ -92,7 +94,7 @@ def _careful_read(text: str, separator: str, headers: list[str], label: str) -> 
     next(reader)
     rows, line_numbers, problems, blank_lines = [], [], [], 0
     start_line = reader.line_num + 1
-    for row in reader:
+    for row in _checked(reader, label):
         if not any(field.strip() for field in row):
             blank_lines += 1
         elif len(row) != len(headers):
@@ -110,6 +112,22 @@ def _careful_read(text: str, separator: str, headers: list[str], label: str) -> 
     frame = pd.DataFrame(rows, columns=headers, dtype=str)
     frame[LINE] = line_numbers
     return frame, blank_lines
+
+
+def _csv_rows(lines: list[str], separator: str, label: str) -> list[list[str]]:
+    return list(_checked(csv.reader(lines, delimiter=separator), label))
+
+
+def _checked(reader: Iterator[list[str]], label: str) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module cannot split is an InputError naming it."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(Problem(label, line=reader.line_num, expected="fields separated and quoted like CSV", found=str(exc))) from exc
+        yield row
 
 
 def _decode(data: bytes) -> tuple[str, str]:
