@@ -85,7 +85,8 @@ else:  # the data functions refuse any other store, whatever the session asks fo
     store_id = st.session_state.get("store_id", who.store_id)
 st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to the week of {published.summary['data']['history_weeks'][1]}")
 st.session_state[CONTEXT_KEY] = AppContext(who, published, db, store_id, out_dir, data_dir, version)
-pages = [st.Page(str(UI / file), title=title, url_path=path) for file, title, path in STORE_PAGES]
+pages = [st.Page(str(UI / file), title=title.replace("My ", "Store ") if who.is_head_office else title, url_path=path)
+         for file, title, path in STORE_PAGES]
 if who.is_head_office:
     pages.insert(0, st.Page(str(UI / "chain_overview.py"), title="Chain overview", url_path="chain"))
 st.navigation(pages).run()
