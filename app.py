@@ -19,7 +19,7 @@ from planner.ui.data import (
     chain_database,
     load_plan,
     plan_exists,
-    plan_version,
+    published_plan,
     visible_stores,
 )
 from planner.ui.session import (
@@ -76,15 +76,15 @@ if not plan_exists(out_dir):
     else:
         st.info("There is no published plan yet; head office runs the weekly plan.")
     st.stop()
-version = plan_version(out_dir)
-published = load_plan(str(out_dir), version)
+plan_dir, version = published_plan(out_dir)
+published = load_plan(plan_dir, version)
 stores = visible_stores(published, who)
 if who.is_head_office:
     store_id = st.sidebar.selectbox("Store", stores, format_func=lambda s: f"{s} - {published.summary['stores'][s]['name']}", key="store_id")
 else:  # the data functions refuse any other store, whatever the session asks for
     store_id = st.session_state.get("store_id", who.store_id)
 st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to the week of {published.summary['data']['history_weeks'][1]}")
-st.session_state[CONTEXT_KEY] = AppContext(who, published, db, store_id, out_dir, data_dir, version)
+st.session_state[CONTEXT_KEY] = AppContext(who, published, db, store_id, out_dir, data_dir, plan_dir, version)
 pages = [st.Page(str(UI / file), title=title.replace("My ", "Store ") if who.is_head_office else title, url_path=path)
          for file, title, path in STORE_PAGES]
 if who.is_head_office:

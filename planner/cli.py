@@ -1,11 +1,13 @@
 """The `planner` command: a thin layer that parses options, calls the library and maps errors to exit codes.
 
-Exit codes: 0 ok, 1 bad input or configuration, 2 infeasible limits or solver failure.
+Exit codes: 0 ok; 1 bad input, configuration or command line; 2 infeasible limits, solver failure, or
+another run of the same chain in progress.
 Progress goes to stderr; results go to files.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -32,6 +34,7 @@ from planner.outputs.template import write_planning_template
 from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
 from planner.runs import run_week
+from planner.runs.history import iso_week, list_runs, run_details, week_monday
 
 
 class Progress:
@@ -85,11 +88,16 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override [solver] name from the config.")
 @click.option("--planning", "planning_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Planning workbook (planner template): store limits, rules, approved requests and settings for this run.")
+@click.option("--week", callback=lambda _ctx, _param, value: _week(value), help="ISO week to plan, e.g. 2026-W48 (default: this week), from the POS weeks before it.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another run of the same chain to finish before giving up.")
 @click.option("--quiet", is_flag=True, help="No progress lines (for schedulers); errors are still printed.")
-def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, planning_path: Path | None, quiet: bool) -> None:
+def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, planning_path: Path | None, week: str | None,
+        wait_seconds: float, quiet: bool) -> None:
     """Plan the chain in DATA_DIR and write the plan to OUT."""
     progress = Progress(quiet)
-    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), planning=planning_path, progress=progress)
+    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), planning=planning_path, week=week,
+                       wait_seconds=wait_seconds, progress=progress)
     summary = outcome.summary
     quality = summary["quality"]
     gap = 100 * (summary["mip_gap"] or 0.0)
@@ -167,6 +175,47 @@ def backtest(data_dir: Path, holdout_weeks: int, out_file: Path | None, config_p
         progress(f"wrote {out_file}")
 
 
+def _week(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return iso_week(week_monday(value.strip().upper()))
+    except (ValueError, IndexError):
+        raise click.BadParameter(f"expected an ISO week like 2026-W48, found {value!r}", param_hint="--week") from None
+
+
+@cli.group(cls=PlannerGroup)
+def runs() -> None:
+    """The run history: every planning run with its week, inputs, status and figures."""
+
+
+@runs.command("list")
+@data_dir_argument
+@config_option
+def runs_list(data_dir: Path, config_path: Path | None) -> None:
+    """Every run, newest first."""
+    db = open_database(data_dir, _config(data_dir, config_path, None))
+    table = list_runs(db)
+    if table.empty:
+        click.echo("no runs yet")
+        return
+    for row in table.itertuples(index=False):
+        finished = f"{row.finished_at:%Y-%m-%d %H:%M}" if pd.notna(row.finished_at) else "-"
+        click.echo(f"#{row.id}\t{row.week}\t{row.status}\t{row.started_at:%Y-%m-%d %H:%M}\t{finished}\t{row.run_dir or ''}")
+
+
+@runs.command("show")
+@data_dir_argument
+@click.argument("run_id", type=int)
+@config_option
+def runs_show(data_dir: Path, run_id: int, config_path: Path | None) -> None:
+    """One run: week, status, times, folder, figures, input files with their hashes, config."""
+    details = run_details(open_database(data_dir, _config(data_dir, config_path, None)), run_id)
+    if details is None:
+        raise PlannerError(f"there is no run #{run_id}")
+    click.echo(json.dumps(details, indent=2, default=str, ensure_ascii=False))
+
+
 @cli.group(cls=PlannerGroup)
 def users() -> None:
     """Accounts of the app: store managers (one store each) and head office (every store)."""
@@ -225,5 +274,16 @@ def _describe(who: Principal) -> str:
 
 
 def main() -> None:
-    """Entry point of the `planner` console script."""
-    cli()
+    """Entry point of the `planner` console script. A wrong option or argument is bad input: exit 1."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

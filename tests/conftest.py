@@ -95,3 +95,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path):
     finally:
         Base.metadata.drop_all(db.engine)
         db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's runs and accounts go to its own SQLite file."""
+    monkeypatch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'planner.db'}")

@@ -16,7 +16,7 @@ from planner.db.requests import AccessDenied, requests_for
 from planner.ui.data import (
     chain_view,
     load_plan,
-    plan_version,
+    published_plan,
     store_view,
     workbook_for,
 )
@@ -121,7 +121,7 @@ def test_a_manager_cannot_reach_another_store_on_any_page(monkeypatch: pytest.Mo
 
 
 def test_the_data_functions_refuse_another_store_whatever_the_caller(published: Path, db_url: str) -> None:
-    plan = load_plan(str(published), plan_version(published))
+    plan = load_plan(*published_plan(published))
     manager = Principal("m1", MANAGER, "S1")
     assert store_view(plan, manager, "S1").plan["store_id"].eq("S1").all()
     for call in (lambda: store_view(plan, manager, "S2"), lambda: chain_view(plan, manager), lambda: workbook_for(plan, manager),
@@ -148,7 +148,7 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
 def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     at.switch_page("planner/ui/why.py").run()
-    plan = load_plan(str(published), plan_version(published))
+    plan = load_plan(*published_plan(published))
     addon = plan.plan[(plan.plan["store_id"] == "S1") & (plan.plan["role"] == "addon")].iloc[0]
     at.selectbox(key="why_sku").select(addon["sku"]).run()
     assert not at.exception

@@ -31,7 +31,7 @@ def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert "solving 2 stores one by one" in done.stderr and "done: optimal plan" in done.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "current", "logs", "runs"])
     plan = pd.read_csv(out / "plan.csv", dtype={"store_id": str, "sku": str})
     assert list(plan.columns[: len(PLAN_COLUMNS)]) == PLAN_COLUMNS
     assert set(plan["role"]) <= {"core", "addon"}
@@ -113,3 +113,10 @@ def test_users_are_added_listed_and_removed_from_the_command_line(tmp_path: Path
     assert runner.invoke(cli, ["users", "remove", str(DATA / "chain"), "anna"]).output == "removed anna\n"
     missing = runner.invoke(cli, ["users", "remove", str(DATA / "chain"), "anna"])
     assert missing.exit_code == 1 and "there is no user 'anna'" in missing.output
+
+
+def test_quiet_run_prints_nothing_at_all_in_a_subprocess(tmp_path: Path) -> None:
+    """Not even what C libraries print (highspy >= 1.16 prints a banner when HiGHS starts)."""
+    done = subprocess.run([sys.executable, "-m", "planner", "run", str(DATA / "chain"), "--out", str(tmp_path / "out"), "--quiet"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -79,7 +79,15 @@ def test_a_failed_run_leaves_the_previous_plan_untouched(tmp_path: Path) -> None
     shutil.copytree(DATA / "chain", folder)
     out = tmp_path / "out"
     assert CliRunner().invoke(cli, ["run", str(folder), "--out", str(out), "--quiet"]).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = snapshot(out)
+    runs_before = CliRunner().invoke(cli, ["runs", "list", str(folder)]).output
     shutil.copyfile(DATA / "bad" / "pos__bad_date.csv", folder / "pos/S1/2026.csv")
     assert CliRunner().invoke(cli, ["run", str(folder), "--out", str(out)]).exit_code == 1
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert snapshot(out) == before
+    assert CliRunner().invoke(cli, ["runs", "list", str(folder)]).output == runs_before
+
+
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    """Every file (its bytes) and link (its target) below `folder`."""
+    return {str(p.relative_to(folder)): str(p.readlink()) if p.is_symlink() else p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}

@@ -1,4 +1,4 @@
-"""The planner's database: accounts, sign-in attempts and store requests (SQLAlchemy).
+"""The planner's database: accounts, sign-in attempts, store requests and run history (SQLAlchemy).
 
 An embedded SQLite file (`planner.db` in the data folder) is the default. A chain whose managers and
 head office work at the same time sets `[database] url = "postgresql+psycopg://..."` in
@@ -12,7 +12,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, ForeignKey, String, Text, create_engine, event
+from sqlalchemy import JSON, Engine, ForeignKey, String, Text, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from planner.config import PlanConfig
@@ -76,6 +76,36 @@ class RequestEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Run(Base):
+    """One planning run: its week, inputs, config, status, figures and where its files are."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)  # ISO week planned, e.g. 2026-W48
+    status: Mapped[str] = mapped_column(String(16))  # running, published, failed, interrupted
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    data_dir: Mapped[str] = mapped_column(Text)
+    out_dir: Mapped[str] = mapped_column(Text)
+    run_dir: Mapped[str | None] = mapped_column(Text)
+    inputs: Mapped[list | None] = mapped_column(JSON)  # [{file, sha256, lines}]
+    config: Mapped[dict | None] = mapped_column(JSON)
+    figures: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunLine(Base):
+    """A carried product of a run's plan: the next week's current assortment once published."""
+
+    __tablename__ = "run_lines"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))
 
 
 class Database:

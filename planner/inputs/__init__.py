@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -92,3 +93,12 @@ def load_chain(
         if info.blank_lines:
             warnings.append(f"{info.file}: {info.blank_lines} blank lines ignored")
     return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, report, warnings)
+
+
+def chain_before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
+    """The chain as it was before `cutoff`: POS weeks and trading days from then on left out."""
+    return dataclasses.replace(
+        chain,
+        weekly=chain.weekly[chain.weekly["week_start"] < cutoff].reset_index(drop=True),
+        store_days=chain.store_days[chain.store_days["date"] < cutoff].reset_index(drop=True),
+    )

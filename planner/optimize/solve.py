@@ -8,8 +8,11 @@ CBC is `PULP_CBC_CMD` (bundled) in 3.x and `COIN_CMD` (pulp[cbc]) in 4.x.
 from __future__ import annotations
 
 import enum
+import os
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +68,23 @@ def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.Lp
     return pulp.LpAffineExpression(terms)
 
 
+@contextmanager
+def silenced_stdout(silence: bool) -> Iterator[None]:
+    """While active (and `silence` is true), what C code prints to the process's stdout goes nowhere."""
+    if not silence:
+        yield
+        return
+    sys.stdout.flush()
+    saved, sink = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(sink)
+
+
 class BulkHiGHS(pulp.HiGHS):
     """PuLP's in-process HiGHS, with the model handed over in three array calls instead of one call
     per column and row (seconds saved on a chain model), the objective constant included (so
@@ -113,7 +133,8 @@ class BulkHiGHS(pulp.HiGHS):
     def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 (PuLP's name)
         """Build, run and read back; PuLP's own version lists the variables three more times, each a
         walk over every constraint."""
-        self.createAndConfigureSolver(lp)
+        with silenced_stdout(not self.msg):  # highspy >= 1.16 prints a banner when the first Highs() is made
+            self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         self.callSolver(lp)
         lp.assignStatus(*self.read_solution(lp))

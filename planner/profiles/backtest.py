@@ -26,7 +26,7 @@ import pandas as pd
 
 from planner.config import PlanConfig
 from planner.errors import InputError, Problem
-from planner.inputs import ChainData
+from planner.inputs import ChainData, chain_before
 from planner.profiles import build_profiles
 from planner.profiles.demand import (
     PROMO_WINDOW,
@@ -68,7 +68,7 @@ def backtest(
     holdout = weeks[-holdout_weeks:]
     cutoff = holdout[0]
     config = dataclasses.replace(config, demand=dataclasses.replace(config.demand, horizon_weeks=holdout_weeks, new_listing_haircut=1.0))
-    train = _before(chain, cutoff)
+    train = chain_before(chain, cutoff)
     scored = _listed_at_cutoff(chain, train, cutoff)
     train = dataclasses.replace(train, assortment=scored)
     say(f"backtest: {len(weeks) - holdout_weeks} weeks to learn from, {holdout_weeks} held out from {cutoff.date()}")
@@ -112,14 +112,6 @@ def backtest(
         len(hidden),
         _mape(selling["forecast"], selling["units"]),
         _mape(selling["chain_share"], selling["units"]),
-    )
-
-
-def _before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
-    return dataclasses.replace(
-        chain,
-        weekly=chain.weekly[chain.weekly["week_start"] < cutoff].reset_index(drop=True),
-        store_days=chain.store_days[chain.store_days["date"] < cutoff].reset_index(drop=True),
     )
 
 

@@ -1,8 +1,10 @@
-"""run_week: load, check, profile, optimize and publish one weekly plan.
+"""run_week: load, check, profile, optimize and publish one weekly plan, as a recorded run.
 
-Outputs are built completely in a temporary folder beside OUT_DIR and only then moved into
-OUT_DIR one file at a time with os.replace, so a failed or interrupted run never leaves a
-half-written plan: OUT_DIR keeps the previous plan's files until the new ones are complete.
+Every run writes its complete outputs into OUT_DIR/runs/.staging-<week>-<id>, renames that to
+OUT_DIR/runs/<week>-<id> and only then publishes it by replacing one link, OUT_DIR/current; the
+files in OUT_DIR (plan.csv, summary.json, plan.xlsx, ...) are links through `current`. A run that
+fails or is killed at any moment leaves the previous plan published and the database as it was
+(its own row says failed, or is closed as interrupted by the next run).
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ import dataclasses
 import os
 import pickle
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
-from planner.db import open_database
+from planner.db import Database, open_database
 from planner.db.requests import approved_rules
-from planner.inputs import ChainData, load_chain
+from planner.errors import InputError, Problem
+from planner.inputs import ChainData, chain_before, load_chain
 from planner.inputs.overrides import expand_overrides
 from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_planning
 from planner.optimize import PlanResult, plan_assortment
@@ -36,10 +38,26 @@ from planner.outputs.explain import drop_reasons, plan_reasons
 from planner.outputs.files import plan_csv_frame, write_csv, write_json
 from planner.outputs.summary import build_summary
 from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
+from planner.runs.history import (
+    FAILED,
+    PUBLISHED,
+    finish_run,
+    iso_week,
+    previous_plan,
+    record_plan,
+    running_run,
+    start_run,
+    week_monday,
+)
+from planner.runs.lock import run_lock
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
 PROFILES_FILE = "profiles.parquet"  # every store x product demand profile, for the app's why / why not
+RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
+LOGS_DIR = "logs"  # OUT_DIR/logs/<week>-<run id>.log
+CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
+STAGING_PREFIX = ".staging-"
 OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", PROFILES_FILE, WHAT_IF_FILE, "summary.json")
 
 
@@ -60,25 +78,64 @@ def run_week(
     config: PlanConfig,
     *,
     today: date | None = None,
+    week: str | None = None,
     planning: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    wait_seconds: float = 0.0,
 ) -> RunOutcome:
-    """Plan the chain in `data_dir` and publish plan.csv, changes.csv, local_index.csv, summary.json, plan.xlsx.
+    """Plan one week of the chain in `data_dir` and publish it in `out_dir`.
 
-    `planning` is a planning workbook whose limits, rules and settings replace the data folder's.
+    `week` (ISO, e.g. 2026-W48) is the week planned, from the POS weeks before it; default: the week
+    of `today`. `planning` is a planning workbook whose limits, rules and settings replace the data
+    folder's. Only one run per chain at a time: a second one waits `wait_seconds`, then raises
+    RunLocked. The latest published plan of an earlier week is the current assortment.
     """
     say = progress or (lambda _text: None)
+    today = today or date.today()
+    week = week or iso_week(today)
+    db = open_database(data_dir, config)
+    try:
+        with run_lock(db, wait_seconds, lambda: running_run(db)):
+            return _locked_run(db, data_dir, out_dir, config, today, week, planning, say)
+    finally:
+        db.dispose()
+
+
+def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig, today: date, week: str,
+                planning: Path | None, say: Callable[[str], None]) -> RunOutcome:
+    """Read and check everything first (bad input records nothing), then plan as a recorded run."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    say(f"reading {data_dir}")
+    say(f"reading {data_dir} for {week}")
     chain = load_chain(data_dir, config, today=today, progress=say)
     if planning is not None:
         edits = read_planning(planning, chain, config)
         chain, config = apply_planning(chain, edits), edits.config
         say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
-    chain = with_store_requests(chain, data_dir, config, say)
+    chain = with_store_requests(chain, db, say)
+    chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
     say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
+    runs_dir = out_dir / RUNS_DIR
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in runs_dir.glob(f"{STAGING_PREFIX}*"):  # from a run that was killed; we hold the lock
+        shutil.rmtree(leftover, ignore_errors=True)
+    run_id = start_run(db, week, data_dir, out_dir, config.to_dict(), _published_folder(out_dir))
+    log = RunLog(out_dir / LOGS_DIR / f"{week}-{run_id:05d}.log", say)
+    log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
+    try:
+        outcome = _plan_and_publish(db, run_id, week, chain, config, out_dir, timings, started, log)
+    except BaseException as exc:
+        finish_run(db, run_id, FAILED, str(exc) or type(exc).__name__)
+        log(f"failed: {exc}")
+        raise
+    finish_run(db, run_id, PUBLISHED)
+    log(f"published run #{run_id} in {outcome.out_dir}")
+    return outcome
+
+
+def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, config: PlanConfig, out_dir: Path,
+                      timings: dict[str, float], started: float, say: Callable[[str], None]) -> RunOutcome:
     mark = time.perf_counter()
     profiles = build_profiles(chain, config)
     timings["profiles"] = time.perf_counter() - mark
@@ -93,23 +150,42 @@ def run_week(
     result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
-    summary = build_summary(result, chain, profiles, config, timings)
-    say(f"writing outputs to {out_dir}")
-    publish(out_dir, result, changes, profiles, summary, chain)
+    folder = f"{week}-{run_id:05d}"
+    summary = build_summary(result, chain, profiles, config, timings) | {"run": {"id": run_id, "week": week, "folder": f"{RUNS_DIR}/{folder}"}}
+    say(f"writing run folder {out_dir / RUNS_DIR / folder}")
+    staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
+    write_outputs(staging, result, changes, profiles, summary, chain)
+    run_dir = out_dir / RUNS_DIR / folder
+    os.rename(staging, run_dir)  # complete, and never changed again
+    inputs = [{"file": f.file, "sha256": f.sha256, "lines": f.lines} for f in chain.pos_report.files]
+    record_plan(db, run_id, run_dir, result.plan, inputs, _figures(summary))
+    publish(out_dir, run_dir)
     return RunOutcome(out_dir, summary, result, chain, profiles)
 
 
-def with_store_requests(chain: ChainData, data_dir: Path, config: PlanConfig, say: Callable[[str], None]) -> ChainData:
+def as_of_week(chain: ChainData, db: Database, week: str, say: Callable[[str], None]) -> ChainData:
+    """The chain as the planned week sees it: POS data from the week on left out, and the latest
+    published plan of an earlier week as the current assortment (instead of assortment.csv)."""
+    monday = pd.Timestamp(week_monday(week))
+    if not chain.weekly.empty and chain.weekly["week_start"].max() >= monday:
+        say(f"POS weeks from {week} on are left out: this run plans {week} from the weeks before it")
+        chain = chain_before(chain, monday)
+        if chain.weekly.empty:
+            raise InputError(Problem("pos/", expected=f"POS data before {week}", found="none"))
+    previous = previous_plan(db, week)
+    if previous is None:
+        return chain
+    run_id, previous_week, lines = previous
+    known = lines[lines["store_id"].isin(chain.stores["store_id"]) & lines["sku"].isin(chain.products["sku"])]
+    say(f"current assortment: the published plan of {previous_week} (run #{run_id}), {len(known)} listings")
+    return dataclasses.replace(chain, assortment=known.reset_index(drop=True))
+
+
+def with_store_requests(chain: ChainData, db: Database, say: Callable[[str], None]) -> ChainData:
     """The chain with the store requests head office approved in the app as rules (they replace a
     head-office rule on the same store and product). A request for a product or store that is gone
     is left out, with a warning."""
-    db = open_database(data_dir, config, create=False)
-    if db is None:
-        return chain
-    try:
-        rules = approved_rules(db)
-    finally:
-        db.dispose()
+    rules = approved_rules(db)
     if not rules:
         return chain
     store_ids, skus = list(chain.stores["store_id"]), set(chain.products["sku"])
@@ -149,24 +225,68 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
                   "profit_impact_per_week", "forced", "reason"]]
 
 
-def publish(out_dir: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
-    """Write every output to a temporary folder, then move each into `out_dir` (os.replace is atomic)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".planner-run-", dir=out_dir))
-    try:
-        write_csv(plan_csv_frame(result.plan), staging / "plan.csv")
-        write_csv(changes, staging / "changes.csv")
-        write_csv(profiles.indices, staging / "local_index.csv")
-        write_workbook(staging / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
-        names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
-        profiles.pairs.assign(name=names).to_parquet(staging / PROFILES_FILE, index=False)
-        with open(staging / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
-            pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        write_json(summary, staging / "summary.json")  # last: its presence marks a complete run
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def write_outputs(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
+    """Every output file of a run into `folder` (created)."""
+    folder.mkdir(parents=True)
+    write_csv(plan_csv_frame(result.plan), folder / "plan.csv")
+    write_csv(changes, folder / "changes.csv")
+    write_csv(profiles.indices, folder / "local_index.csv")
+    write_workbook(folder / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
+    names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
+    profiles.pairs.assign(name=names).to_parquet(folder / PROFILES_FILE, index=False)
+    with open(folder / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
+        pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_json(summary, folder / "summary.json")
+
+
+def publish(out_dir: Path, run_dir: Path) -> None:
+    """Make `run_dir` the published plan in one atomic step: the link `out_dir/current` is replaced
+    (os.replace), and each output in `out_dir` is a link through `current`, so a reader sees the
+    previous plan or the new one, never a mix."""
+    _replace_with_link(out_dir / CURRENT_LINK, Path(RUNS_DIR) / run_dir.name)
+    for name in OUTPUT_FILES:
+        target = Path(CURRENT_LINK) / name
+        link = out_dir / name
+        if not (link.is_symlink() and Path(os.readlink(link)) == target):
+            _replace_with_link(link, target)
+
+
+def published_folder(out_dir: Path) -> Path:
+    """The folder of the published plan (the run folder `current` points to; `out_dir` before any)."""
+    current = out_dir / CURRENT_LINK
+    return current.resolve() if current.is_symlink() else out_dir
+
+
+def _published_folder(out_dir: Path) -> Path | None:
+    current = out_dir / CURRENT_LINK
+    return current.resolve() if current.is_symlink() else None
+
+
+def _replace_with_link(path: Path, target: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.link")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    os.replace(temporary, path)
+
+
+def _figures(summary: dict[str, Any]) -> dict[str, Any]:
+    quality = summary["quality"]
+    return {"status": summary["status"], "objective": summary["objective"], "mip_gap": summary["mip_gap"],
+            "expected_profit_per_week": quality["expected_profit_per_week"], "adds": quality["adds"], "drops": quality["drops"],
+            "core_items": summary["core_items"], "uplift_per_week": quality["uplift_per_week"]}
+
+
+class RunLog:
+    """The run's log file (one per run, in OUT_DIR/logs), each line also passed to `say`."""
+
+    def __init__(self, path: Path, say: Callable[[str], None]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.say = path, say
+
+    def __call__(self, text: str) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {text}\n")
+        self.say(text)
 
 
 def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> dict[str, Any]:

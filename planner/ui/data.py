@@ -19,7 +19,7 @@ from planner.db.requests import AccessDenied
 from planner.inputs.masters import read_stores
 from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
 from planner.runs import OUTPUT_FILES
-from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE
+from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE, published_folder
 
 ID_COLUMNS = {"store_id": str, "sku": str}
 
@@ -53,15 +53,17 @@ def plan_exists(out_dir: Path) -> bool:
     return all((out_dir / name).exists() for name in OUTPUT_FILES)
 
 
-def plan_version(out_dir: Path) -> float:
-    """Changes whenever a new run is published (summary.json is written last)."""
-    return (out_dir / "summary.json").stat().st_mtime
+def published_plan(out_dir: Path) -> tuple[str, float]:
+    """(folder, version) of the published plan: the run folder OUT_DIR/current points to, read as a
+    whole even if the next run is published meanwhile; the version makes the caches reload."""
+    folder = published_folder(out_dir)
+    return str(folder), (folder / "summary.json").stat().st_mtime
 
 
 @st.cache_data(show_spinner="Loading the plan ...")
-def load_plan(out_dir: str, version: float) -> PublishedPlan:
-    """Read a plan folder; `version` (from plan_version) makes the cache reload after a new run."""
-    folder = Path(out_dir)
+def load_plan(plan_dir: str, version: float) -> PublishedPlan:
+    """Read a published plan folder (from published_plan)."""
+    folder = Path(plan_dir)
     return PublishedPlan(
         plan=pd.read_csv(folder / "plan.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
         changes=pd.read_csv(folder / "changes.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
@@ -73,9 +75,9 @@ def load_plan(out_dir: str, version: float) -> PublishedPlan:
 
 
 @st.cache_resource(show_spinner="Loading the planning model ...", max_entries=2)
-def load_basis(out_dir: str, version: float) -> WhatIfBasis:
+def load_basis(plan_dir: str, version: float) -> WhatIfBasis:
     """The published what-if basis (written by the planner itself, next to the plan)."""
-    with open(Path(out_dir) / WHAT_IF_FILE, "rb") as handle:
+    with open(Path(plan_dir) / WHAT_IF_FILE, "rb") as handle:
         return pickle.load(handle)  # noqa: S301 - the planner's own output folder, not user uploads
 
 

@@ -30,6 +30,7 @@ class AppContext:
     store_id: str
     out_dir: Path
     data_dir: Path
+    plan_dir: str  # the published run folder the page reads from
     version: float  # of the published plan: cached loaders reload when it changes
 
 

@@ -37,7 +37,7 @@ def render(ctx: AppContext) -> None:
         submitted = st.form_submit_button("Re-plan this store", type="primary")
     if not submitted:
         return
-    basis = load_basis(str(ctx.out_dir), ctx.version)
+    basis = load_basis(ctx.plan_dir, ctx.version)
     with st.spinner("Re-planning the store ..."):
         try:
             outcome = store_what_if(basis, ctx.who, view.store_id, shelf_capacity=shelf, inventory_budget=budget,

@@ -37,7 +37,7 @@ def render(ctx: AppContext) -> None:
         st.success(reason)
     elif not dropped.empty:
         st.warning(f"Dropped this week: {dropped['reason'].iloc[0]}")
-    basis = load_basis(str(ctx.out_dir), ctx.version)
+    basis = load_basis(ctx.plan_dir, ctx.version)
     space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
     units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
     moved_in = ""

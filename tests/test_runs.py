@@ -1,0 +1,132 @@
+"""Weekly runs: history, one run per chain at a time, and a run killed at any moment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import TODAY
+
+from planner import PlanConfig, run_week
+from planner.cli import cli
+from planner.db import Base, Database
+from planner.runs.history import list_runs
+from planner.runs.lock import run_lock
+
+DATA = Path(__file__).parent / "data"
+KILL_POINTS = ["reading", "built demand profiles", "solving the baselines", "writing run folder"]
+
+
+def chain_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    return folder
+
+
+def planner_run(folder: Path, out: Path, url: str, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PLANNER_DATABASE_URL": url}
+    return subprocess.Popen([sys.executable, "-m", "planner", "run", str(folder), "--out", str(out), "--week", "2026-W48", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def published(out: Path) -> dict[str, bytes | str]:
+    """What a reader sees: every output through its link, the links, and the kept run folders."""
+    seen: dict[str, bytes | str] = {p.name: p.read_bytes() for p in out.iterdir() if p.is_symlink() and p.is_file()}
+    seen["current"] = os.readlink(out / "current")
+    for folder in sorted((out / "runs").iterdir()):
+        if not folder.name.startswith("."):
+            seen |= {f"runs/{folder.name}/{f.name}": f.read_bytes() for f in folder.iterdir()}
+    return seen
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    yield url
+    db = Database(url)
+    Base.metadata.drop_all(db.engine)
+    db.dispose()
+
+
+def test_runs_are_recorded_and_last_weeks_plan_is_this_weeks_assortment(tmp_path: Path) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    first = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
+    second = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
+    again = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
+    listed = set(zip(second.chain.assortment["store_id"], second.chain.assortment["sku"], strict=True))
+    assert listed == set(zip(first.result.plan["store_id"], first.result.plan["sku"], strict=True))
+    assert second.chain.weekly["week_start"].max() < pd.Timestamp("2026-11-16")  # W47 starts 2026-11-16
+    assert (out / "runs" / "2026-W47-00003" / "plan.csv").read_bytes() == (out / "runs" / "2026-W47-00002" / "plan.csv").read_bytes()
+    assert os.readlink(out / "current") == "runs/2026-W47-00003" and again.summary["run"] == {"id": 3, "week": "2026-W47", "folder": "runs/2026-W47-00003"}
+    history = CliRunner().invoke(cli, ["runs", "list", str(folder)]).output.splitlines()
+    assert [line.split("\t")[:3] for line in history] == [["#3", "2026-W47", "published"], ["#2", "2026-W47", "published"],
+                                                         ["#1", "2026-W46", "published"]]
+    shown = CliRunner().invoke(cli, ["runs", "show", str(folder), "1"]).output
+    assert '"sha256"' in shown and '"expected_profit_per_week"' in shown and "pos/S1/2026.csv" in shown
+    assert (out / "logs" / "2026-W46-00001.log").read_text().splitlines()[-1].endswith(f"published run #1 in {out}")
+
+
+def test_two_runs_started_at_once_one_plans_the_other_exits(tmp_path: Path, db_url: str) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    runs = [planner_run(folder, out, db_url), planner_run(folder, out, db_url)]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    refused = next(text for code, text in results if code == 2)
+    assert "another planning run of this chain is in progress (run #1 for 2026-W48" in refused or "(started moments ago)" in refused
+    assert "Run again when it has finished, or pass --wait SECONDS." in refused
+    db = Database(db_url)
+    assert list(list_runs(db)["status"]) == ["published"]
+    db.dispose()
+    assert pd.read_csv(out / "plan.csv").shape[0] > 0
+
+
+def test_a_second_run_waits_for_the_lock_when_asked(tmp_path: Path, db_url: str) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    db = Database(db_url)
+    with run_lock(db, 0, lambda: "held by the test"):
+        refused = planner_run(folder, out, db_url)
+        assert refused.wait(timeout=120) == 2
+        waiting = planner_run(folder, out, db_url, "--wait", "60")
+        time.sleep(3)
+        assert waiting.poll() is None  # still waiting
+    assert waiting.wait(timeout=300) == 0
+    db.dispose()
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_run_killed_at_any_point_leaves_the_previous_plan_and_the_next_run_succeeds(tmp_path: Path, point: str) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert planner_run(folder, out, url).wait(timeout=300) == 0
+    before = published(out)
+    db = Database(url)
+    runs_before = list_runs(db)
+    stores = pd.read_csv(folder / "stores.csv", dtype=str)
+    stores["shelf_capacity"] = "3"  # the next plan would differ
+    stores.to_csv(folder / "stores.csv", index=False)
+
+    victim = planner_run(folder, out, url)
+    for line in victim.stderr:
+        if point in line:
+            victim.send_signal(signal.SIGKILL)
+            break
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL, f"the run ended before reaching '{point}'"
+    assert published(out) == before
+    pd.testing.assert_frame_equal(list_runs(db)[lambda f: f["status"] == "published"].reset_index(drop=True), runs_before)
+
+    assert planner_run(folder, out, url).wait(timeout=300) == 0
+    statuses = list(list_runs(db)["status"])
+    # newest first: the next run, the killed one (no row if it died while still reading), the first
+    assert statuses in (["published", "interrupted", "published"], ["published", "published"])
+    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
+    assert pd.read_csv(out / "plan.csv").shape[0] > 0 and published(out) != before
+    db.dispose()
