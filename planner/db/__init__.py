@@ -9,10 +9,12 @@ not sit in the data folder). The tables are created on first use.
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import JSON, Engine, ForeignKey, String, Text, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from planner.config import PlanConfig
@@ -116,7 +118,7 @@ class Database:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
         self.session: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def dispose(self) -> None:
@@ -127,6 +129,19 @@ class Database:
 def database_url(data_dir: Path, config: PlanConfig) -> str:
     """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder."""
     return os.environ.get(URL_VARIABLE) or config.database.url or default_url(data_dir)
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create missing tables. Two processes opening a new database at once race on CREATE TABLE: the
+    loser sees an error for a table the winner just made, and the second attempt finds them all."""
+    for attempt in range(3):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def open_database(data_dir: Path, config: PlanConfig, *, create: bool = True) -> Database | None:
