@@ -150,7 +150,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
-    folder = f"{week}-{run_id:05d}"
+    folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
     summary = build_summary(result, chain, profiles, config, timings) | {"run": {"id": run_id, "week": week, "folder": f"{RUNS_DIR}/{folder}"}}
     say(f"writing run folder {out_dir / RUNS_DIR / folder}")
     staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
@@ -267,6 +267,16 @@ def _replace_with_link(path: Path, target: Path) -> None:
     temporary.unlink(missing_ok=True)
     os.symlink(target, temporary)
     os.replace(temporary, path)
+
+
+def _free_name(parent: Path, name: str) -> str:
+    """`name`, or `name-2`, `name-3` ... if a folder of that name exists (an output folder shared by
+    two databases, or a database started afresh)."""
+    candidate, number = name, 1
+    while (parent / candidate).exists():
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
 
 
 def _figures(summary: dict[str, Any]) -> dict[str, Any]:
