@@ -12,6 +12,7 @@ from conftest import TODAY, profiles_for
 from planner import PlanConfig, load_chain
 from planner.profiles.backtest import RESULT_COLUMNS, backtest
 from planner.profiles.forecast import seasonal_factors
+from planner.profiles.substitution import delisting_events
 
 FIRST_DAY = pd.Timestamp("2026-05-25")  # Monday; 26 weeks up to Sunday 2026-11-22
 DAYS = pd.date_range(FIRST_DAY, "2026-11-22", freq="D")
@@ -179,3 +180,10 @@ def test_transfer_rate_is_measured_on_the_sample_delistings_or_defaults() -> Non
     assert len(measured.events) >= 15 and 0.35 < measured.transfer_rate < 0.65  # planted: 0.5
     default = estimate_substitution(chain.weekly, chain.products, listed, SubstitutionConfig(min_delisting_events=1000))
     assert default.transfer_rate == SubstitutionConfig().default_transfer_rate and "default" in default.source
+
+
+def test_a_history_of_two_weeks_has_no_delisting_events_and_does_not_fail() -> None:
+    weekly = pd.DataFrame({"store_id": ["S1"] * 4, "sku": ["A", "A", "B", "B"],
+                           "week_start": pd.to_datetime(["2026-11-09", "2026-11-16"] * 2), "units": [3.0, 0.0, 1.0, 2.0]})
+    pairs = pd.DataFrame({"sku": ["A"], "substitute": ["B"]})
+    assert delisting_events(weekly, pd.DataFrame(columns=["store_id", "sku"]), pairs).empty

@@ -76,6 +76,8 @@ def delisting_events(weekly: pd.DataFrame, listed: pd.DataFrame, pairs: pd.DataF
     units = weekly.groupby(["store_id", "sku", "week_start"])["units"].sum().clip(lower=0)
     table = units.unstack("week_start", fill_value=0.0)
     weeks = table.columns
+    if len(weeks) <= EVENT_WEEKS + AFTER_WEEKS:  # too short a history to see a delisting and what followed
+        return pd.DataFrame(columns=columns)
     sold = table > 0
     last_index = np.where(sold.to_numpy().any(axis=1), sold.shape[1] - 1 - np.argmax(sold.to_numpy()[:, ::-1], axis=1), -1)
     listed_now = table.index.isin(pd.MultiIndex.from_frame(listed[["store_id", "sku"]]))
