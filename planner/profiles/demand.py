@@ -123,7 +123,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
             "weeks_observed": mask.sum(axis=1),
             "gap_weeks": (gaps & in_span).sum(axis=1),
             "promo_weeks": (promo & in_span & active).sum(axis=1),
-            "weeks_since_first_sale": _weeks_since(span["first_sale"], history.weeks[-1]),
+            "weeks_since_first_sale": _weeks_since(span["first_sale"], history.weeks[-1], _data_start(weekly, pairs)),
             "hist_units_per_week": hist_rate,
             "units_per_week": rate,
             "sd_units_per_week": sd,
@@ -133,10 +133,16 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     return frame[observed | listed_now].reset_index(drop=True)
 
 
-def _weeks_since(first_sale: pd.Series, last_week: pd.Timestamp) -> np.ndarray:
-    """Weeks from the first sale to the end of the history, that week included; 0 when never sold."""
+def _weeks_since(first_sale: pd.Series, last_week: pd.Timestamp, data_start: np.ndarray) -> np.ndarray:
+    """Weeks from the first sale to the end of the history, that week included; 0 when never sold,
+    or when the first sale is in the store's first week of data (listed before the data begins)."""
     weeks = ((last_week - first_sale).dt.days // 7 + 1).fillna(0)
-    return weeks.to_numpy(dtype=int)
+    return np.where(first_sale.to_numpy() <= data_start, 0, weeks.to_numpy()).astype(int)
+
+
+def _data_start(weekly: pd.DataFrame, pairs: pd.MultiIndex) -> np.ndarray:
+    """Per pair: the first week its store has any POS data."""
+    return weekly.groupby("store_id")["week_start"].min().reindex(pairs.get_level_values(0)).to_numpy()
 
 
 def dense_matrix(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
