@@ -85,6 +85,7 @@ def load_chain(
             f"POS: {report.counts.bulk_lines} one-off bulk lines counted as a usual line "
             f"({report.counts.bulk_units:g} units left out of demand)"
         )
+    warnings.extend(str(replaced) for replaced in report.replaced)
     if report.counts.return_lines:
         warnings.append(f"POS: {report.counts.return_lines} return lines ({report.counts.return_units:g} units) netted against sales")
     for info in report.files:

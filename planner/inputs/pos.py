@@ -20,7 +20,13 @@ from planner.errors import InputError, Problem
 from planner.inputs.csvfile import LINE, TextTable, normalise_header, read_text_table
 from planner.inputs.parse import parse_columns
 from planner.inputs.posduck import DuckLines
-from planner.inputs.posmeta import LineCounts, PendingFile, PosFileInfo, map_headers
+from planner.inputs.posmeta import (
+    LineCounts,
+    PendingFile,
+    PosFileInfo,
+    Replaced,
+    map_headers,
+)
 from planner.inputs.weekly import LINE_COLUMNS, weekly_from_lines
 from planner.schemas import POS, POS_PROMO, Table
 
@@ -34,6 +40,7 @@ class PosReport:
 
     files: list[PosFileInfo] = field(default_factory=list)
     counts: LineCounts = field(default_factory=lambda: LineCounts())
+    replaced: list[Replaced] = field(default_factory=list)  # store-days a later export replaced
 
 
 @dataclass
@@ -103,15 +110,22 @@ def read_pos(
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        collector.add_lines(lines)
+        collector.add_lines(lines, file.label)
     report.files = [infos[label] for label in labels if label in infos]
     if problems:
         raise InputError(problems)
     if progress:
         progress(f"aggregating POS lines to weeks ({engine})")
-    weekly, store_days, counts = collector.finish(skus)
+    weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
     report.counts = counts
     return PosData(weekly, store_days, report)
+
+
+def export_order(files: list[PendingFile]) -> dict[str, int]:
+    """label -> rank: where two files hold the same store and day, the later one (by modification
+    time, then name) is the re-export whose lines count."""
+    ordered = sorted(files, key=lambda file: (file.path.stat().st_mtime_ns, file.label))
+    return {file.label: rank for rank, file in enumerate(ordered)}
 
 
 def fingerprint(path: Path) -> tuple[str, int]:
@@ -194,7 +208,7 @@ class PandasLines:
     """The plain pandas engine: keeps every file's lines in memory and aggregates with pandas."""
 
     def __init__(self) -> None:
-        self.parts: list[pd.DataFrame] = []
+        self.parts: dict[str, pd.DataFrame] = {}
 
     def add_files(
         self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None
@@ -202,13 +216,22 @@ class PandasLines:
         """No fast path: every file goes through the careful reader."""
         return {}
 
-    def add_lines(self, lines: pd.DataFrame) -> None:
+    def add_lines(self, lines: pd.DataFrame, label: str) -> None:
         """Take one file's checked lines (LINE_COLUMNS)."""
-        self.parts.append(lines)
+        self.parts[label] = lines
 
-    def finish(self, skus: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts]:
-        """Weekly table, trading days and counts over everything added."""
-        lines = pd.concat(self.parts, ignore_index=True)
+    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
+        """Weekly table, trading days, counts and the re-exported store-days over everything added."""
+        lines = pd.concat([part.assign(file=label, rank=ranks[label]) for label, part in self.parts.items()], ignore_index=True)
+        top = lines.groupby(["store_id", "date"])["rank"].transform("max")
+        dropped = lines[lines["rank"] < top].assign(top=top)
+        by_rank = {rank: label for label, rank in ranks.items()}
+        replaced = [
+            Replaced(file, by_rank[later], store, group["date"].nunique(), group["date"].min().date(), group["date"].max().date(), len(group))
+            for (store, file, later), group in dropped.groupby(["store_id", "file", "top"], sort=False)
+        ]
+        replaced.sort(key=lambda r: (r.store_id, r.first))
+        lines = lines[lines["rank"] == top][LINE_COLUMNS].reset_index(drop=True)
         known = lines["sku"].isin(skus)
         unknown = lines[~known]
         lines = lines[known].reset_index(drop=True)
@@ -226,4 +249,4 @@ class PandasLines:
             promo_lines=int(lines["promo"].sum()),
         )
         store_days = lines[["store_id", "date"]].drop_duplicates().sort_values(["store_id", "date"]).reset_index(drop=True)
-        return weekly, store_days, counts
+        return weekly, store_days, counts, replaced

@@ -21,7 +21,13 @@ import pyarrow.parquet as pq
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import guess_separator, normalise_header
 from planner.inputs.parse import FLAGS
-from planner.inputs.posmeta import LineCounts, PendingFile, PosFileInfo, map_headers
+from planner.inputs.posmeta import (
+    LineCounts,
+    PendingFile,
+    PosFileInfo,
+    Replaced,
+    map_headers,
+)
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
 
 HEAD_BYTES = 1 << 16
@@ -42,6 +48,7 @@ class DuckLines:
             " file_no INTEGER)"
         )
         self.files_inserted = 0
+        self.labels: dict[int, str] = {}  # file_no -> the file's label
         self.con.execute("CREATE TABLE stores AS SELECT unnest($ids) AS store_id", {"ids": sorted(store_ids)})
         self.today = today
 
@@ -100,6 +107,7 @@ class DuckLines:
             one_row_per_line = separator == "parquet" or rows in (file.newlines - 1, file.newlines)
             if rows and not bad and one_row_per_line:
                 taken[file.label] = PosFileInfo(file.label, file.sha256, rows, first, last, separator, encoding, list(stores))
+                self.labels[number] = file.label
         refused = [number for number, file in by_number.items() if file.label not in taken]
         if refused:
             self.con.execute("DELETE FROM lines WHERE file_no >= $first AND list_contains($refused, file_no)",
@@ -144,17 +152,21 @@ class DuckLines:
         spec = ", ".join(f"'{_escaped(name)}': '{kind}'" for name, kind in types.items())
         return _read_csv(paths, separator, f"columns={{{spec}}}, dateformat='{date_format}', auto_detect=false"), types
 
-    def add_lines(self, lines: pd.DataFrame) -> None:
+    def add_lines(self, lines: pd.DataFrame, label: str) -> None:
         """Take one file's lines from the careful reader (LINE_COLUMNS)."""
+        number = self.files_inserted
+        self.files_inserted += 1
+        self.labels[number] = label
         self.con.register("careful_part", lines[LINE_COLUMNS])
         self.con.execute(
-            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, NULL FROM careful_part"
+            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, $no FROM careful_part", {"no": number}
         )
         self.con.unregister("careful_part")
 
-    def finish(self, skus: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts]:
-        """Weekly table, trading days and counts, as the pandas engine gives them."""
+    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
+        """Weekly table, trading days, counts and the re-exported store-days, as the pandas engine gives them."""
         con = self.con
+        replaced = self._keep_latest_export(ranks)
         con.execute("CREATE TABLE products AS SELECT unnest($skus) AS sku", {"skus": sorted(skus)})
         con.execute("CREATE TEMP VIEW known AS SELECT l.* FROM lines l SEMI JOIN products USING (sku)")
         weekly = con.execute(WEEKLY_SQL).df()
@@ -180,7 +192,25 @@ class DuckLines:
             promo_lines=int(days["promo_lines"].sum()),
         )
         con.close()
-        return typed_weekly(weekly), typed_days(store_days), counts
+        return typed_weekly(weekly), typed_days(store_days), counts, replaced
+
+    def _keep_latest_export(self, ranks: dict[str, int]) -> list[Replaced]:
+        """Where files overlap on a store and day, keep only the lines of the latest file (a re-export)."""
+        con = self.con
+        numbers = list(self.labels)
+        con.execute("CREATE TEMP TABLE file_rank AS SELECT unnest($nos) AS file_no, unnest($ranks) AS rank",
+                    {"nos": numbers, "ranks": [ranks[self.labels[n]] for n in numbers]})
+        con.execute("CREATE TEMP TABLE latest AS SELECT store_id, date, max(rank) AS top FROM lines JOIN file_rank USING (file_no)"
+                    " GROUP BY store_id, date")
+        rows = con.execute(
+            "SELECT l.file_no, w.file_no, l.store_id, count(DISTINCT l.date), min(l.date), max(l.date), count(*)"
+            " FROM lines l JOIN file_rank r USING (file_no) JOIN latest t USING (store_id, date)"
+            " JOIN file_rank w ON w.rank = t.top WHERE r.rank < t.top GROUP BY ALL ORDER BY 3, 5"
+        ).fetchall()
+        if rows:
+            con.execute("CREATE OR REPLACE TABLE lines AS SELECT l.* FROM lines l JOIN file_rank r USING (file_no)"
+                        " JOIN latest t USING (store_id, date) WHERE r.rank = t.top")
+        return [Replaced(self.labels[old], self.labels[new], store, days, first, last, lines) for old, new, store, days, first, last, lines in rows]
 
 
 def typed_weekly(weekly: pd.DataFrame) -> pd.DataFrame:

@@ -53,6 +53,24 @@ class PosFileInfo:
     blank_lines: int = 0
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """Store-days a later export replaced: the earlier file's lines for them were left out."""
+
+    earlier: str  # label of the file whose lines were dropped
+    later: str  # label of the re-export that replaced them
+    store_id: str
+    days: int
+    first: date
+    last: date
+    lines: int
+
+    def __str__(self) -> str:
+        span = f"{self.first}" if self.days == 1 else f"{self.first} to {self.last}"
+        return (f"POS: {self.later} replaces {self.days} day(s) of store {self.store_id} ({span}) from {self.earlier}: "
+                f"its {self.lines} earlier lines are left out")
+
+
 @dataclass
 class LineCounts:
     """What the aggregation counted over all lines read."""
