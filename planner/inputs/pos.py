@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,12 +27,14 @@ from planner.inputs.posmeta import (
     PosFileInfo,
     Replaced,
     map_headers,
+    write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, weekly_from_lines
 from planner.schemas import POS, POS_PROMO, Table
 
 POS_ENGINES = ("duckdb", "pandas")
 POS_SUFFIXES = (".csv", ".txt", ".parquet")
+CACHE_DIR = ".planner/pos-lines-v1"  # in the data folder: each POS file's checked lines, <sha256>-<header map>.parquet
 
 
 @dataclass
@@ -98,7 +101,13 @@ def read_pos(
             continue
         seen[digest] = label
         pending.append(PendingFile(path, label, digest, newlines))
-    infos |= collector.add_files(pending, header_map, progress)
+    cache = data_dir / CACHE_DIR
+    key = hashlib.sha256(json.dumps(sorted(header_map.items())).encode()).hexdigest()[:8]  # [pos] columns change the reading
+    cached = [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending if (cache / f"{f.sha256}-{key}.parquet").exists()]
+    if progress and cached:
+        progress(f"{len(cached)} of {len(pending)} POS files were read before: taking their lines from {CACHE_DIR}/")
+    infos |= {label: dataclasses.replace(info, encoding="cached") for label, info in collector.add_files(cached, header_map, progress).items()}
+    infos |= collector.add_files([f for f in pending if f.label not in infos], header_map, progress)
     careful = [file for file in pending if file.label not in infos]
     for number, file in enumerate(careful, start=1):
         if progress:
@@ -116,6 +125,7 @@ def read_pos(
         raise InputError(problems)
     if progress:
         progress(f"aggregating POS lines to weeks ({engine})")
+    collector.save_lines(cache, {f.label: f"{f.sha256}-{key}" for f in pending if infos[f.label].encoding != "cached"})
     weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
     report.counts = counts
     return PosData(weekly, store_days, report)
@@ -219,6 +229,11 @@ class PandasLines:
     def add_lines(self, lines: pd.DataFrame, label: str) -> None:
         """Take one file's checked lines (LINE_COLUMNS)."""
         self.parts[label] = lines
+
+    def save_lines(self, folder: Path, digests: dict[str, str]) -> None:
+        """Keep each file's lines (label -> cache name) as Parquet, so the next run need not parse it."""
+        for label, digest in digests.items():
+            write_lines(self.parts[label][LINE_COLUMNS], folder / f"{digest}.parquet")
 
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days over everything added."""

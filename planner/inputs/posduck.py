@@ -27,6 +27,7 @@ from planner.inputs.posmeta import (
     PosFileInfo,
     Replaced,
     map_headers,
+    write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
 
@@ -162,6 +163,13 @@ class DuckLines:
             "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, $no FROM careful_part", {"no": number}
         )
         self.con.unregister("careful_part")
+
+    def save_lines(self, folder: Path, digests: dict[str, str]) -> None:
+        """Keep each file's lines (label -> cache name) as Parquet, so the next run need not parse it."""
+        numbers = {label: number for number, label in self.labels.items()}
+        for label, digest in digests.items():
+            lines = self.con.execute(f"SELECT {', '.join(LINE_COLUMNS)} FROM lines WHERE file_no = $no ORDER BY rowid", {"no": numbers[label]}).df()
+            write_lines(lines, folder / f"{digest}.parquet")
 
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days, as the pandas engine gives them."""

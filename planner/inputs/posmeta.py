@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import normalise_header
@@ -107,3 +110,11 @@ def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_heade
         )
         raise InputError(Problem(label, line=1, expected=msg, found=", ".join(raw_headers)))
     return mapping
+
+
+def write_lines(lines: pd.DataFrame, path: Path) -> None:
+    """One file's checked lines as Parquet, written atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    lines.to_parquet(temporary, index=False)
+    os.replace(temporary, path)

@@ -1,5 +1,6 @@
-"""New POS deliveries next to old ones: a file delivered twice counts once, and a re-export of a
-store's days replaces the earlier lines of those days (and the warnings say so)."""
+"""New POS deliveries next to old ones: a file delivered twice counts once, a re-export of a store's
+days replaces the earlier lines of those days (and the warnings say so), and a file read before
+comes from the Parquet cache instead of being parsed again."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import TODAY
 
 from planner import PlanConfig, load_chain
 from planner.config import PosConfig
+from planner.errors import InputError
+from planner.inputs.pos import CACHE_DIR
 
 DATA = Path(__file__).parent / "data"
 
 
 def chain_for(tmp_path: Path) -> Path:
     folder = tmp_path / "chain"
-    shutil.copytree(DATA / "chain", folder)
+    shutil.copytree(DATA / "chain", folder, ignore=shutil.ignore_patterns(".planner"))  # no cache from other tests
     return folder
 
 
@@ -61,3 +65,27 @@ def test_a_file_delivered_twice_counts_once(tmp_path: Path, engine: str) -> None
     reasons = {f.file: f.skipped_reason for f in after.pos_report.files if f.file.startswith("pos/S1/")}
     assert reasons == {"pos/S1/2026 (1).csv": "", "pos/S1/2026.csv": "same content as pos/S1/2026 (1).csv"}  # name order
     assert not after.pos_report.replaced
+
+
+@pytest.mark.parametrize("messy", ["windows1252_umlauts.csv", "decimal_comma_thousands.csv", "quoted_separator.csv"])
+def test_a_file_read_before_comes_from_the_parquet_cache_with_the_same_result(tmp_path: Path, messy: str) -> None:
+    folder = chain_for(tmp_path)
+    shutil.copyfile(DATA / "messy" / messy, folder / "pos" / "S1" / "2026.csv")
+    first = loaded(folder, "duckdb")
+    assert {f.encoding for f in first.pos_report.files} <= {"utf-8", "windows-1252"}
+    assert len(list((folder / CACHE_DIR).glob("*.parquet"))) == 2
+    second = loaded(folder, "duckdb")
+    assert {f.encoding for f in second.pos_report.files} == {"cached"}
+    pd.testing.assert_frame_equal(second.weekly, first.weekly)
+    pd.testing.assert_frame_equal(second.store_days, first.store_days)
+    assert second.pos_report.counts == first.pos_report.counts
+
+
+def test_a_cached_file_is_checked_again_against_todays_masters(tmp_path: Path) -> None:
+    folder = chain_for(tmp_path)
+    loaded(folder, "duckdb")
+    stores = pd.read_csv(folder / "stores.csv", dtype=str)
+    stores[stores["store_id"] != "S2"].to_csv(folder / "stores.csv", index=False)
+    (folder / "assortment.csv").unlink()
+    with pytest.raises(InputError, match=r"pos/S2/kasse\.csv line 2, column Filiale \(store_id\): expected a store_id from stores\.csv \(S1\), found 'S2'"):
+        loaded(folder, "duckdb")
