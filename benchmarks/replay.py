@@ -12,6 +12,7 @@ current assortment is assortment.csv instead of a previous plan.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -31,12 +32,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--change-penalty", type=float, help="override [stability] change_penalty (EUR / week per add or drop)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "chain"
         shutil.copytree(args.data_dir, folder, ignore=shutil.ignore_patterns("planner.db*"))
         os.environ["PLANNER_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'replay.db'}"
         config = load_config(folder / "planning.toml")
+        if args.change_penalty is not None:
+            config = dataclasses.replace(config, stability=dataclasses.replace(config.stability, change_penalty=args.change_penalty))
         last_day = load_chain(folder, config).store_days["date"].max().date()
         first_monday = last_day - timedelta(days=last_day.weekday()) - timedelta(weeks=args.weeks - 2)
         weeks = [iso_week(first_monday + timedelta(weeks=i)) for i in range(args.weeks)]
@@ -52,7 +56,8 @@ def main() -> None:
         total = time.perf_counter() - started
     table = pd.DataFrame(rows, columns=["week", "store_id", "adds", "drops"])
     later = table[table["week"] != weeks[0]]
-    print(f"\n{len(weeks)} weekly runs in {total:.0f} s ({total / len(weeks):.1f} s per run)")
+    print(f"\n{len(weeks)} weekly runs in {total:.0f} s ({total / len(weeks):.1f} s per run), change penalty "
+          f"EUR {config.stability.change_penalty:g} per add or drop")
     for label, frame in (("first week (against assortment.csv)", table[table["week"] == weeks[0]]), ("weeks 2 to the end (against last week's plan)", later)):
         print(f"{label}: adds per store and week mean {frame['adds'].mean():.1f}, median {frame['adds'].median():.0f}, "
               f"p90 {frame['adds'].quantile(0.9):.0f}, max {frame['adds'].max()}; drops mean {frame['drops'].mean():.1f}, "
