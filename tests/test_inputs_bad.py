@@ -35,6 +35,8 @@ EXPECTED = {
     "stores__zero_shelf_capacity.csv": r"stores\.csv line 2, column shelf_capacity: expected a positive number, found '0'",
     "stores__negative_budget.csv": r"stores\.csv line 2, column inventory_budget: expected a positive number, found '-400'",
     "stores__duplicate_store.csv": r"stores\.csv line 3, column store_id: expected a unique key, first seen earlier in the file, found 'store_id=S1'",
+    "assortment__duplicated_line.csv": r"assortment\.csv line 4, column sku: expected a unique key, first seen earlier in the file, found 'store_id=S1, sku=000102'",
+    "products__non_numeric_shelf_space.csv": r"products\.csv line 2, column shelf_space: expected a positive number, found 'zwei'",
     "assortment__unknown_store.csv": r"assortment\.csv line 3, column store_id: expected a store_id from stores\.csv \(S1, S2\), found 'S7'",
     "planning__unknown_key.toml": r"planning\.toml: unknown key 'core_minimum' in \[assortment\]",
     "planning__unknown_solver.toml": r"planning\.toml: \[solver\] name = 'gurobi': expected 'highs' or 'cbc'",

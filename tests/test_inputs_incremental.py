@@ -72,10 +72,11 @@ def test_a_file_read_before_comes_from_the_parquet_cache_with_the_same_result(tm
     folder = chain_for(tmp_path)
     shutil.copyfile(DATA / "messy" / messy, folder / "pos" / "S1" / "2026.csv")
     first = loaded(folder, "duckdb")
-    assert {f.encoding for f in first.pos_report.files} <= {"utf-8", "windows-1252"}
+    assert not any(f.from_cache for f in first.pos_report.files)
     assert len(list((folder / CACHE_DIR).glob("*.parquet"))) == 2
     second = loaded(folder, "duckdb")
-    assert {f.encoding for f in second.pos_report.files} == {"cached"}
+    assert all(f.from_cache for f in second.pos_report.files)
+    assert [(f.separator, f.encoding) for f in second.pos_report.files] == [(f.separator, f.encoding) for f in first.pos_report.files]
     pd.testing.assert_frame_equal(second.weekly, first.weekly)
     pd.testing.assert_frame_equal(second.store_days, first.store_days)
     assert second.pos_report.counts == first.pos_report.counts
@@ -89,3 +90,13 @@ def test_a_cached_file_is_checked_again_against_todays_masters(tmp_path: Path) -
     (folder / "assortment.csv").unlink()
     with pytest.raises(InputError, match=r"pos/S2/kasse\.csv line 2, column Filiale \(store_id\): expected a store_id from stores\.csv \(S1\), found 'S2'"):
         loaded(folder, "duckdb")
+
+
+def test_a_damaged_cache_file_is_ignored_and_the_csv_read_again(tmp_path: Path) -> None:
+    folder = chain_for(tmp_path)
+    first = loaded(folder, "duckdb")
+    for path in (folder / CACHE_DIR).glob("*.parquet"):
+        path.write_bytes(b"PAR1 half a file")
+    again = loaded(folder, "duckdb")
+    assert not any(f.from_cache for f in again.pos_report.files)
+    pd.testing.assert_frame_equal(again.weekly, first.weekly)

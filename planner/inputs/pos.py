@@ -26,6 +26,8 @@ from planner.inputs.posmeta import (
     PendingFile,
     PosFileInfo,
     Replaced,
+    cache_usable,
+    from_cache,
     map_headers,
     write_lines,
 )
@@ -103,10 +105,12 @@ def read_pos(
         pending.append(PendingFile(path, label, digest, newlines))
     cache = data_dir / CACHE_DIR
     key = hashlib.sha256(json.dumps(sorted(header_map.items())).encode()).hexdigest()[:8]  # [pos] columns change the reading
-    cached = [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending if (cache / f"{f.sha256}-{key}.parquet").exists()]
+    cached = [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending
+              if (cache / f"{f.sha256}-{key}.parquet").exists() and cache_usable(cache / f"{f.sha256}-{key}.parquet")]
     if progress and cached:
         progress(f"{len(cached)} of {len(pending)} POS files were read before: taking their lines from {CACHE_DIR}/")
-    infos |= {label: dataclasses.replace(info, encoding="cached") for label, info in collector.add_files(cached, header_map, progress).items()}
+    paths = {f.label: f.path for f in cached}
+    infos |= {label: from_cache(info, paths[label]) for label, info in collector.add_files(cached, header_map, progress).items()}
     infos |= collector.add_files([f for f in pending if f.label not in infos], header_map, progress)
     careful = [file for file in pending if file.label not in infos]
     for number, file in enumerate(careful, start=1):
@@ -125,7 +129,7 @@ def read_pos(
         raise InputError(problems)
     if progress:
         progress(f"aggregating POS lines to weeks ({engine})")
-    collector.save_lines(cache, {f.label: f"{f.sha256}-{key}" for f in pending if infos[f.label].encoding != "cached"})
+    collector.save_lines(cache, {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache})
     weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
     report.counts = counts
     return PosData(weekly, store_days, report)
@@ -230,10 +234,10 @@ class PandasLines:
         """Take one file's checked lines (LINE_COLUMNS)."""
         self.parts[label] = lines
 
-    def save_lines(self, folder: Path, digests: dict[str, str]) -> None:
-        """Keep each file's lines (label -> cache name) as Parquet, so the next run need not parse it."""
-        for label, digest in digests.items():
-            write_lines(self.parts[label][LINE_COLUMNS], folder / f"{digest}.parquet")
+    def save_lines(self, folder: Path, files: dict[str, tuple[str, PosFileInfo]]) -> None:
+        """Keep each file's lines (label -> cache name, info) as Parquet, so the next run need not parse it."""
+        for label, (name, info) in files.items():
+            write_lines(self.parts[label][LINE_COLUMNS], folder / f"{name}.parquet", info)
 
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days over everything added."""

@@ -164,12 +164,12 @@ class DuckLines:
         )
         self.con.unregister("careful_part")
 
-    def save_lines(self, folder: Path, digests: dict[str, str]) -> None:
-        """Keep each file's lines (label -> cache name) as Parquet, so the next run need not parse it."""
+    def save_lines(self, folder: Path, files: dict[str, tuple[str, PosFileInfo]]) -> None:
+        """Keep each file's lines (label -> cache name, info) as Parquet, so the next run need not parse it."""
         numbers = {label: number for number, label in self.labels.items()}
-        for label, digest in digests.items():
+        for label, (name, info) in files.items():
             lines = self.con.execute(f"SELECT {', '.join(LINE_COLUMNS)} FROM lines WHERE file_no = $no ORDER BY rowid", {"no": numbers[label]}).df()
-            write_lines(lines, folder / f"{digest}.parquet")
+            write_lines(lines, folder / f"{name}.parquet", info)
 
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days, as the pandas engine gives them."""

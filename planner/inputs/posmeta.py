@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import normalise_header
@@ -54,6 +57,7 @@ class PosFileInfo:
     stores: list[str]
     skipped_reason: str = ""  # set when the file was not used (e.g. same content as another file)
     blank_lines: int = 0
+    from_cache: bool = field(default=False, compare=False)  # lines taken from the parse cache, not the file
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,28 @@ def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_heade
     return mapping
 
 
-def write_lines(lines: pd.DataFrame, path: Path) -> None:
-    """One file's checked lines as Parquet, written atomically (a reader never sees half a file)."""
+def write_lines(lines: pd.DataFrame, path: Path, info: PosFileInfo) -> None:
+    """One file's checked lines as Parquet, with how the file was written (separator, encoding, blank
+    lines) in the metadata; atomic, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    lines.to_parquet(temporary, index=False)
+    table = pa.Table.from_pandas(lines, preserve_index=False)
+    source = {"separator": info.separator, "encoding": info.encoding, "blank_lines": str(info.blank_lines)}
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **{k.encode(): v.encode() for k, v in source.items()}}), temporary)
     os.replace(temporary, path)
+
+
+def cache_usable(path: Path) -> bool:
+    """A cached lines file this version wrote completely (it carries the source metadata)."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return False
+    return {b"separator", b"encoding", b"blank_lines"} <= set(metadata)
+
+
+def from_cache(info: PosFileInfo, path: Path) -> PosFileInfo:
+    """The info of a file read from its cached lines: separator, encoding and blank lines as first read."""
+    metadata = pq.read_schema(path).metadata or {}
+    return dataclasses.replace(info, separator=metadata[b"separator"].decode(), encoding=metadata[b"encoding"].decode(),
+                               blank_lines=int(metadata[b"blank_lines"]), from_cache=True)
