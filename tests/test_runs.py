@@ -18,8 +18,9 @@ from conftest import TODAY, tiny_chain
 from planner import PlanConfig, run_week
 from planner.cli import cli
 from planner.db import Base, Database
-from planner.runs.history import list_runs
+from planner.runs.history import list_runs, previous_plan, record_plan, start_run
 from planner.runs.lock import run_lock
+from planner.runs.weekly import publish, published_folder
 
 DATA = Path(__file__).parent / "data"
 KILL_POINTS = ["reading", "built demand profiles", "solving the baselines", "writing run folder"]
@@ -129,4 +130,21 @@ def test_a_run_killed_at_any_point_leaves_the_previous_plan_and_the_next_run_suc
     assert statuses in (["published", "interrupted", "published"], ["published", "published"])
     assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
     assert pd.read_csv(out / "plan.csv").shape[0] > 0 and published(out) != before
+    db.dispose()
+
+
+def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_interrupted(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'runs.db'}")
+    out = tmp_path / "out"
+    plan = pd.DataFrame({"store_id": ["S1"], "sku": ["000101"], "role": ["core"]})
+    for run_id, switched in ((1, True), (2, False)):  # both "killed" before finish_run
+        assert start_run(db, "2026-W47", tmp_path, out, {}, published_folder(out) if (out / "current").exists() else None) == run_id
+        folder = out / "runs" / f"2026-W47-0000{run_id}"
+        folder.mkdir(parents=True)
+        record_plan(db, run_id, folder, plan, [], {})
+        if switched:
+            publish(out, folder)
+    start_run(db, "2026-W48", tmp_path, out, {}, published_folder(out))
+    assert list(list_runs(db)["status"]) == ["running", "interrupted", "published"]
+    assert previous_plan(db, "2026-W48")[0] == 1
     db.dispose()

@@ -120,7 +120,7 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
     runs_dir.mkdir(parents=True, exist_ok=True)
     for leftover in runs_dir.glob(f"{STAGING_PREFIX}*"):  # from a run that was killed; we hold the lock
         shutil.rmtree(leftover, ignore_errors=True)
-    run_id = start_run(db, week, data_dir, out_dir, config.to_dict(), _published_folder(out_dir))
+    run_id = start_run(db, week, data_dir, out_dir, config.to_dict(), _published_run(out_dir))
     log = RunLog(out_dir / LOGS_DIR / f"{week}-{run_id:05d}.log", say)
     log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
     try:
@@ -253,11 +253,10 @@ def publish(out_dir: Path, run_dir: Path) -> None:
 
 def published_folder(out_dir: Path) -> Path:
     """The folder of the published plan (the run folder `current` points to; `out_dir` before any)."""
-    current = out_dir / CURRENT_LINK
-    return current.resolve() if current.is_symlink() else out_dir
+    return _published_run(out_dir) or out_dir
 
 
-def _published_folder(out_dir: Path) -> Path | None:
+def _published_run(out_dir: Path) -> Path | None:
     current = out_dir / CURRENT_LINK
     return current.resolve() if current.is_symlink() else None
 
