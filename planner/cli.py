@@ -35,6 +35,7 @@ from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
 from planner.runs import run_week
 from planner.runs.history import iso_week, list_runs, run_details, week_monday
+from planner.runs.weekly import prune_runs
 
 
 class Progress:
@@ -201,7 +202,7 @@ def runs_list(data_dir: Path, config_path: Path | None) -> None:
         return
     for row in table.itertuples(index=False):
         finished = f"{row.finished_at:%Y-%m-%d %H:%M}" if pd.notna(row.finished_at) else "-"
-        click.echo(f"#{row.id}\t{row.week}\t{row.status}\t{row.started_at:%Y-%m-%d %H:%M}\t{finished}\t{row.run_dir or ''}")
+        click.echo(f"#{row.id}\t{row.week}\t{row.status}\t{row.started_at:%Y-%m-%d %H:%M}\t{finished}\t{row.run_dir if isinstance(row.run_dir, str) else '-'}")
 
 
 @runs.command("show")
@@ -214,6 +215,16 @@ def runs_show(data_dir: Path, run_id: int, config_path: Path | None) -> None:
     if details is None:
         raise PlannerError(f"there is no run #{run_id}")
     click.echo(json.dumps(details, indent=2, default=str, ensure_ascii=False))
+
+
+@runs.command("prune")
+@data_dir_argument
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="Keep the folders of this many newest published runs.")
+@config_option
+def runs_prune(data_dir: Path, keep: int, config_path: Path | None) -> None:
+    """Delete old run folders (outputs and what-if data); the runs stay in the history, the published plan stays."""
+    deleted = prune_runs(data_dir, _config(data_dir, config_path, None), keep)
+    click.echo(f"deleted {len(deleted)} run folder(s)" + "".join(f"\n  {folder}" for folder in deleted))
 
 
 @cli.group(cls=PlannerGroup)

@@ -148,3 +148,20 @@ def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_inte
     assert list(list_runs(db)["status"]) == ["running", "interrupted", "published"]
     assert previous_plan(db, "2026-W48")[0] == 1
     db.dispose()
+
+
+def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published_plan(tmp_path: Path) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    for week in ("2026-W45", "2026-W46", "2026-W47"):
+        run_week(folder, out, PlanConfig(), today=TODAY, week=week)
+    published_before = (out / "plan.csv").read_bytes()
+    result = CliRunner().invoke(cli, ["runs", "prune", str(folder), "--keep", "1"])
+    assert result.exit_code == 0 and result.output.startswith("deleted 2 run folder(s)")
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["2026-W47-00003"]
+    assert (out / "plan.csv").read_bytes() == published_before
+    listed = CliRunner().invoke(cli, ["runs", "list", str(folder)]).output.splitlines()
+    assert [line.split("\t")[:3] for line in listed] == [["#3", "2026-W47", "published"], ["#2", "2026-W46", "published"],
+                                                         ["#1", "2026-W45", "published"]]
+    assert listed[1].endswith("\t-")  # no folder any more
+    following = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W48")  # last week's plan lines are still there
+    assert following.chain.assortment is not None and len(following.chain.assortment) > 0

@@ -97,3 +97,17 @@ def run_details(db: Database, run_id: int) -> dict[str, Any] | None:
             return None
         lines = session.scalar(select(RunLine.run_id).where(RunLine.run_id == run_id).limit(1))
         return {c.name: getattr(run, c.name) for c in Run.__table__.columns} | {"has_plan_lines": lines is not None}
+
+
+def prunable_runs(db: Database, keep: int) -> list[tuple[int, Path]]:
+    """(id, folder) of every run folder except those of the newest `keep` published runs."""
+    with db.session() as session:
+        runs = session.scalars(select(Run).where(Run.run_dir.is_not(None)).order_by(Run.id.desc())).all()
+    kept = [r.id for r in runs if r.status == PUBLISHED][:keep]
+    return [(r.id, Path(r.run_dir)) for r in runs if r.id not in kept]
+
+
+def forget_folder(db: Database, run_id: int) -> None:
+    """The run's folder was deleted: its row (figures, inputs, plan lines) stays in the history."""
+    with db.session.begin() as session:
+        session.get(Run, run_id).run_dir = None

@@ -42,8 +42,10 @@ from planner.runs.history import (
     FAILED,
     PUBLISHED,
     finish_run,
+    forget_folder,
     iso_week,
     previous_plan,
+    prunable_runs,
     record_plan,
     running_run,
     start_run,
@@ -161,6 +163,24 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     record_plan(db, run_id, run_dir, result.plan, inputs, _figures(summary))
     publish(out_dir, run_dir)
     return RunOutcome(out_dir, summary, result, chain, profiles)
+
+
+def prune_runs(data_dir: Path, config: PlanConfig, keep: int, *, wait_seconds: float = 0.0) -> list[Path]:
+    """Delete the run folders of all but the newest `keep` published runs (never a published one
+    some OUT_DIR/current points to); the runs stay in the history. Holds the run lock."""
+    db = open_database(data_dir, config)
+    try:
+        with run_lock(db, wait_seconds, lambda: running_run(db)):
+            deleted = []
+            for run_id, folder in prunable_runs(db, keep):
+                if _published_run(folder.parent.parent) == folder.resolve():
+                    continue
+                shutil.rmtree(folder, ignore_errors=True)
+                forget_folder(db, run_id)
+                deleted.append(folder)
+            return deleted
+    finally:
+        db.dispose()
 
 
 def as_of_week(chain: ChainData, db: Database, week: str, say: Callable[[str], None]) -> ChainData:
