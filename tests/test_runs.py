@@ -18,7 +18,13 @@ from conftest import TODAY, tiny_chain
 from planner import PlanConfig, run_week
 from planner.cli import cli
 from planner.db import Base, Database
-from planner.runs.history import list_runs, previous_plan, record_plan, start_run
+from planner.runs.history import (
+    close_stale_runs,
+    list_runs,
+    previous_plan,
+    record_plan,
+    start_run,
+)
 from planner.runs.lock import run_lock
 from planner.runs.weekly import publish, published_folder
 
@@ -138,16 +144,40 @@ def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_inte
     out = tmp_path / "out"
     plan = pd.DataFrame({"store_id": ["S1"], "sku": ["000101"], "role": ["core"]})
     for run_id, switched in ((1, True), (2, False)):  # both "killed" before finish_run
-        assert start_run(db, "2026-W47", tmp_path, out, {}, published_folder(out) if (out / "current").exists() else None) == run_id
+        assert start_run(db, "2026-W47", tmp_path, out, {}) == run_id
         folder = out / "runs" / f"2026-W47-0000{run_id}"
         folder.mkdir(parents=True)
         record_plan(db, run_id, folder, plan, [], {})
         if switched:
             publish(out, folder)
-    start_run(db, "2026-W48", tmp_path, out, {}, published_folder(out))
-    assert list(list_runs(db)["status"]) == ["running", "interrupted", "published"]
+    close_stale_runs(db, published_folder(out))
+    assert list(list_runs(db)["status"]) == ["interrupted", "published"]
     assert previous_plan(db, "2026-W48")[0] == 1
     db.dispose()
+
+
+def test_the_next_week_plans_from_a_run_killed_after_it_published(tmp_path: Path) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
+    url = os.environ["PLANNER_DATABASE_URL"]
+    victim = planner_run(folder, out, url, "--week", "2026-W47")  # the last --week wins
+    for line in victim.stderr:
+        if "published run #2" in line:  # current is switched; the row is not closed yet
+            victim.send_signal(signal.SIGKILL)
+            break
+    victim.wait(timeout=60)
+    following = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W48")
+    week_47 = pd.read_csv(out / "runs" / "2026-W47-00002" / "plan.csv", dtype=str)
+    assert set(zip(following.chain.assortment["store_id"], following.chain.assortment["sku"], strict=True)) == set(
+        zip(week_47["store_id"], week_47["sku"], strict=True))
+
+
+@pytest.mark.parametrize("spelling", ["2026-48", "2026 W48", "W48", "2026-W8"])
+def test_a_week_in_another_spelling_is_refused_not_misread(tmp_path: Path, spelling: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "planner", "run", str(chain_copy(tmp_path)), "--out", str(tmp_path / "out"), "--week", spelling],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and "expected an ISO week like 2026-W48" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published_plan(tmp_path: Path) -> None:

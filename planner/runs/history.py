@@ -5,6 +5,7 @@ the next one."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 from datetime import date
 from pathlib import Path
@@ -26,18 +27,29 @@ def iso_week(day: date) -> str:
 
 
 def week_monday(week: str) -> date:
-    """'2026-W48' -> the Monday that starts it."""
-    return date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    """'2026-W48' (or 2026W48, any letter case) -> the Monday that starts it; ValueError otherwise."""
+    match = re.fullmatch(r"(\d{4})-?W(\d{2})", week.strip().upper())
+    if match is None:
+        raise ValueError(f"expected an ISO week like 2026-W48, found {week!r}")
+    return date.fromisocalendar(int(match[1]), int(match[2]), 1)
 
 
-def start_run(db: Database, week: str, data_dir: Path, out_dir: Path, config: dict[str, Any], current_dir: Path | None) -> int:
-    """Record a new run (the caller holds the run lock). Runs left 'running' by a killed process are
-    closed first: 'published' if their folder is the one published, else 'interrupted'."""
+def close_stale_runs(db: Database, current_dir: Path | None) -> None:
+    """Close the runs a killed or crashed process left open (the caller holds the run lock): the one
+    whose folder OUT_DIR/current points to is published, the others were interrupted."""
     with db.session.begin() as session:
-        for stale in session.scalars(select(Run).where(Run.status == RUNNING)):
-            completed = current_dir is not None and stale.run_dir is not None and Path(stale.run_dir).resolve() == current_dir.resolve()
-            stale.status = PUBLISHED if completed else INTERRUPTED
+        for stale in session.scalars(select(Run).where(Run.status.in_([RUNNING, FAILED]))):
+            is_current = current_dir is not None and stale.run_dir is not None and Path(stale.run_dir).resolve() == current_dir.resolve()
+            if is_current:
+                stale.status = PUBLISHED
+            elif stale.status == RUNNING:
+                stale.status = INTERRUPTED
             stale.finished_at = stale.finished_at or utc_now()
+
+
+def start_run(db: Database, week: str, data_dir: Path, out_dir: Path, config: dict[str, Any]) -> int:
+    """Record a new run (the caller holds the run lock and closed the stale ones)."""
+    with db.session.begin() as session:
         run = Run(week=week, status=RUNNING, pid=os.getpid(), host=socket.gethostname(), data_dir=str(data_dir.resolve()),
                   out_dir=str(out_dir.resolve()), config=config)
         session.add(run)

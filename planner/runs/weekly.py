@@ -41,6 +41,7 @@ from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
 from planner.runs.history import (
     FAILED,
     PUBLISHED,
+    close_stale_runs,
     finish_run,
     forget_folder,
     iso_week,
@@ -94,7 +95,7 @@ def run_week(
     """
     say = progress or (lambda _text: None)
     today = today or date.today()
-    week = week or iso_week(today)
+    week = iso_week(week_monday(week)) if week else iso_week(today)
     db = open_database(data_dir, config)
     try:
         with run_lock(db, wait_seconds, lambda: running_run(db)):
@@ -114,6 +115,7 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
         edits = read_planning(planning, chain, config)
         chain, config = apply_planning(chain, edits), edits.config
         say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
+    close_stale_runs(db, _published_run(out_dir))  # before as_of_week: a killed run may be last week's plan
     chain = with_store_requests(chain, db, say)
     chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
@@ -122,7 +124,7 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
     runs_dir.mkdir(parents=True, exist_ok=True)
     for leftover in runs_dir.glob(f"{STAGING_PREFIX}*"):  # from a run that was killed; we hold the lock
         shutil.rmtree(leftover, ignore_errors=True)
-    run_id = start_run(db, week, data_dir, out_dir, config.to_dict(), _published_run(out_dir))
+    run_id = start_run(db, week, data_dir, out_dir, config.to_dict())
     log = RunLog(out_dir / LOGS_DIR / f"{week}-{run_id:05d}.log", say)
     log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
     try:
