@@ -23,7 +23,6 @@ from planner.db.accounts import (
     add_user,
     list_users,
     remove_user,
-    seed_demo_accounts,
 )
 from planner.errors import PlannerError
 from planner.inputs import load_chain
@@ -233,11 +232,7 @@ def users() -> None:
 
 
 def _chain_database(data_dir: Path, config_path: Path | None) -> tuple[Database, list[str]]:
-    config = _config(data_dir, config_path, None)
-    stores = list(read_stores(data_dir)["store_id"])
-    db = open_database(data_dir, config)
-    seed_demo_accounts(db, data_dir, stores)
-    return db, stores
+    return open_database(data_dir, _config(data_dir, config_path, None)), list(read_stores(data_dir)["store_id"])
 
 
 @users.command("add")

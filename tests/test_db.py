@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
+from conftest import ROOT, TODAY
 from sqlalchemy import select
 
 from planner import PlanConfig, run_week
-from planner.db import URL_VARIABLE, User, utc_now
+from planner.db import URL_VARIABLE, Database, User, default_url, utc_now
 from planner.db.accounts import (
     HEAD_OFFICE,
     MANAGER,
@@ -21,6 +22,7 @@ from planner.db.accounts import (
     list_users,
     principal,
     remove_user,
+    seed_demo_accounts,
     sign_in,
 )
 from planner.db.requests import (
@@ -123,3 +125,24 @@ def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeyp
     assert ("S1", dropped) not in carried and ("S1", added) in carried and ("S2", dropped) in carried
     changes = second.result.changes.set_index(["store_id", "sku"])
     assert changes.at[("S1", dropped), "forced"] == "an approved store request"
+
+
+def test_demo_accounts_only_for_the_sample_folders_own_database(tmp_path: Path) -> None:
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    shutil.copyfile(ROOT / "sample_stores" / "demo_accounts.csv", sample / "demo_accounts.csv")
+    own = Database(default_url(sample))
+    assert seed_demo_accounts(own, sample, ["S01", "S02", "S03"]) == 4
+    assert seed_demo_accounts(own, sample, ["S01", "S02", "S03"]) == 0  # once, into an empty database
+    assert sign_in(own, "s02", "demo-s02-2026").store_id == "S02"
+    own.dispose()
+    elsewhere = Database(f"sqlite:///{tmp_path / 'production.db'}")
+    assert seed_demo_accounts(elsewhere, sample, ["S01", "S02", "S03"]) == 0  # a configured database: never
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    shutil.copyfile(ROOT / "sample_stores" / "demo_accounts.csv", copied / "demo_accounts.csv")
+    other_chain = Database(default_url(copied))
+    assert seed_demo_accounts(other_chain, copied, ["F1", "F2"]) == 0  # the sample's file in another chain: none at all
+    assert list_users(other_chain) == []
+    other_chain.dispose()
+    elsewhere.dispose()

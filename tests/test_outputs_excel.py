@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from planner import PlanConfig, run_week
 from planner.outputs.excel import EUR
-from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
+from planner.outputs.sheetrows import BulkRows, ColumnStyle, csv_safe, save_with_rows
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+49 Brot", "-20% Aktion Milch", "@SUM(A1:A9)"]
@@ -140,7 +140,7 @@ def test_run_sheet_reports_the_solver_and_the_files(hostile_run) -> None:
 def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path: Path) -> None:
     """The rows spliced into the sheet XML read back as openpyxl would have written them."""
     frame = pd.DataFrame({
-        "name": ["Milch & <Brot>", "=1+1", "  padded ", "bell\x07", None],
+        "name": ["Milch & <Brot>", "\x01=1+1", "  padded ", "bell\x07\ufffe", None],
         "expected_profit_per_week": [1.5, float("nan"), float("inf"), -2.25, 1e-7],
         "stores": pd.array([3, None, 0, 12, 7], dtype="Int64"),
         "fresh": [True, False, True, False, True],
@@ -174,3 +174,10 @@ def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path:
     assert back.row_dimensions[3].height == 30
     assert back["A1"].value == "header" and back["A7"].value == "after"
     assert back.dimensions == "A1:E7"
+
+
+def test_the_store_csv_download_cannot_carry_a_formula() -> None:
+    frame = pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "Milch", "+49", None], "units": [1.0, -2.0, 3.0, 4.0]})
+    safe = csv_safe(frame)
+    assert list(safe["name"])[:3] == ["'=HYPERLINK(\"x\")", "Milch", "'+49"] and pd.isna(safe["name"].iloc[3])
+    assert list(safe["units"]) == [1.0, -2.0, 3.0, 4.0]

@@ -15,12 +15,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, func, select
 
-from planner.db import Database, LoginAttempt, User, utc_now
+from planner.db import Database, LoginAttempt, User, default_url, utc_now
 from planner.errors import PlannerError
 
 MANAGER, HEAD_OFFICE = "manager", "head_office"
 ROLES = (MANAGER, HEAD_OFFICE)
 MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME = 64  # characters, as the users table stores it
 MAX_FAILURES = 5  # failed sign-ins in a row for one username ...
 LOCKOUT = timedelta(minutes=15)  # ... lock it for this long
 DEMO_ACCOUNTS = "demo_accounts.csv"  # the sample chain's demo sign-ins; a real chain has none
@@ -56,8 +57,8 @@ class Principal:
 def add_user(db: Database, username: str, password: str, role: str, store_id: str | None, known_stores: list[str]) -> Principal:
     """Create an account. A manager needs one of `known_stores`; head office has none."""
     username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise AccountError(f"username {username!r}: expected 1 to 64 characters without spaces")
+    if not username or len(username) > MAX_USERNAME or any(c.isspace() for c in username):
+        raise AccountError(f"username {username!r}: expected 1 to {MAX_USERNAME} characters without spaces")
     if role not in ROLES:
         raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     if role == MANAGER and store_id not in known_stores:
@@ -100,6 +101,8 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
     failures in a row (until LOCKOUT has passed since the last one), else AccountError."""
     now = now or utc_now()
     username = username.strip()
+    if not username or len(username) > MAX_USERNAME:
+        raise AccountError("wrong username or password")
     with db.session.begin() as session:
         last_success = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded))
         failures = select(LoginAttempt.at).where(LoginAttempt.username == username, ~LoginAttempt.succeeded)
@@ -127,16 +130,20 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def seed_demo_accounts(db: Database, data_dir: Path, known_stores: list[str]) -> int:
-    """Add the accounts of `demo_accounts.csv` (username, password, role, store_id) to a database
-    without any account. Only the sample chain ships that file; returns how many were added."""
+    """Add the accounts of `demo_accounts.csv` (username, password, role, store_id), all or none, to
+    the data folder's own SQLite database while it has no account. Only the sample chain ships that
+    file; a folder copied from it with other stores, or a configured database, gets no demo account.
+    Returns how many were added."""
     path = data_dir / DEMO_ACCOUNTS
-    if not path.exists():
+    if not path.exists() or db.url != default_url(data_dir):
         return 0
-    with db.session() as session:
-        if session.scalar(select(func.count(User.id))):
-            return 0
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    for row in rows:
-        add_user(db, row["username"], row["password"], row["role"], row["store_id"] or None, known_stores)
+    if any(row["role"] == MANAGER and row["store_id"] not in known_stores for row in rows):
+        return 0
+    with db.session.begin() as session:
+        if session.scalar(select(func.count(User.id))):
+            return 0
+        session.add_all(User(username=row["username"], password_hash=_HASHER.hash(row["password"]), role=row["role"],
+                             store_id=row["store_id"] or None) for row in rows)
     return len(rows)

@@ -86,6 +86,8 @@ def load_chain(
             f"({report.counts.bulk_units:g} units left out of demand)"
         )
     warnings.extend(str(replaced) for replaced in report.replaced)
+    if report.cache_problem:
+        warnings.append(report.cache_problem)
     if report.counts.return_lines:
         warnings.append(f"POS: {report.counts.return_lines} return lines ({report.counts.return_units:g} units) netted against sales")
     for info in report.files:

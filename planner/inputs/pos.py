@@ -46,6 +46,7 @@ class PosReport:
     files: list[PosFileInfo] = field(default_factory=list)
     counts: LineCounts = field(default_factory=lambda: LineCounts())
     replaced: list[Replaced] = field(default_factory=list)  # store-days a later export replaced
+    cache_problem: str = ""  # why the parsed lines could not be kept, if they could not
 
 
 @dataclass
@@ -129,7 +130,11 @@ def read_pos(
         raise InputError(problems)
     if progress:
         progress(f"aggregating POS lines to weeks ({engine})")
-    collector.save_lines(cache, {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache})
+    if engine == "duckdb":  # the only engine that reads the cache
+        try:
+            collector.save_lines(cache, {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache})
+        except OSError as exc:  # a read-only or full data folder: the run goes on, only slower next time
+            report.cache_problem = f"POS: parsed lines not kept in {CACHE_DIR}/ ({exc.strerror or exc}); the next run parses the files again"
     weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
     report.counts = counts
     return PosData(weekly, store_days, report)

@@ -72,7 +72,7 @@ def safe_text(cell: Any, value: str) -> None:
     """Store `value` as literal text, so a leading = + - @ never makes Excel evaluate it."""
     cell.value = clean_text(value)
     cell.data_type = "s"
-    if value.startswith(FORMULA_TRIGGERS):
+    if cell.value.startswith(FORMULA_TRIGGERS):
         cell.quotePrefix = True
 
 

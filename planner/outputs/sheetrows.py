@@ -52,9 +52,22 @@ class BulkRows:
     heights: list[float | None] | None = None  # points per row; None keeps the default height
 
 
+_NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")  # valid Python text that XML 1.0 cannot hold either
+
+
 def clean_text(value: str) -> str:
-    """The text without the control characters XML cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    """The text without the characters an XML sheet cannot hold (control characters, U+FFFE/FFFF, surrogates)."""
+    return _NOT_XML.sub("", ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot become formulas when the CSV is opened in a spreadsheet: text
+    starting with = + - @ tab or CR gets a leading apostrophe."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) else v for v in safe[column]]
+    return safe
 
 
 def save_with_rows(save: Callable[[io.BytesIO], None], path: Path | BinaryIO, bulk: list[BulkRows]) -> None:
@@ -131,9 +144,10 @@ def _cell(value: object, ref: str, style: ColumnStyle) -> str:
     if isinstance(value, str):
         if not value:
             return ""
-        text = clean_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        space = ' xml:space="preserve"' if text != text.strip() else ""
-        s = style.quoted if value.startswith(FORMULA_TRIGGERS) else style.plain
+        cleaned = clean_text(value)
+        text = cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        space = ' xml:space="preserve"' if cleaned != cleaned.strip() else ""
+        s = style.quoted if cleaned.startswith(FORMULA_TRIGGERS) else style.plain
         return f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
     if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
         return ""

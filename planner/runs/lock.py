@@ -1,6 +1,7 @@
-"""One planning run per chain at a time.
+"""One planning run per chain, and per output folder, at a time.
 
-PostgreSQL: a session advisory lock; SQLite: an exclusive flock on `<database file>.lock`. Both end
+The chain: a PostgreSQL session advisory lock, or an exclusive flock on `<SQLite file>.lock`. The
+output folder: a flock on OUT_DIR/.planner.lock (two databases writing one folder). All of them end
 with the process that holds them, even when it is killed, so a crash never leaves a stale lock.
 """
 
@@ -44,7 +45,15 @@ def run_lock(db: Database, wait_seconds: float, describe_holder: Callable[[], st
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
                 connection.commit()
         return
-    path = Path(db.engine.url.database or "planner.db").with_name(Path(db.engine.url.database or "planner.db").name + ".lock")
+    with folder_lock(Path(f"{db.engine.url.database}.lock"), wait_seconds, describe_holder):
+        yield
+
+
+@contextmanager
+def folder_lock(path: Path, wait_seconds: float, describe_holder: Callable[[], str]) -> Iterator[None]:
+    """An exclusive flock on `path` (created if missing), waited for up to `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         while True:

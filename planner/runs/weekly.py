@@ -52,7 +52,7 @@ from planner.runs.history import (
     start_run,
     week_monday,
 )
-from planner.runs.lock import run_lock
+from planner.runs.lock import folder_lock, run_lock
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
@@ -61,6 +61,7 @@ RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs,
 LOGS_DIR = "logs"  # OUT_DIR/logs/<week>-<run id>.log
 CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
 STAGING_PREFIX = ".staging-"
+OUT_LOCK = ".planner.lock"  # OUT_DIR/.planner.lock: one run writes an output folder at a time
 OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", PROFILES_FILE, WHAT_IF_FILE, "summary.json")
 
 
@@ -99,13 +100,13 @@ def run_week(
     db = open_database(data_dir, config)
     try:
         with run_lock(db, wait_seconds, lambda: running_run(db)):
-            return _locked_run(db, data_dir, out_dir, config, today, week, planning, say)
+            return _locked_run(db, data_dir, out_dir, config, today, week, planning, say, wait_seconds)
     finally:
         db.dispose()
 
 
 def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig, today: date, week: str,
-                planning: Path | None, say: Callable[[str], None]) -> RunOutcome:
+                planning: Path | None, say: Callable[[str], None], wait_seconds: float) -> RunOutcome:
     """Read and check everything first (bad input records nothing), then plan as a recorded run."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -120,6 +121,12 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
     chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
     say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
+    with folder_lock(out_dir / OUT_LOCK, wait_seconds, lambda: f"another run writes {out_dir}"):  # inputs are valid: now OUT_DIR
+        return _recorded_run(db, data_dir, out_dir, config, week, chain, timings, started, say)
+
+
+def _recorded_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig, week: str, chain: ChainData,
+                  timings: dict[str, float], started: float, say: Callable[[str], None]) -> RunOutcome:
     runs_dir = out_dir / RUNS_DIR
     runs_dir.mkdir(parents=True, exist_ok=True)
     for leftover in runs_dir.glob(f"{STAGING_PREFIX}*"):  # from a run that was killed; we hold the lock

@@ -6,6 +6,7 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.outputs.excel import tables_workbook
+from planner.outputs.sheetrows import csv_safe
 from planner.ui.data import store_view
 from planner.ui.session import AppContext, context
 
@@ -62,7 +63,7 @@ def render(ctx: AppContext) -> None:
     })
     left.download_button("Download my plan (Excel)", workbook, file_name=f"plan_{view.store_id}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    right.download_button("Download my plan (CSV)", view.plan.to_csv(index=False).encode("utf-8"),
+    right.download_button("Download my plan (CSV)", csv_safe(view.plan).to_csv(index=False).encode("utf-8"),
                           file_name=f"plan_{view.store_id}.csv", mime="text/csv")
 
 

@@ -73,7 +73,7 @@ def _decisions(ctx: AppContext, names: pd.Series) -> None:
         st.subheader(f"{title}: {len(rows)}")
         for row in rows.itertuples(index=False):
             text, note, *buttons = st.columns([4, 3, 1, 1])
-            text.write(f"#{row.id} {row.store_id}: **{row.change}** {names.get(row.sku, row.sku)} ({row.sku}) - {row.comment or 'no comment'}")
+            text.text(f"#{row.id} {row.store_id}: {row.change.upper()} {names.get(row.sku, row.sku)} ({row.sku}) - {row.comment or 'no comment'}")
             comment = note.text_input("Comment", key=f"note_{row.id}", label_visibility="collapsed", placeholder="comment")
             try:
                 if status == PENDING and buttons[0].button("Approve", key=f"approve_{row.id}"):
