@@ -37,7 +37,7 @@ def test_a_reexport_replaces_the_days_it_covers_and_says_so(tmp_path: Path, engi
     before = loaded(folder, engine)
     original = (folder / "pos" / "S1" / "2026.csv").read_text().splitlines()
     day = original[1].split(",")[0]  # the first day of S1's file
-    of_day = [line for line in original[1:] if line.startswith(day + ",")]
+    of_day = [line for line in original[1:] if line.startswith(day + ",") and ",000101," in line]  # only that product's lines go
     reexport = folder / "pos" / "S1" / "2026_korrektur.csv"
     reexport.write_text("date,store_id,sku,units,revenue\n" + f"{day},S1,000101,7,8.33\n")
     later = (folder / "pos" / "S1" / "2026.csv").stat().st_mtime_ns + 10**9

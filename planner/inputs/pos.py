@@ -141,8 +141,8 @@ def read_pos(
 
 
 def export_order(files: list[PendingFile]) -> dict[str, int]:
-    """label -> rank: where two files hold the same store and day, the later one (by modification
-    time, then name) is the re-export whose lines count."""
+    """label -> rank: where two files hold the same store, day and product, the later one (by
+    modification time, then name) is the re-export whose lines count."""
     ordered = sorted(files, key=lambda file: (file.path.stat().st_mtime_ns, file.label))
     return {file.label: rank for rank, file in enumerate(ordered)}
 
@@ -247,7 +247,7 @@ class PandasLines:
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days over everything added."""
         lines = pd.concat([part.assign(file=label, rank=ranks[label]) for label, part in self.parts.items()], ignore_index=True)
-        top = lines.groupby(["store_id", "date"])["rank"].transform("max")
+        top = lines.groupby(["store_id", "date", "sku"])["rank"].transform("max")
         dropped = lines[lines["rank"] < top].assign(top=top)
         by_rank = {rank: label for label, rank in ranks.items()}
         replaced = [

@@ -203,21 +203,21 @@ class DuckLines:
         return typed_weekly(weekly), typed_days(store_days), counts, replaced
 
     def _keep_latest_export(self, ranks: dict[str, int]) -> list[Replaced]:
-        """Where files overlap on a store and day, keep only the lines of the latest file (a re-export)."""
+        """Where files overlap on a store, day and product, keep only the latest file's lines (a re-export)."""
         con = self.con
         numbers = list(self.labels)
         con.execute("CREATE TEMP TABLE file_rank AS SELECT unnest($nos) AS file_no, unnest($ranks) AS rank",
                     {"nos": numbers, "ranks": [ranks[self.labels[n]] for n in numbers]})
-        con.execute("CREATE TEMP TABLE latest AS SELECT store_id, date, max(rank) AS top FROM lines JOIN file_rank USING (file_no)"
-                    " GROUP BY store_id, date")
+        con.execute("CREATE TEMP TABLE latest AS SELECT store_id, date, sku, max(rank) AS top FROM lines JOIN file_rank USING (file_no)"
+                    " GROUP BY store_id, date, sku")
         rows = con.execute(
             "SELECT l.file_no, w.file_no, l.store_id, count(DISTINCT l.date), min(l.date), max(l.date), count(*)"
-            " FROM lines l JOIN file_rank r USING (file_no) JOIN latest t USING (store_id, date)"
+            " FROM lines l JOIN file_rank r USING (file_no) JOIN latest t USING (store_id, date, sku)"
             " JOIN file_rank w ON w.rank = t.top WHERE r.rank < t.top GROUP BY ALL ORDER BY 3, 5"
         ).fetchall()
         if rows:
             con.execute("CREATE OR REPLACE TABLE lines AS SELECT l.* FROM lines l JOIN file_rank r USING (file_no)"
-                        " JOIN latest t USING (store_id, date) WHERE r.rank = t.top")
+                        " JOIN latest t USING (store_id, date, sku) WHERE r.rank = t.top")
         return [Replaced(self.labels[old], self.labels[new], store, days, first, last, lines) for old, new, store, days, first, last, lines in rows]
 
 

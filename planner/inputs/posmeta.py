@@ -62,7 +62,7 @@ class PosFileInfo:
 
 @dataclass(frozen=True)
 class Replaced:
-    """Store-days a later export replaced: the earlier file's lines for them were left out."""
+    """Store-days a later export replaced: the earlier file's lines for the products it lists again were left out."""
 
     earlier: str  # label of the file whose lines were dropped
     later: str  # label of the re-export that replaced them
@@ -75,7 +75,7 @@ class Replaced:
     def __str__(self) -> str:
         span = f"{self.first}" if self.days == 1 else f"{self.first} to {self.last}"
         return (f"POS: {self.later} replaces {self.days} day(s) of store {self.store_id} ({span}) from {self.earlier}: "
-                f"its {self.lines} earlier lines are left out")
+                f"its {self.lines} earlier lines for the same products are left out")
 
 
 @dataclass
