@@ -103,7 +103,7 @@ def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | N
     gap = 100 * (summary["mip_gap"] or 0.0)
     progress(
         f"done: {summary['status']} plan, EUR {quality['expected_profit_per_week']:,.2f} expected profit per week, "
-        f"{summary['core_items']} core items, gap {gap:.3f} %; against the best uniform assortment "
+        f"{summary['core_items']} core items, gap {gap:.3f} %; against one chain-wide ranking "
         f"EUR {quality['uplift_per_week']['uniform']:+,.2f}/week, against today's EUR {quality['uplift_per_week']['current']:+,.2f}/week"
     )
     for note in summary["notes"]:

@@ -16,6 +16,7 @@ from planner.config import CostsConfig, SolverConfig, StabilityConfig
 from planner.optimize import plan_assortment, replan_store
 from planner.optimize.inputs import Substitutes, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
+from planner.optimize.plan import plan_value
 from planner.optimize.solve import relaxed_duals
 
 TODAY_CONFIG = PlanConfig(solver=SolverConfig(mip_gap=0.0))
@@ -30,17 +31,15 @@ def grouped_chain(folder: Path, *, n_stores: int = 2, n_products: int = 7, seed:
     return folder
 
 
-def oracle(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame, config: PlanConfig, subs: Substitutes,
-           *, uniform: bool = False) -> float:
-    """Best objective over every per-store product set (or, `uniform`, every set carried in all stores,
-    without the change penalty), computed without the planner's model or valuation."""
+def oracle(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame, config: PlanConfig, subs: Substitutes) -> float:
+    """Best objective over every per-store product set, computed without the planner's model or valuation."""
     space = products.set_index("sku")["shelf_space"].astype(float)
     margin = (products.set_index("sku")["price"] - products.set_index("sku")["unit_cost"]).astype(float)
     fresh = set(products.loc[products["fresh"], "sku"])
     group_of = dict(zip(products["sku"], products["substitute_group"], strict=True))
     pairs = profiles.set_index(["store_id", "sku"])
     handling, listing = config.costs.handling_cost_per_listing, config.costs.listing_cost_per_product
-    penalty = 0.0 if uniform else config.stability.change_penalty
+    penalty = config.stability.change_penalty
     skus = list(space.index)
 
     def store_value(store: str, chosen: frozenset[str]) -> float:
@@ -72,10 +71,6 @@ def oracle(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame,
                 cost = sum(float(pairs.at[(store, s), "inventory_cost"]) for s in chosen)
                 if space[list(chosen)].sum() <= limits.at[store, "shelf_capacity"] + 1e-9 and cost <= limits.at[store, "inventory_budget"] + 1e-9:
                     options[store].append((store_value(store, frozenset(chosen)), frozenset(chosen)))
-    if uniform:
-        values = [dict((chosen, value) for value, chosen in options[store]) for store in limits.index]
-        feasible_everywhere = set.intersection(*(set(by_set) for by_set in values))
-        return max(sum(by_set[chosen] for by_set in values) - listing * len(chosen) for chosen in feasible_everywhere)
     best = float("-inf")
     for combo in itertools.product(*options.values()):
         carried_anywhere = frozenset().union(*(chosen for _, chosen in combo))
@@ -97,9 +92,6 @@ def test_tiny_instances_with_substitution_and_costs_match_brute_force(tmp_path: 
     assert result.solve.objective == pytest.approx(oracle(profiles.pairs, chain.stores, chain.products, config, subs), abs=1e-5)
     assert result.recomputed_objective == pytest.approx(result.solve.objective, abs=1e-6)
     check_limits(result, chain.stores, chain.products)
-    uniform = oracle(profiles.pairs, chain.stores, chain.products, config, subs, uniform=True)
-    assert result.uniform_solve.objective == pytest.approx(uniform, abs=1e-5)
-    assert result.baselines["uniform"].objective == pytest.approx(uniform, abs=1e-5)
 
 
 def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_one(tmp_path: Path) -> None:
@@ -204,12 +196,8 @@ def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(t
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=9))
     config = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0))
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
-    assert result.uniform_solve.status == "optimal"
     assert result.uplift("uniform") >= -1e-6 and result.uplift("greedy") >= -1e-6 and result.uplift("current") >= -1e-6
-    listed = profiles.pairs.loc[profiles.pairs["listed_now"]]
-    handling = config.costs.handling_cost_per_listing
-    expected_current = (listed["profit_per_week"] - handling).sum() - config.costs.listing_cost_per_product * listed["sku"].nunique()
-    assert result.baselines["current"].profit == pytest.approx(expected_current, abs=1e-6)
+    assert result.baselines["current"].profit == pytest.approx(plan_value(result.today.carried, result.inputs).profit, abs=1e-6)
 
 
 def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:

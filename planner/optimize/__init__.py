@@ -10,9 +10,14 @@ import pandas as pd
 
 from planner.config import PlanConfig
 from planner.errors import InfeasiblePlanError, SolverError
+from planner.optimize.baselines import (
+    TodayWithinLimits,
+    greedy_plan,
+    today_within_limits,
+    uniform_plan,
+)
 from planner.optimize.conflicts import override_conflicts
 from planner.optimize.decompose import STORE_VALUE_COLUMNS, solve_chain
-from planner.optimize.greedy import greedy_plan
 from planner.optimize.inputs import (
     ModelInputs,
     Substitutes,
@@ -45,8 +50,8 @@ class PlanResult:
     changes: pd.DataFrame  # store_id, sku, change ("add" / "drop"), forced
     solve: SolveResult
     value: PlanValue  # the plan valued from its (store, sku) list alone; value.objective == solve.objective
-    baselines: dict[str, PlanValue]  # "current", "uniform", "greedy", valued the same way
-    uniform_solve: SolveResult
+    baselines: dict[str, PlanValue]  # "current", "uniform", "greedy" (optimize.baselines), valued the same way
+    today: TodayWithinLimits  # today's assortment against each store's limits, and the trim valued as "current"
     inputs: ModelInputs  # for what-if re-plans
     model_size: dict[str, int | str]  # how the plan was solved (method: "by store" or "chain model") and its size
     notes: list[str]  # plain-language remarks for the run report (e.g. "no fresh products: empty core")
@@ -150,12 +155,13 @@ def plan_assortment(
     plan = plan_table(carried, profiles, products, inputs, value)
     if n_fresh and not (plan["role"] == "core").any():
         notes.append("no fresh product earns its place in every store, so the core is empty")
-    say("solving the baselines: the best uniform assortment, and a greedy ranking")
-    uniform_value, uniform_solve = solve_uniform(stores, profiles, products, config, substitutes)
+    say("valuing the baselines: today's assortment within the limits, a chain-wide ranking, a greedy ranking per store")
     listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
+    today = today_within_limits(inputs)
+    notes += today.notes()
     baselines = {
-        "current": plan_value(listed, inputs),
-        "uniform": uniform_value,
+        "current": plan_value(today.carried, inputs),
+        "uniform": plan_value(uniform_plan(inputs), inputs),
         "greedy": plan_value(greedy_plan(inputs), inputs),
     }
     timings["baselines"], mark = time.perf_counter() - mark, time.perf_counter()
@@ -172,25 +178,12 @@ def plan_assortment(
         solve=result,
         value=value,
         baselines=baselines,
-        uniform_solve=uniform_solve,
+        today=today,
         inputs=inputs,
         model_size=size,
         notes=notes,
         timings=timings,
     )
-
-
-def solve_uniform(
-    stores: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig, substitutes: Substitutes | None
-) -> tuple[PlanValue, SolveResult]:
-    """The best assortment with the same products in every store, within the same limits."""
-    inputs = build_model_inputs(stores, profiles, products, config, substitutes=substitutes, mode="uniform")
-    model = build_model(inputs)
-    result = solve(model.problem, config.solver)
-    if not result.status.has_plan:  # e.g. a category minimum no single assortment meets in every store
-        empty = pd.DataFrame(columns=["store_id", "sku"])
-        return plan_value(empty, inputs), result
-    return plan_value(carried_pairs(model, inputs), inputs), result
 
 
 def replan_store(

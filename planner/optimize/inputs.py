@@ -6,11 +6,10 @@ to substitutes), when an override or the minimum listing period forces it, when 
 for a category minimum, or when it is a fresh product that could be core. Pairs that head office
 excluded are never candidates. Every other pair can never be in an optimal plan.
 
-Three shapes of the same problem:
+Two shapes of the same problem:
     "chain"    the weekly plan: core + add-ons per store, with every rule
-    "uniform"  the best assortment with the same products in every store (a baseline: same shelf,
-               budget and category rules, no stability rules and no overrides)
-    "store"    one store re-planned with the core and the other stores fixed (what-if)
+    "store"    one store re-planned with the core and the other stores fixed (what-if, and the
+               store-by-store solve of the chain plan)
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ class Substitutes:
 class ModelInputs:
     """Numbers for the MILP. Money in EUR per week (profit) or EUR (inventory), space in shelf units."""
 
-    mode: str  # "chain", "uniform" or "store"
+    mode: str  # "chain" or "store"
     stores: pd.Index  # store ids, in stores.csv order
     shelf_capacity: pd.Series  # store -> shelf units
     inventory_budget: pd.Series  # store -> EUR
@@ -64,11 +63,6 @@ class ModelInputs:
     def rules(self) -> AssortmentConfig:
         """The assortment rules of the config."""
         return self.config.assortment
-
-    @property
-    def stability_applies(self) -> bool:
-        """Stability rules and the change penalty apply to the real plan, not to the uniform baseline."""
-        return self.mode != "uniform"
 
     @property
     def listing_cost(self) -> float:
@@ -106,11 +100,9 @@ def build_model_inputs(
     overrides: pd.DataFrame | None = None,
     mode: str = "chain",
 ) -> ModelInputs:
-    """Candidates and limits for the chain plan or the uniform baseline (see the module docstring)."""
+    """Candidates and limits for the chain plan (see the module docstring)."""
     rules = config.assortment
     all_pairs = pair_table(profiles, products, config)
-    if mode == "uniform":
-        all_pairs = all_pairs.assign(forced="")
     excluded = pd.DataFrame(columns=["store_id", "sku", "source"])
     if overrides is not None and len(overrides) and mode == "chain":
         keyed = overrides.set_index(["store_id", "sku"])
@@ -128,17 +120,12 @@ def build_model_inputs(
         core_possible |= set(chain_profit.sort_values(ascending=False).index[: rules.core_min_items])
     flows = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
     takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]))
-    if mode == "uniform":
-        product_profit = frame.groupby("sku")["profit"].sum()
-        keep_skus = set(product_profit.index[product_profit > 0]) | core_possible | set(flows["substitute"])
-        keep = frame["sku"].isin(keep_skus).to_numpy(copy=True)
-    else:
-        keep = ((frame["profit"] > 0) | frame["listed_now"] | (frame["forced"] != "") | frame["sku"].isin(core_possible)).to_numpy(copy=True)
-        keep |= takes_over  # may earn its place with the customers of a dropped substitute
+    keep = ((frame["profit"] > 0) | frame["listed_now"] | (frame["forced"] != "") | frame["sku"].isin(core_possible)).to_numpy(copy=True)
+    keep |= takes_over  # may earn its place with the customers of a dropped substitute
     if rules.min_items_per_category > 0:
         ranked = frame.sort_values("profit", ascending=False).groupby(["store_id", "category"]).cumcount()
         top = (ranked < rules.min_items_per_category).reindex(frame.index).to_numpy()
-        keep |= top if mode != "uniform" else frame["sku"].isin(frame.loc[top, "sku"]).to_numpy()
+        keep |= top
     pairs = all_pairs[keep & allowed]
     store_index = pd.Index(stores["store_id"], name="store_id")
     per_sku = pairs.index.get_level_values("sku").value_counts()

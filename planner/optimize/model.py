@@ -2,8 +2,7 @@
 
 Decisions:
     core[p]        binary: fresh product p is core, carried in every store
-    addon[s, p]    binary: store s carries p as a store-specific add-on (in the uniform baseline one
-                   variable per product, shared by all stores)
+    addon[s, p]    binary: store s carries p as a store-specific add-on
     used[p]        0..1: p is carried in some store (pays the chain listing cost; 1 whenever any carry is 1)
     gain[s, p]     EUR / week of margin that dropped product p's customers bring to carried substitutes
 
@@ -17,7 +16,6 @@ name back to (family, store, item) for diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,8 +74,7 @@ def build_model(inputs: ModelInputs, *, elastic: bool = False) -> Model:
     define_forced_constraints(model, inputs)
     define_transfer_constraints(model, inputs)
     define_listing_constraints(model, inputs)
-    if inputs.stability_applies:
-        define_change_limit_constraints(model, inputs, elastic)
+    define_change_limit_constraints(model, inputs, elastic)
     if elastic:
         define_violation_objective(model)
     else:
@@ -86,17 +83,10 @@ def build_model(inputs: ModelInputs, *, elastic: bool = False) -> Model:
 
 
 def define_selection_variables(model: Model, inputs: ModelInputs) -> None:
-    """core[p] for core-eligible fresh products, addon[s, p] for every candidate pair (shared per
-    product in the uniform baseline, where a core-eligible product can only be core)."""
+    """core[p] for core-eligible fresh products, addon[s, p] for every candidate pair."""
     tokens = inputs.tokens
     for sku in inputs.core_skus:
         model.core[sku] = model.problem.add_variable(f"core__{tokens[sku]}", 0, 1, pulp.LpBinary)
-    if inputs.mode == "uniform":
-        shared = {sku: model.problem.add_variable(f"everywhere__{tokens[sku]}", 0, 0 if sku in model.core else 1, pulp.LpBinary)
-                  for sku in inputs.pairs.index.get_level_values("sku").unique()}
-        for store, sku in inputs.pairs.index:
-            model.addon[(store, sku)] = shared[sku]
-        return
     for store, sku in inputs.pairs.index:
         model.addon[(store, sku)] = model.problem.add_variable(f"addon__{tokens[store]}__{tokens[sku]}", 0, 1, pulp.LpBinary)
 
@@ -178,26 +168,25 @@ def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
     gain[s, p] <= sum_q bound[s, p, q] x margin[q] x (1 - carry[s, p])  and only if p is dropped
 
     For binary carry this is exactly (1 - carry[p]) x sum over carried q, which is what plan_value
-    recomputes. In the uniform baseline carry is the same in every store, so the stores' rows of a
-    product add up to one exact pair of rows (store "chain").
+    recomputes.
     """
     flows = inputs.flows
     if flows.empty:
         return
     flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
     flows = flows.assign(value=flows["bound"] * flows["margin"])[["store_id", "sku", "substitute", "value"]]
-    if inputs.mode == "uniform":
-        flows = flows.groupby(["sku", "substitute"], as_index=False, sort=False)["value"].sum().assign(store_id="chain")
     flows = flows.sort_values(["store_id", "sku"], kind="stable")
     tokens = inputs.tokens
     stores, skus, subs = (flows[c].to_numpy() for c in ("store_id", "sku", "substitute"))
     values = flows["value"].to_numpy(dtype=float)
-    carry = _carry_lookup(model, inputs)
+    def carry(store: str, sku: str) -> list[pulp.LpVariable]:
+        return [var for var, _ in model.carry(store, sku)] if (store, sku) in model.addon else []
+
     starts = np.flatnonzero(np.r_[True, (stores[1:] != stores[:-1]) | (skus[1:] != skus[:-1])])
     for start, end in zip(starts, [*starts[1:], len(flows)], strict=True):
         store, sku = stores[start], skus[start]
         most = float(values[start:end].sum())
-        gain = model.problem.add_variable(f"gain__{tokens.get(store, store)}__{tokens[sku]}", 0, most)
+        gain = model.problem.add_variable(f"gain__{tokens[store]}__{tokens[sku]}", 0, most)
         model.flow[(store, sku)] = gain
         to_carried = [(gain, 1.0)] + [(var, -v) for q, v in zip(subs[start:end], values[start:end], strict=True)
                                       for var in carry(store, q)]
@@ -206,17 +195,6 @@ def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
         if own:
             only_if_dropped = [(gain, 1.0)] + [(var, most) for var in own]
             add(model, inputs, "transfer_from", store, sku, linear_expression(only_if_dropped) <= most)
-
-
-def _carry_lookup(model: Model, inputs: ModelInputs) -> Callable[[str, str], list[pulp.LpVariable]]:
-    """(store, sku) -> the variables that sum to carry[s, p]; in the uniform baseline store "chain"
-    stands for every store (one shared variable per product)."""
-    if inputs.mode != "uniform":
-        return lambda store, sku: [var for var, _ in model.carry(store, sku)] if (store, sku) in model.addon else []
-    shared: dict[str, list[pulp.LpVariable]] = {sku: [var] for (_store, sku), var in model.addon.items()}
-    for sku, var in model.core.items():
-        shared.setdefault(sku, []).append(var)
-    return lambda _store, sku: shared.get(sku, [])
 
 
 def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
@@ -262,7 +240,7 @@ def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
     and -penalty per new pair, so the objective equals profit - penalty x (adds + drops).
     """
     pairs = inputs.pairs
-    penalty = inputs.config.stability.change_penalty if inputs.stability_applies else 0.0
+    penalty = inputs.config.stability.change_penalty
     coefficient = pairs["profit"] + np.where(pairs["listed_now"], penalty, -penalty)
     by_pair = dict(zip(coefficient.index, coefficient.to_numpy(dtype=float), strict=True))
     terms = [(var, by_pair[key]) for key, var in model.addon.items()]

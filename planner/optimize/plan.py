@@ -43,8 +43,6 @@ def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     carried = pd.DataFrame(rows, columns=["store_id", "sku", "role"])
     if inputs.mode == "store":  # the fixed core stays core
         carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq("core"), "role"] = "core"
-    if inputs.mode == "uniform":  # a fresh product carried everywhere is core
-        carried.loc[carried["sku"].map(inputs.all_pairs["fresh"].groupby(level="sku").first()), "role"] = "core"
     return carried
 
 
@@ -64,7 +62,7 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     listed = pairs.index[pairs["listed_now"]]
     adds = int((~keys.isin(listed)).sum())
     drops = int((~listed.isin(keys)).sum())
-    penalty = inputs.config.stability.change_penalty * (adds + drops) if inputs.stability_applies else 0.0
+    penalty = inputs.config.stability.change_penalty * (adds + drops)
     distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
     listing = inputs.listing_cost * len(distinct) if inputs.mode != "store" else 0.0
     own, transfer = float(own_by_store.sum()), float(transfer_by_store.sum())

@@ -56,8 +56,8 @@ class SolveResult:
 def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
     """sum of coefficient x variable, built in one step (fast for tens of thousands of terms).
 
-    A variable may appear more than once (the uniform baseline shares one variable across stores):
-    its coefficients are added, as PuLP's constructor would keep only the last one.
+    A variable may appear more than once: its coefficients are added, as PuLP's constructor would
+    keep only the last one.
     """
     summed: dict[pulp.LpVariable, float] = {}
     for var, coefficient in terms:

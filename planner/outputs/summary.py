@@ -96,8 +96,12 @@ def quality(result: PlanResult) -> dict[str, Any]:
         "baseline_profit_per_week": baselines,
         "uplift_per_week": {name: round(result.uplift(name), 2) for name in result.baselines},
         "uplift_pct": {name: _pct(result.uplift(name), b.profit) for name, b in result.baselines.items()},
-        "uniform_status": str(result.uniform_solve.status),
-        "uniform_mip_gap": None if result.uniform_solve.mip_gap is None else round(result.uniform_solve.mip_gap, 6),
+        "current_over_limits": {
+            row.store_id: {"shelf_used": round(row.shelf_used, 2), "shelf_capacity": row.shelf_capacity,
+                           "budget_used": round(row.budget_used, 2), "inventory_budget": row.inventory_budget,
+                           "products": row.products, "kept_in_trim": row.kept}
+            for row in result.today.limits[result.today.limits["over_limits"]].itertuples(index=False)
+        },
     }
 
 

@@ -387,8 +387,9 @@ def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
     return table.sort_values(["store_id", "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
 
 
-BASELINE_NAMES = {"current": "today's assortment", "uniform": "the best uniform assortment (same products in every store)",
-                  "greedy": "a greedy ranking by profit per shelf unit"}
+BASELINE_NAMES = {"current": "today's assortment (trimmed to fit where it breaks a store's limits)",
+                  "uniform": "one chain-wide ranking, each store down to what fits",
+                  "greedy": "a greedy ranking per store by profit per shelf unit"}
 
 
 def headline(quality: dict[str, Any]) -> list[str]:
@@ -416,5 +417,8 @@ def quality_rows(quality: dict[str, Any]) -> list[tuple[str, Any]]:
     for name, label in BASELINE_NAMES.items():
         rows.append((f"Baseline: {label} (EUR / week)", quality["baseline_profit_per_week"][name]))
         rows.append((f"Uplift against {label} (EUR / week)", quality["uplift_per_week"][name]))
-    rows.append(("Uniform baseline: solver status", quality["uniform_status"]))
+    for store, over in quality["current_over_limits"].items():
+        rows.append((f"Today's assortment of {store} breaks its limits",
+                     f"shelf {over['shelf_used']:,.0f} of {over['shelf_capacity']:,.0f}, budget EUR {over['budget_used']:,.0f} of "
+                     f"{over['inventory_budget']:,.0f}; valued as its best trim, {over['kept_in_trim']} of {over['products']} products"))
     return rows

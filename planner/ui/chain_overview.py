@@ -29,7 +29,7 @@ def render(ctx: AppContext) -> None:
     cols = st.columns(4)
     cols[0].metric("Expected profit / week", f"EUR {quality['expected_profit_per_week']:,.0f}",
                    delta=f"{quality['uplift_per_week']['current']:+,.0f} vs today")
-    cols[1].metric("Against the best uniform assortment", f"EUR {quality['uplift_per_week']['uniform']:+,.0f}")
+    cols[1].metric("Against one chain-wide ranking", f"EUR {quality['uplift_per_week']['uniform']:+,.0f}")
     cols[2].metric("Core items", summary["core_items"])
     cols[3].metric("Adds / drops", f"{quality['adds']} / {quality['drops']}")
     stores = pd.DataFrame.from_dict(summary["stores"], orient="index")

@@ -1,0 +1,131 @@
+"""The baselines a plan is judged against, each within every store's own shelf and budget.
+
+    greedy   per store, the candidates by expected profit per shelf unit, taken while shelf and budget last
+    uniform  one chain-wide ranking (the product's expected profit summed over the stores, per shelf
+             unit); every store carries it from the top down to what fits its own limits
+    current  today's assortment; in a store where it breaks the shelf or the budget, its best trim
+             (the subset of today's products with the largest expected profit that fits)
+
+"Taken while they last" skips a product that does not fit and goes on with the next one. A fresh
+core candidate that ends up in every store counts as core, as in the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from planner.config import SolverConfig
+from planner.errors import SolverError
+from planner.optimize.decompose import with_roles
+from planner.optimize.inputs import ModelInputs
+from planner.optimize.solve import linear_expression, solve
+
+LIMIT_COLUMNS = ["store_id", "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
+
+
+@dataclass(frozen=True)
+class TodayWithinLimits:
+    """Today's assortment as a baseline: the lines valued, and how today's range sits in each store's limits."""
+
+    carried: pd.DataFrame  # store_id, sku, role: today's lines, trimmed in the stores over their limits
+    limits: pd.DataFrame  # LIMIT_COLUMNS, one row per store: today's range against the limits, and what the trim kept
+
+    def notes(self) -> list[str]:
+        """One sentence per store whose range today breaks its limits."""
+        return [
+            f"today's assortment of {row.store_id} does not fit its limits ({row.shelf_used:,.0f} of {row.shelf_capacity:,.0f} "
+            f"shelf units, EUR {row.budget_used:,.0f} of {row.inventory_budget:,.0f} budget): the plan is compared with its best "
+            f"trim, {row.kept} of its {row.products} products"
+            for row in self.limits[self.limits["over_limits"]].itertuples(index=False)
+        ]
+
+
+def fill_in_order(items: pd.DataFrame, shelf_limit: float, budget_limit: float, *, max_items: int | None = None) -> pd.Index:
+    """The index of the rows of `items` (shelf_space, inventory_cost) taken in their order while they fit.
+
+    A row that does not fit the shelf units or EUR left is skipped; at most `max_items` rows are taken.
+    """
+    shelf = items["shelf_space"].to_numpy(dtype=float)
+    cost = items["inventory_cost"].to_numpy(dtype=float)
+    take = np.zeros(len(items), dtype=bool)
+    shelf_left, budget_left, taken = float(shelf_limit), float(budget_limit), 0
+    for i in range(len(items)):
+        if max_items is not None and taken >= max_items:
+            break
+        if shelf[i] <= shelf_left + 1e-9 and cost[i] <= budget_left + 1e-9:
+            take[i] = True
+            shelf_left -= shelf[i]
+            budget_left -= cost[i]
+            taken += 1
+    return items.index[take]
+
+
+def best_subset(items: pd.DataFrame, value: pd.Series, shelf_limit: float, budget_limit: float, solver: SolverConfig) -> pd.Index:
+    """The index of the rows of `items` (shelf_space, inventory_cost) with the largest sum of `value`
+    that fit both limits: max sum v_i x_i  s.t.  sum shelf_i x_i <= shelf_limit, sum cost_i x_i <= budget_limit,
+    x binary (a two-constraint knapsack, solved as a MILP within the solver's gap)."""
+    value = value.reindex(items.index).astype(float)
+    worth = items[value.to_numpy() > 0]
+    if worth["shelf_space"].sum() <= shelf_limit + 1e-9 and worth["inventory_cost"].sum() <= budget_limit + 1e-9:
+        return worth.index
+    problem = pulp.LpProblem("best_subset", pulp.LpMaximize)
+    chosen = [problem.add_variable(f"x_{i}", 0, 1, pulp.LpBinary) for i in range(len(worth))]
+    problem += linear_expression(zip(chosen, value[worth.index], strict=True))
+    problem += linear_expression(zip(chosen, worth["shelf_space"].astype(float), strict=True)) <= float(shelf_limit), "shelf"
+    problem += linear_expression(zip(chosen, worth["inventory_cost"].astype(float), strict=True)) <= float(budget_limit), "budget"
+    result = solve(problem, solver)
+    if not result.status.has_plan:
+        raise SolverError(f"the best subset within the limits was not found: solver status '{result.status}'")
+    return worth.index[[(var.varValue or 0.0) > 0.5 for var in chosen]]
+
+
+def greedy_plan(inputs: ModelInputs) -> pd.DataFrame:
+    """(store_id, sku, role): per store, the candidates with a positive profit by profit per shelf unit."""
+    pairs = inputs.pairs[inputs.pairs["profit"] > 0]
+    density = pairs["profit"] / pairs["shelf_space"]
+    chosen = []
+    for store in inputs.stores:
+        if store not in density.index.get_level_values("store_id"):
+            continue
+        ranked = density.loc[[store]].sort_values(ascending=False, kind="stable").index
+        chosen.append(fill_in_order(pairs.loc[ranked], inputs.shelf_capacity[store], inputs.inventory_budget[store]))
+    return with_roles(_frame(chosen), inputs)
+
+
+def uniform_plan(inputs: ModelInputs) -> pd.DataFrame:
+    """(store_id, sku, role): one chain-wide ranking by the product's chain profit per shelf unit,
+    carried by every store from the top down to what fits its own shelf and budget."""
+    pairs = inputs.all_pairs
+    chain_profit = pairs["profit"].groupby(level="sku").sum()
+    shelf = pairs["shelf_space"].groupby(level="sku").first()
+    ranking = (chain_profit / shelf)[chain_profit > 0].sort_values(ascending=False, kind="stable").index
+    chosen = []
+    for store in inputs.stores:
+        lines = pd.MultiIndex.from_product([[store], ranking], names=["store_id", "sku"])
+        chosen.append(fill_in_order(pairs.loc[lines], inputs.shelf_capacity[store], inputs.inventory_budget[store]))
+    return with_roles(_frame(chosen), inputs)
+
+
+def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
+    """Today's lines, each store's trimmed to its best subset where the whole range breaks its limits."""
+    pairs = inputs.all_pairs
+    listed = pairs[pairs["listed_now"]]
+    rows, chosen = [], []
+    for store in inputs.stores:
+        mine = listed[listed.index.get_level_values("store_id") == store]
+        shelf, budget = float(inputs.shelf_capacity[store]), float(inputs.inventory_budget[store])
+        shelf_used, budget_used = float(mine["shelf_space"].sum()), float(mine["inventory_cost"].sum())
+        over = shelf_used > shelf + 1e-9 or budget_used > budget + 1e-9
+        kept = best_subset(mine, mine["profit"], shelf, budget, inputs.config.solver) if over else mine.index
+        chosen.append(kept)
+        rows.append((store, len(mine), shelf_used, shelf, budget_used, budget, over, len(kept)))
+    return TodayWithinLimits(with_roles(_frame(chosen), inputs), pd.DataFrame(rows, columns=LIMIT_COLUMNS))
+
+
+def _frame(indexes: list[pd.Index]) -> pd.DataFrame:
+    frames = [index.to_frame(index=False) for index in indexes if len(index)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["store_id", "sku"])
