@@ -25,10 +25,13 @@ from planner.db.accounts import (
     remove_user,
 )
 from planner.errors import PlannerError
+from planner.evaluate.decisions import decision_backtest
 from planner.inputs import load_chain
 from planner.inputs.masters import read_products, read_stores
 from planner.inputs.overrides import read_overrides
+from planner.outputs.backtest import decision_report
 from planner.outputs.files import write_csv
+from planner.outputs.sheetrows import csv_safe
 from planner.outputs.template import write_planning_template
 from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
@@ -144,17 +147,34 @@ def validate(data_dir: Path, config_path: Path | None) -> None:
 
 @cli.command()
 @data_dir_argument
+@click.option("--decisions", is_flag=True,
+              help="Score the plan's decisions: plan as of a cut from the POS data before it, score it on the real sales after it.")
+@click.option("--as-of", "as_of", callback=lambda _ctx, _param, value: _week(value),
+              help="With --decisions: the ISO week of the cut, e.g. 2026-W36 (scored: that week to the end of the data).")
+@click.option("--cut-weeks", type=click.IntRange(min=1), default=13, show_default=True,
+              help="With --decisions and no --as-of: the cut is this many weeks before the end of the data.")
 @click.option("--holdout-weeks", type=click.IntRange(min=1), default=8, show_default=True,
-              help="The last N weeks of POS data are predicted from the weeks before them.")
+              help="Without --decisions: the last N weeks of POS data are predicted from the weeks before them.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the scores as CSV (level, key, wape, bias, wape_last4, wape_chain_share).")
+              help="Also write the scores as CSV: per store and for the chain (with --decisions), else level, key, wape, bias, ...")
 @config_option
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def backtest(data_dir: Path, holdout_weeks: int, out_file: Path | None, config_path: Path | None, quiet: bool) -> None:
-    """Score the demand profiles on held-out weeks against two naive baselines."""
+def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int, holdout_weeks: int, out_file: Path | None,
+             config_path: Path | None, quiet: bool) -> None:
+    """Score the demand profiles on held-out weeks against two naive baselines, or (--decisions) the plan itself."""
     progress = Progress(quiet)
     config = _config(data_dir, config_path, None)
+    if as_of is not None and not decisions:
+        raise click.UsageError("--as-of needs --decisions (the forecast backtest takes --holdout-weeks)")
     chain = load_chain(data_dir, config, progress=progress)
+    if decisions:
+        cut = pd.Timestamp(week_monday(as_of)) if as_of else None
+        scored = decision_backtest(chain, config, as_of=cut, cut_weeks=cut_weeks, progress=progress)
+        click.echo(decision_report(scored))
+        if out_file is not None:
+            write_csv(csv_safe(scored.table), out_file)
+            progress(f"wrote {out_file}")
+        return
     result = run_backtest(chain, config, holdout_weeks, progress=progress)
     weeks = result.holdout_weeks
     click.echo(
@@ -171,7 +191,7 @@ def backtest(data_dir: Path, holdout_weeks: int, out_file: Path | None, config_p
         "Fisher & Vaidyanathan 2014 report 16-29 % for new-product share forecasts)."
     )
     if out_file is not None:
-        write_csv(result.table, out_file)
+        write_csv(csv_safe(result.table), out_file)
         progress(f"wrote {out_file}")
 
 

@@ -1,8 +1,8 @@
 """Hold-out backtest: profiles built from the weeks before a cut-off predict the weeks after it.
 
-Scored pairs are the products each store listed at the cut-off: in assortment.csv (when the chain
-has one) with a sale before the cut-off, otherwise sold in the store's last 4 trading weeks before
-it. Scored weeks are the held-out weeks each store traded, promotion weeks left out (the profile is a
+Scored pairs are the products each store listed at the cut-off (`listed_at_cut`): sold in the
+store's last 4 trading weeks before it, and the products of assortment.csv (when the chain has one)
+with a sale before it. Scored weeks are the held-out weeks each store traded, promotion weeks left out (the profile is a
 regular-price baseline). The forecast is the profile's units per week over the hold-out.
 
     WAPE = sum |forecast - actual| / sum actual        bias = sum (forecast - actual) / sum actual
@@ -69,7 +69,7 @@ def backtest(
     cutoff = holdout[0]
     config = dataclasses.replace(config, demand=dataclasses.replace(config.demand, horizon_weeks=holdout_weeks, new_listing_haircut=1.0))
     train = chain_before(chain, cutoff)
-    scored = _listed_at_cutoff(chain, train, cutoff)
+    scored = listed_at_cut(chain, cutoff)
     train = dataclasses.replace(train, assortment=scored)
     say(f"backtest: {len(weeks) - holdout_weeks} weeks to learn from, {holdout_weeks} held out from {cutoff.date()}")
     profiles = build_profiles(train, config)
@@ -115,13 +115,15 @@ def backtest(
     )
 
 
-def _listed_at_cutoff(chain: ChainData, train: ChainData, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """(store_id, sku) listed at the cut-off, from information available then (plus today's assortment.csv)."""
-    if chain.assortment is None:
-        no_list = dataclasses.replace(train, assortment=None)
-        return listed_today(no_list, history_window(no_list, PlanConfig().demand)).reset_index(drop=True)
-    sold_before = train.weekly.loc[train.weekly["units"] > 0, ["store_id", "sku"]].drop_duplicates()
-    return chain.assortment[["store_id", "sku"]].merge(sold_before).reset_index(drop=True)
+def listed_at_cut(chain: ChainData, cut: pd.Timestamp) -> pd.DataFrame:
+    """(store_id, sku) listed at the cut, from what was known then: sold in the store's last 4 trading
+    weeks before it, and, where the chain has assortment.csv, its products that sold before the cut."""
+    before = dataclasses.replace(chain_before(chain, cut), assortment=None)
+    listed = listed_today(before, history_window(before, PlanConfig().demand))
+    if chain.assortment is not None:
+        sold_before = before.weekly.loc[before.weekly["units"] > 0, ["store_id", "sku"]].drop_duplicates()
+        listed = pd.concat([listed, chain.assortment[["store_id", "sku"]].merge(sold_before)])
+    return listed.drop_duplicates().sort_values(["store_id", "sku"]).reset_index(drop=True)
 
 
 def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.DatetimeIndex, config: PlanConfig) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Evaluation stage: plans made as of a past date, scored on what really sold after it."""

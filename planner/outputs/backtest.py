@@ -1,0 +1,81 @@
+"""The decision backtest as text tables for the terminal (the CSV holds the same figures unrounded)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from planner.evaluate.decisions import DecisionBacktest
+
+
+def _money(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
+def _share(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.2f}"
+
+
+def _pct(value: float) -> str:
+    return "" if pd.isna(value) or math.isinf(value) else f"{value:+.1f} %"
+
+
+def _ratio(value: float) -> str:
+    return "" if pd.isna(value) else f"{100 * value:.1f} %"
+
+
+def decision_report(backtest: DecisionBacktest) -> str:
+    """Three tables: decisions on the products carried at the cut, what is only modelled, new listings and forecast."""
+    t = backtest.table
+    weeks = backtest.scored_weeks
+    end = (weeks[-1] + pd.Timedelta(days=6)).date()
+    decisions = pd.DataFrame({
+        "store": t["store_id"],
+        "carried": t["products_at_cut"],
+        "kept/dropped": t["kept"].astype(str) + " / " + t["dropped"].astype(str),
+        "added": t["added"],
+        "AUC plan": t["auc_plan"].map(_share),
+        "AUC naive": t["auc_naive"].map(_share),
+        "plan": t["profit_plan"].map(_money),
+        "naive": t["profit_naive"].map(_money),
+        "random": t["profit_random"].map(_money),
+        "hindsight": t["profit_hindsight"].map(_money),
+        "plan vs naive": t["plan_vs_naive_pct"].map(_pct),
+        "top-20 dropped plan/naive": t["top_dropped_plan"].astype(str) + " / " + t["top_dropped_naive"].astype(str),
+        "they earned plan/naive": t["top_dropped_earned_plan"].map(_money) + " / " + t["top_dropped_earned_naive"].map(_money),
+    })
+    modelled = pd.DataFrame({
+        "store": t["store_id"],
+        "modelled waste, plan kept": t["waste_modelled_plan"].map(_money),
+        "modelled waste, naive": t["waste_modelled_naive"].map(_money),
+        "reported uplift vs today": t["reported_uplift_today"].map(_money),
+        "as %": t["reported_uplift_today_pct"].map(_pct),
+    })
+    new = pd.DataFrame({
+        "store": t["store_id"],
+        "new listings": t["new_pairs"],
+        "in plan": t["new_in_plan"],
+        "WAPE": t["new_wape"].map(_ratio), "bias": t["new_bias"].map(_ratio), "MAPE": t["new_mape"].map(_ratio),
+        "chain avg WAPE": t["new_wape_chain"].map(_ratio), "chain avg bias": t["new_bias_chain"].map(_ratio),
+        "chain avg MAPE": t["new_mape_chain"].map(_ratio),
+        "forecast WAPE": t["forecast_wape"].map(_ratio), "forecast bias": t["forecast_bias"].map(_ratio),
+        "last-4 WAPE": t["forecast_wape_last4"].map(_ratio),
+    })
+    return "\n".join([
+        f"Decision backtest: planned as of {backtest.cut.date()} from the POS data before it; scored on the "
+        f"{len(weeks)} weeks {weeks[0].date()} to {end}.",
+        "",
+        "Products each store carried at the cut: realized profit after the cut, EUR per week (revenue - units x unit cost).",
+        "Every set uses the shelf and budget of the plan's kept set; naive = ranked by profit per shelf unit over the last",
+        "13 weeks; random = as many products at random; hindsight = the best set knowing the future. AUC = P(a dropped",
+        "product really earned less per shelf unit than a kept one).",
+        decisions.to_string(index=False),
+        "",
+        "Waste cannot be observed in POS data: the realized profit above leaves it out. Modelled figures, EUR per week:",
+        modelled.to_string(index=False),
+        "",
+        "New listings (not carried at the cut, sold after it): real units per week against the plan's estimate and the",
+        f"chain average (MAPE over pairs selling >= 1 unit a week). Forecast: the listed products' weekly units, {len(weeks)} weeks.",
+        new.to_string(index=False),
+    ])
