@@ -29,7 +29,7 @@ from planner.runs.lock import run_lock
 from planner.runs.weekly import publish, published_folder
 
 DATA = Path(__file__).parent / "data"
-KILL_POINTS = ["reading", "built demand profiles", "solving the baselines", "writing run folder"]
+KILL_POINTS = ["reading", "built demand profiles", "valuing the baselines", "writing run folder"]
 
 
 def chain_copy(tmp_path: Path) -> Path:

@@ -78,4 +78,5 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "New listings (not carried at the cut, sold after it): real units per week against the plan's estimate and the",
         f"chain average (MAPE over pairs selling >= 1 unit a week). Forecast: the listed products' weekly units, {len(weeks)} weeks.",
         new.to_string(index=False),
+        *[f"note: {note}" for note in backtest.result.notes],
     ])
