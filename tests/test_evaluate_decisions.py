@@ -119,6 +119,7 @@ def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     assert row["waste_modelled_plan"] == pytest.approx(
         bt.products.loc[(bt.products["store_id"] == "S1") & bt.products["kept"], "waste_modelled"].sum())
     assert len(waste)
+    assert row["net_plan"] == pytest.approx(row["profit_plan"] - row["waste_modelled_plan"])
 
     # P7: new in S1 after the cut, 21 units over the 3 weeks from its first sale
     new = bt.new_listings.set_index(["store_id", "sku"]).loc[("S1", "P7")]

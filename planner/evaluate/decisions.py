@@ -8,7 +8,9 @@ last 4 trading weeks before it, plus the products of assortment.csv that sold be
 Realized profit of a product in a store = (revenue - units x unit_cost) of its POS lines in the
 weeks after the cut, per week the store traded (bulk lines counted in full, promotions at their
 real price). Waste is not in POS data and cannot be observed: realized profit leaves it out, and the
-modelled waste of the same sets is reported next to it.
+modelled waste of the same sets is reported next to it, with realized profit minus modelled waste
+(`net_*`: the plan's own waste model applied to both sets, so a model that overstates waste
+flatters the plan there).
 
 Per store, over the products it carried at the cut:
 
@@ -61,7 +63,7 @@ DECISION_COLUMNS = [
     "auc_plan", "auc_naive", "pairs_plan", "pairs_naive",
     "profit_plan", "profit_naive", "profit_random", "profit_hindsight", "profit_all_carried", "plan_vs_naive_pct",
     "top_sellers", "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
-    "waste_modelled_plan", "waste_modelled_naive", "reported_uplift_today", "reported_uplift_today_pct",
+    "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive", "reported_uplift_today", "reported_uplift_today_pct",
 ]
 NEW_LISTING_COLUMNS = [
     "store_id", "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_chain", "new_bias_chain", "new_mape_chain",
@@ -179,6 +181,7 @@ def _store_scores(store: str, items: pd.DataFrame, result: PlanResult, config: P
     top = items.sort_values(["past_revenue"], ascending=False, kind="stable").index[:TOP_SELLERS]
     top_dropped_plan, top_dropped_naive = top.difference(kept.index), top.difference(naive)
     plan, naive_profit = float(realized[kept.index].sum()), float(realized[naive].sum())
+    waste_plan, waste_naive = float(kept["waste_modelled"].sum()), float(items.loc[naive, "waste_modelled"].sum())
     today = result.baselines["current"].store_profit.get(store, np.nan)
     uplift = float(result.store_uplift("current").get(store, np.nan))
     planned = result.plan[result.plan["store_id"] == store]
@@ -188,7 +191,7 @@ def _store_scores(store: str, items: pd.DataFrame, result: PlanResult, config: P
         plan, naive_profit, len(kept) * float(realized.mean()) if len(items) else 0.0, float(realized[hindsight].sum()),
         float(realized.sum()), _pct(plan - naive_profit, naive_profit),
         len(top), len(top_dropped_plan), float(realized[top_dropped_plan].sum()), len(top_dropped_naive), float(realized[top_dropped_naive].sum()),
-        float(kept["waste_modelled"].sum()), float(items.loc[naive, "waste_modelled"].sum()), uplift, _pct(uplift, today),
+        waste_plan, waste_naive, plan - waste_plan, naive_profit - waste_naive, uplift, _pct(uplift, today),
     ]
 
 
@@ -196,7 +199,7 @@ def _chain_row(stores: pd.DataFrame, products: pd.DataFrame, result: PlanResult)
     summed = ["products_at_cut", "kept", "dropped", "added", "shelf_scored", "budget_scored", "pairs_plan", "pairs_naive",
               "profit_plan", "profit_naive", "profit_random", "profit_hindsight", "profit_all_carried", "top_sellers",
               "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
-              "waste_modelled_plan", "waste_modelled_naive"]
+              "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive"]
     row = {column: stores[column].sum() for column in summed} | {"store_id": CHAIN}
     for rule in ("plan", "naive"):
         weights = stores[f"pairs_{rule}"]

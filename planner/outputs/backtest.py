@@ -49,6 +49,8 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "store": t["store_id"],
         "modelled waste, plan kept": t["waste_modelled_plan"].map(_money),
         "modelled waste, naive": t["waste_modelled_naive"].map(_money),
+        "realized - modelled waste: plan": t["net_plan"].map(_money),
+        "naive": t["net_naive"].map(_money),
         "reported uplift vs today": t["reported_uplift_today"].map(_money),
         "as %": t["reported_uplift_today_pct"].map(_pct),
     })
@@ -72,7 +74,8 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "product really earned less per shelf unit than a kept one).",
         decisions.to_string(index=False),
         "",
-        "Waste cannot be observed in POS data: the realized profit above leaves it out. Modelled figures, EUR per week:",
+        "Waste cannot be observed in POS data: the realized profit above leaves it out. Modelled figures, EUR per week",
+        "(realized - modelled waste applies the plan's own waste model to both sets):",
         modelled.to_string(index=False),
         "",
         "New listings (not carried at the cut, sold after it): real units per week against the plan's estimate and the",
