@@ -164,8 +164,12 @@ def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int,
     """Score the demand profiles on held-out weeks against two naive baselines, or (--decisions) the plan itself."""
     progress = Progress(quiet)
     config = _config(data_dir, config_path, None)
-    if as_of is not None and not decisions:
-        raise click.UsageError("--as-of needs --decisions (the forecast backtest takes --holdout-weeks)")
+    given = {name for name in ("as_of", "cut_weeks", "holdout_weeks")
+             if click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
+    if not decisions and given & {"as_of", "cut_weeks"}:
+        raise click.UsageError("--as-of and --cut-weeks need --decisions (the forecast backtest takes --holdout-weeks)")
+    if decisions and "holdout_weeks" in given:
+        raise click.UsageError("--holdout-weeks is for the forecast backtest; with --decisions the cut is --as-of or --cut-weeks")
     chain = load_chain(data_dir, config, progress=progress)
     if decisions:
         cut = pd.Timestamp(week_monday(as_of)) if as_of else None

@@ -169,7 +169,7 @@ def test_a_cut_without_enough_weeks_is_refused_with_the_data_range(hand_made) ->
     assert result.exit_code == 1
     assert "--as-of" in result.output and "at least 8 weeks of POS data before it" in result.output and "2026-06-01" in result.output
     usage = subprocess.run([sys.executable, "-m", "planner", "backtest", str(folder), "--as-of", "2026-W38"], capture_output=True, text=True)
-    assert usage.returncode == 1 and "--as-of needs --decisions" in usage.stderr
+    assert usage.returncode == 1 and "--as-of and --cut-weeks need --decisions" in usage.stderr
 
 
 def test_sample_chain_decision_backtest_from_the_cli(tmp_path: Path) -> None:
