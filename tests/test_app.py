@@ -3,6 +3,7 @@ roles, and a manager who tries to reach another store."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,8 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
     assert len(at.dataframe[0].value) == 2
     assert at.get("download_button")[0].label == "Download the chain workbook (Excel)"
     assert len(at.get("vega_lite_chart")) == 1
+    notes = json.loads((published / "summary.json").read_text())["notes"]
+    assert [info.value for info in at.info][: len(notes)] == notes  # e.g. today's range over a store's limits
     at.sidebar.selectbox[0].select("S2").run()
     for page in STORE_PAGES:
         at.switch_page(f"planner/ui/{page}").run()

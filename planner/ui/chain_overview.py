@@ -12,7 +12,7 @@ from planner.ui.session import AppContext, context
 
 STORE_COLUMNS = {
     "name": "Store", "expected_sales_per_week": "Sales / week", "expected_profit_per_week": "Profit / week",
-    "current_assortment_profit_per_week": "Profit today / week", "waste_cost_per_week": "Waste / week",
+    "current_assortment_profit_per_week": "Today within limits / week", "waste_cost_per_week": "Waste / week",
     "core_items": "Core", "addon_items": "Add-ons", "adds": "Adds", "drops": "Drops",
 }
 
@@ -39,7 +39,7 @@ def render(ctx: AppContext) -> None:
     money = st.column_config.NumberColumn(format="%.2f")
     share = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
     st.dataframe(table, width="stretch", column_config={
-        **{label: money for label in ("Sales / week", "Profit / week", "Profit today / week", "Waste / week")},
+        **{label: money for label in ("Sales / week", "Profit / week", "Today within limits / week", "Waste / week")},
         "Shelf use": share, "Budget use": share})
     long = stores.reset_index(names="store_id").melt(
         id_vars="store_id", value_vars=["current_assortment_profit_per_week", "expected_profit_per_week"], var_name="assortment", value_name="EUR / week")
@@ -52,6 +52,8 @@ def render(ctx: AppContext) -> None:
     st.write(f"Demand from {data['history_weeks'][0]} to {data['history_weeks'][1]}; {data['pos_files']} POS files, "
              f"{data['pos_lines']:,} lines. Solver {summary['solver']}: {summary['status']}, gap {100 * (summary['mip_gap'] or 0):.3f} %, "
              f"{summary['solve_seconds']:.1f} s.")
+    for note in summary["notes"]:  # e.g. a store whose range today breaks its limits: compared with its best trim
+        st.info(note)
     for warning in summary["warnings"]:
         st.warning(warning)
     st.download_button("Download the chain workbook (Excel)", workbook_for(ctx.published, ctx.who), file_name="plan.xlsx",
