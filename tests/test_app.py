@@ -4,6 +4,7 @@ roles, and a manager who tries to reach another store."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,13 +140,26 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
     assert len(at.dataframe[0].value) == 2
     assert at.get("download_button")[0].label == "Download the chain workbook (Excel)"
     assert len(at.get("vega_lite_chart")) == 1
-    notes = json.loads((published / "summary.json").read_text())["notes"]
-    assert [info.value for info in at.info][: len(notes)] == notes  # e.g. today's range over a store's limits
     at.sidebar.selectbox[0].select("S2").run()
     for page in STORE_PAGES:
         at.switch_page(f"planner/ui/{page}").run()
         assert not at.exception and not at.error, page
         assert page_names(at)[0].startswith("Markt Nord (S2)")
+
+
+def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                  db_url: str) -> None:
+    chain = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", chain)
+    stores = (chain / "stores.csv").read_text().replace("S1,Markt Mitte,Freiburg,5,400", "S1,Markt Mitte,Freiburg,2,400")
+    (chain / "stores.csv").write_text(stores)
+    out = tmp_path / "out"
+    run_week(chain, out, PlanConfig(), today=TODAY)
+    notes = json.loads((out / "summary.json").read_text())["notes"]
+    assert any(note.startswith("today's assortment of S1 does not fit its limits") for note in notes)
+    at = signed_in(monkeypatch, out, db_url, "hq")
+    assert [info.value for info in at.info][: len(notes)] == notes
+    assert "Today within limits / week" in at.dataframe[0].value.columns
 
 
 def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
