@@ -66,7 +66,7 @@ def fetch(cache: Path) -> Path:
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise RuntimeError(f"{RDA} is not in {cache} and apt-get / dpkg-deb are missing to fetch Debian's {DEB}")
     cache.mkdir(parents=True, exist_ok=True)
-    download = subprocess.run(["apt-get", "download", DEB], cwd=cache, capture_output=True, text=True)
+    download = subprocess.run(["apt-get", "download", DEB], cwd=cache, capture_output=True, text=True, check=False)
     packages = sorted(cache.glob(f"{DEB}_*.deb"))
     if not packages:
         raise RuntimeError(f"apt-get download {DEB} failed: {download.stderr.strip()[-300:]}")

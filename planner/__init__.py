@@ -6,6 +6,7 @@ The public API, used by the CLI, the app and the tests:
     profiles = build_profiles(chain, config)      # demand per store and product
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
     outcome = run_week(data_dir, out_dir, config) # all of it, plus the published files
+    scored = decision_backtest(chain, config)     # the plan made 13 weeks ago, scored on the weeks since
 """
 
 from planner.config import PlanConfig, load_config
@@ -16,12 +17,13 @@ from planner.errors import (
     PlannerError,
     SolverError,
 )
+from planner.evaluate.decisions import DecisionBacktest, decision_backtest
 from planner.inputs import ChainData, load_chain
 from planner.optimize import PlanResult, plan_assortment
 from planner.profiles import Profiles, build_profiles
 from planner.runs import RunOutcome, run_week
 
 __all__ = [
-    "ChainData", "ConfigError", "InfeasiblePlanError", "InputError", "PlanConfig", "PlanResult", "PlannerError",
-    "Profiles", "RunOutcome", "SolverError", "build_profiles", "load_chain", "load_config", "plan_assortment", "run_week",
+    "ChainData", "ConfigError", "DecisionBacktest", "InfeasiblePlanError", "InputError", "PlanConfig", "PlanResult", "PlannerError",
+    "Profiles", "RunOutcome", "SolverError", "build_profiles", "decision_backtest", "load_chain", "load_config", "plan_assortment", "run_week",
 ]

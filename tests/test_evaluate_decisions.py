@@ -47,8 +47,8 @@ def _write_chain(folder: Path) -> Path:
     price = PRODUCTS.set_index("sku")["price"]
     lines = []
     for w, week in enumerate(WEEKS):
-        for sku in BEFORE:
-            units = BEFORE[sku] if week < CUT else AFTER[sku][w - 16]
+        for sku, usual in BEFORE.items():
+            units = usual if week < CUT else AFTER[sku][w - 16]
             deal = 0.5 if (sku == "P2" and w == 18) else 1.0  # a half-price week after the cut: real revenue counts
             if units:
                 lines.append(("S1", week, sku, units, round(units * price[sku] * deal, 2)))
@@ -168,7 +168,7 @@ def test_a_cut_without_enough_weeks_is_refused_with_the_data_range(hand_made) ->
     result = CliRunner().invoke(cli, ["backtest", str(folder), "--decisions", "--as-of", "2026-W24", "--quiet"])
     assert result.exit_code == 1
     assert "--as-of" in result.output and "at least 8 weeks of POS data before it" in result.output and "2026-06-01" in result.output
-    usage = subprocess.run([sys.executable, "-m", "planner", "backtest", str(folder), "--as-of", "2026-W38"], capture_output=True, text=True)
+    usage = subprocess.run([sys.executable, "-m", "planner", "backtest", str(folder), "--as-of", "2026-W38"], capture_output=True, text=True, check=False)
     assert usage.returncode == 1 and "--as-of and --cut-weeks need --decisions" in usage.stderr
 
 

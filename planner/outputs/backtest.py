@@ -65,8 +65,8 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "last-4 WAPE": t["forecast_wape_last4"].map(_ratio),
     })
     return "\n".join([
-        f"Decision backtest: planned as of {backtest.cut.date()} from the POS data before it; scored on the "
-        f"{len(weeks)} weeks {weeks[0].date()} to {end}.",
+        (f"Decision backtest: planned as of {backtest.cut.date()} from the POS data before it; scored on the "
+         f"{len(weeks)} weeks {weeks[0].date()} to {end}."),
         "",
         "Products each store carried at the cut: realized profit after the cut, EUR per week (revenue - units x unit cost).",
         "Every set uses the shelf and budget of the plan's kept set; naive = ranked by profit per shelf unit over the last",
