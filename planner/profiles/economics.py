@@ -21,6 +21,7 @@ over one shelf life, expected waste per delivery is E[(Q - D_L)+] (the normal lo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -39,20 +40,41 @@ def expected_leftover(stock: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np
     return np.maximum((stock - mean) * cdf + sd * pdf, 0.0)
 
 
-def add_economics(pairs: pd.DataFrame, products: pd.DataFrame, config: ReplenishmentConfig) -> pd.DataFrame:
-    """Add cycle_days, order_units, waste_units_per_week, waste_cost_per_week, inventory_cost, margin and profit."""
+@dataclass(frozen=True)
+class Replenishment:
+    """How each pair is restocked (arrays in the order of the pairs)."""
+
+    cycle_days: np.ndarray  # T: days between deliveries
+    order_up_to: np.ndarray  # units: the cycle's expected demand + z standard deviations
+    order_units: np.ndarray  # Q: whole cases, at least one
+    shelf_life: np.ndarray  # L, days
+    mu: np.ndarray  # expected units per day
+    sigma: np.ndarray  # standard deviation of a day's units (at least Poisson)
+
+
+def replenishment(pairs: pd.DataFrame, products: pd.DataFrame, config: ReplenishmentConfig) -> Replenishment:
+    """Delivery cycle, order-up-to level and order size of every pair (module docstring)."""
     product = products.set_index("sku").loc[pairs["sku"]]
     fresh = product["fresh"].to_numpy(dtype=bool)
     shelf_life = product["shelf_life_days"].to_numpy(dtype=float)
     case_pack = product["case_pack"].to_numpy(dtype=float)
-    unit_cost = product["unit_cost"].to_numpy(dtype=float)
-    price = product["price"].to_numpy(dtype=float)
     mu = pairs["units_per_week"].to_numpy(dtype=float) / 7.0
     sigma = np.maximum(pairs["sd_units_per_week"].to_numpy(dtype=float) / math.sqrt(7.0), np.sqrt(mu))
     delivery = np.where(fresh, config.fresh_delivery_days, config.ambient_delivery_days)
     cycle = np.maximum(np.minimum(delivery, shelf_life), 1.0)
     need = mu * cycle + config.safety_factor * sigma * np.sqrt(cycle)
     order = case_pack * np.maximum(1.0, np.ceil(need / case_pack - 1e-9))
+    return Replenishment(cycle, need, order, shelf_life, mu, sigma)
+
+
+def add_economics(pairs: pd.DataFrame, products: pd.DataFrame, config: ReplenishmentConfig) -> pd.DataFrame:
+    """Add cycle_days, order_units, waste_units_per_week, waste_cost_per_week, inventory_cost, margin and profit."""
+    product = products.set_index("sku").loc[pairs["sku"]]
+    unit_cost = product["unit_cost"].to_numpy(dtype=float)
+    price = product["price"].to_numpy(dtype=float)
+    plan = replenishment(pairs, products, config)
+    mu, sigma, cycle, order, shelf_life = plan.mu, plan.sigma, plan.cycle_days, plan.order_units, plan.shelf_life
+    case_pack = product["case_pack"].to_numpy(dtype=float)
     leftover = expected_leftover(order, mu * shelf_life, sigma * np.sqrt(shelf_life))
     days_between_deliveries = np.maximum(cycle, np.minimum(shelf_life, order / np.maximum(mu, 1e-9)))
     waste_units = np.minimum(leftover, order) * 7.0 / days_between_deliveries
