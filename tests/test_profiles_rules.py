@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import TODAY, profiles_for
 
-from planner import PlanConfig, load_chain
+from planner import PlanConfig, build_profiles, load_chain
 from planner.profiles.backtest import RESULT_COLUMNS, backtest
 from planner.profiles.forecast import seasonal_factors
 from planner.profiles.substitution import delisting_events
@@ -91,6 +91,24 @@ def test_a_one_off_bulk_line_does_not_inflate_the_rate(tmp_path: Path) -> None:
     chain, profiles = profiles_for(write_chain(tmp_path / "bulk", lines))
     assert chain.pos_report.counts.bulk_lines == 1 and chain.pos_report.counts.bulk_units > 100
     assert any("bulk" in w for w in chain.warnings)
+    assert pair(profiles, "S1", "000002")["units_per_week"] == pytest.approx(pair(clean, "S1", "000002")["units_per_week"], rel=0.05)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_deal_line_is_never_a_bulk_line(tmp_path: Path, engine: str) -> None:
+    """120 units at 30 % off on one day: customers stocking up on a deal, not a restaurant at the till."""
+    lines = base_lines()
+    clean = profiles_for(write_chain(tmp_path / "clean", lines))[1]
+    deal = lines.index[(lines["store_id"] == "S1") & (lines["sku"] == "000002")][-10]
+    lines.loc[deal, ["units", "revenue"]] = [120.0, 120 * 2.0 * 0.7]
+    folder = write_chain(tmp_path / "deal", lines)
+    chain = load_chain(folder, PlanConfig(), today=TODAY, engine=engine)
+    assert chain.pos_report.counts.bulk_lines == 0
+    week = pd.Timestamp(lines.at[deal, "date"]) - pd.Timedelta(days=pd.Timestamp(lines.at[deal, "date"]).day_of_week)
+    weekly = chain.weekly.set_index(["store_id", "sku", "week_start"])
+    assert weekly.at[("S1", "000002", week), "units"] >= 120  # every unit sold on the deal counts
+    profiles = build_profiles(chain, PlanConfig())
+    assert pair(profiles, "S1", "000002")["promo_weeks"] >= 1  # and the week stays out of the regular rate
     assert pair(profiles, "S1", "000002")["units_per_week"] == pytest.approx(pair(clean, "S1", "000002")["units_per_week"], rel=0.05)
 
 

@@ -7,7 +7,10 @@ engine); `tests/test_inputs_engines.py` keeps the two identical.
 - One-off bulk lines: for a store and product with at least `BULK_MIN_LINES` selling lines, a
   line above `max(BULK_FACTOR x p90, p90 + BULK_MIN_EXCESS)` units (p90 = 90th percentile of that
   pair's selling lines) is a bulk purchase (a party order, a restaurant buying at the till). It
-  counts as the pair's median line instead; `bulk_units` keeps what was taken out.
+  counts as the pair's median line instead; `bulk_units` keeps what was taken out. A deal line is
+  never a bulk line: one the till flagged as promotion, or sold at a unit price (revenue / units)
+  `DEAL_PRICE_CUT` or more below the pair's median unit price. Customers stocking up on a deal are
+  demand for the deal; the profiles leave promotion weeks out of the regular rate.
 - `promo_units`: units on lines the till flagged as promotion (optional `promo` column).
 
 DuckDB sums in DECIMAL (6 places): a parallel float sum depends on the order the threads finish,
@@ -21,6 +24,7 @@ import pandas as pd
 BULK_MIN_LINES = 8
 BULK_FACTOR = 5.0
 BULK_MIN_EXCESS = 10.0
+DEAL_PRICE_CUT = 0.10  # a line this far below the pair's median unit price is sold on a deal
 
 WEEKLY_COLUMNS = ["store_id", "sku", "week_start", "units", "revenue", "return_units", "lines", "promo_units", "bulk_units", "bulk_lines"]
 LINE_COLUMNS = ["store_id", "sku", "date", "units", "revenue", "promo"]
@@ -28,11 +32,16 @@ LINE_COLUMNS = ["store_id", "sku", "date", "units", "revenue", "promo"]
 
 def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """pandas: LINE_COLUMNS (known SKUs only) -> WEEKLY_COLUMNS, sorted by store, sku, week."""
-    selling = lines.loc[lines["units"] > 0, ["store_id", "sku", "units"]].groupby(["store_id", "sku"])["units"]
-    stats = pd.DataFrame({"n": selling.size(), "p90": selling.quantile(0.9), "median": selling.median()})
+    selling_lines = lines.loc[lines["units"] > 0, ["store_id", "sku", "units", "revenue"]]
+    selling_lines = selling_lines.assign(unit_price=selling_lines["revenue"] / selling_lines["units"])
+    selling = selling_lines.groupby(["store_id", "sku"])
+    stats = pd.DataFrame({"n": selling.size(), "p90": selling["units"].quantile(0.9), "median": selling["units"].median(),
+                          "price": selling["unit_price"].median()})
     stats = stats.reindex(pd.MultiIndex.from_frame(lines[["store_id", "sku"]]))
     threshold = pd.concat([BULK_FACTOR * stats["p90"], stats["p90"] + BULK_MIN_EXCESS], axis=1).max(axis=1)
-    bulk = ((stats["n"] >= BULK_MIN_LINES) & (lines["units"].to_numpy() > threshold)).to_numpy()
+    unit_price = (lines["revenue"] / lines["units"].where(lines["units"] > 0)).to_numpy()
+    deal = lines["promo"].fillna(False).astype(bool).to_numpy() | (unit_price < (1 - DEAL_PRICE_CUT) * stats["price"].to_numpy())
+    bulk = ((stats["n"] >= BULK_MIN_LINES) & (lines["units"].to_numpy() > threshold)).to_numpy() & ~deal
     kept = lines["units"].where(~bulk, stats["median"].to_numpy())
     frame = pd.DataFrame(
         {
@@ -54,11 +63,12 @@ def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
 
 WEEKLY_SQL = f"""
 WITH stats AS (
-    SELECT store_id, sku, count(*) AS n, quantile_cont(units, 0.9) AS p90, median(units) AS med
+    SELECT store_id, sku, count(*) AS n, quantile_cont(units, 0.9) AS p90, median(units) AS med, median(revenue / units) AS price
     FROM known WHERE units > 0 GROUP BY store_id, sku
 ), marked AS (
     SELECT k.*, s.med,
-           coalesce(s.n >= {BULK_MIN_LINES} AND k.units > greatest({BULK_FACTOR} * s.p90, s.p90 + {BULK_MIN_EXCESS}), false) AS bulk
+           coalesce(s.n >= {BULK_MIN_LINES} AND k.units > greatest({BULK_FACTOR} * s.p90, s.p90 + {BULK_MIN_EXCESS})
+                    AND NOT coalesce(k.promo, false) AND k.revenue / k.units >= {1 - DEAL_PRICE_CUT} * s.price, false) AS bulk
     FROM known k LEFT JOIN stats s USING (store_id, sku)
 )
 SELECT store_id, sku, CAST(date_trunc('week', date) AS TIMESTAMP) AS week_start,
