@@ -24,12 +24,12 @@ PRODUCTS = pd.DataFrame({
     "sku": ["P1", "P2", "P3", "P4", "P5", "P6", "P7"],
     "name": ["Apples", "Bread", "Cheese", "Dates", "Eggs", "Figs", "Grapes"],
     "category": ["Food"] * 7,
-    "fresh": [0] * 7,
+    "fresh": [0, 0, 0, 0, 0, 1, 0],  # Figs: fresh, 2 days on the shelf, cases of 6, 3 sold a week
     "price": [2.0, 3.0, 4.0, 2.5, 1.5, 6.0, 3.5],
     "unit_cost": [1.0, 2.0, 2.5, 1.5, 1.0, 3.0, 2.0],
     "shelf_space": [1, 1, 2, 1, 1, 2, 1],
     "case_pack": [6] * 7,
-    "shelf_life_days": [365] * 7,
+    "shelf_life_days": [365, 365, 365, 365, 365, 2, 365],
 })
 # units per week in S1 before the cut, and in each of the 4 weeks after it
 BEFORE = {"P1": 20, "P2": 12, "P3": 9, "P4": 7, "P5": 5, "P6": 3}
@@ -121,6 +121,19 @@ def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     assert len(waste)
     assert row["net_plan"] == pytest.approx(row["profit_plan"] - row["waste_modelled_plan"])
 
+    # simulated waste: only the fresh Figs can expire; a weekly export's units spread over 7 days,
+    # restocked every 2 days up to 2 days of the week's rate + 1 sd (Poisson) in cases of 6
+    simulated = bt.products.set_index(["store_id", "sku"])["waste_simulated"]
+    assert (simulated.drop(("S1", "P6")) == 0).all()
+    figs_days = [units / 7 for units in AFTER["P6"] for _day in range(7)]
+    at_cut = bt.profiles.pairs.set_index(["store_id", "sku"]).loc[("S1", "P6")]  # the spread at the cut, at least Poisson
+    mu = at_cut["units_per_week"] / 7
+    cv = max(at_cut["sd_units_per_week"] / 7 ** 0.5, mu ** 0.5) / mu
+    wasted = shelf_reference(figs_days, case=6, life=2, review=2, cv=cv)
+    assert simulated[("S1", "P6")] == pytest.approx(wasted / 4 * product.at["P6", "unit_cost"])
+    expected_sim = row["profit_plan"] - (simulated[("S1", "P6")] if "P6" in kept else 0.0)
+    assert row["sim_plan"] == pytest.approx(expected_sim)
+
     # P7: new in S1 after the cut, 21 units over the 3 weeks from its first sale
     new = bt.new_listings.set_index(["store_id", "sku"]).loc[("S1", "P7")]
     assert new["actual"] == pytest.approx(21 / 3)
@@ -131,6 +144,27 @@ def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     chain_row = bt.table.set_index("store_id").loc[CHAIN]
     assert chain_row["profit_plan"] == pytest.approx(bt.table.loc[bt.table["store_id"] != CHAIN, "profit_plan"].sum())
     assert list(bt.table.columns[: len(DECISION_COLUMNS)]) == DECISION_COLUMNS
+
+
+def shelf_reference(demand: list[float], *, case: int, life: int, review: int, cv: float) -> float:
+    """Units thrown away: order up to `review` days of the week's rate + 1 sd (cv x rate, at least
+    Poisson), in whole cases, oldest sold first."""
+    batches: list[list[float]] = []  # [last day it may be sold, units]
+    wasted = 0.0
+    for day, wanted in enumerate(demand):
+        rate = demand[day]  # the day's share of its week's real units: that week's level per day
+        if day % review == 0:
+            level = rate * review + max(cv * rate, rate ** 0.5) * review ** 0.5
+            on_hand = sum(units for _, units in batches)
+            if on_hand < level:
+                batches.append([day + life - 1, case * -(-(level - on_hand) // case)])
+        for batch in batches:
+            take = min(wanted, batch[1])
+            batch[1] -= take
+            wanted -= take
+        wasted += sum(units for last, units in batches if last == day)
+        batches = [b for b in batches if b[0] > day and b[1] > 0]
+    return wasted
 
 
 def test_auc_counts_pairs_and_ties() -> None:

@@ -10,7 +10,13 @@ weeks after the cut, per week the store traded (bulk lines counted in full, prom
 real price). Waste is not in POS data and cannot be observed: realized profit leaves it out, and the
 modelled waste of the same sets is reported next to it, with realized profit minus modelled waste
 (`net_*`: the plan's own waste model applied to both sets, so a model that overstates waste
-flatters the plan there).
+flatters the plan there). Independent of that model, `sim_*` subtracts the waste a FIFO shelf
+(profiles.shelf) would have thrown away given the real sales after the cut: each week's real units
+spread evenly over the store's trading days (over all 7 days where the store exports weekly totals), restocked by the planner's rule (expected demand over
+the delivery cycle + z standard deviations, in whole cases) at each week's real level, with the
+product's case pack and shelf life and the spread of the profile at the cut (coefficient of
+variation, at least Poisson). It is simulated, not observed; even spreading understates the waste of
+lumpy demand. `auc_*_sim` is the AUC on that net profit per shelf unit.
 
 Per store, over the products it carried at the cut:
 
@@ -53,6 +59,8 @@ from planner.profiles import Profiles, build_profiles
 from planner.profiles.backtest import MIN_TRAINING_WEEKS, BacktestResult, listed_at_cut
 from planner.profiles.backtest import backtest as forecast_backtest
 from planner.profiles.demand import History, history_window
+from planner.profiles.economics import replenishment
+from planner.profiles.shelf import simulate_fifo
 
 NAIVE_WEEKS = 13  # the naive rule ranks by the last 13 trading weeks before the cut
 TOP_SELLERS = 20
@@ -63,7 +71,8 @@ DECISION_COLUMNS = [
     "auc_plan", "auc_naive", "pairs_plan", "pairs_naive",
     "profit_plan", "profit_naive", "profit_random", "profit_hindsight", "profit_all_carried", "plan_vs_naive_pct",
     "top_sellers", "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
-    "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive", "reported_uplift_today", "reported_uplift_today_pct",
+    "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive",
+    "waste_simulated_plan", "waste_simulated_naive", "sim_plan", "sim_naive", "auc_plan_sim", "auc_naive_sim", "reported_uplift_today", "reported_uplift_today_pct",
 ]
 NEW_LISTING_COLUMNS = [
     "store_id", "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_chain", "new_bias_chain", "new_mape_chain",
@@ -82,6 +91,7 @@ class DecisionBacktest:
     products: pd.DataFrame  # per store and product carried at the cut: what was decided and what it really earned
     new_listings: pd.DataFrame  # per new listing: store_id, sku, in_plan, actual, estimate, chain_average (units / week)
     result: PlanResult
+    profiles: Profiles  # the demand profiles at the cut, which the plan was made from
     forecast: BacktestResult
 
 
@@ -105,6 +115,7 @@ def decision_backtest(
     after = _realized(chain, full, scored_weeks)
     before = _realized(chain, profiles.history, None, recent=NAIVE_WEEKS)
     products = _decided_products(listed, result, profiles, after, before)
+    products["waste_simulated"] = simulated_waste_cost(chain, products, profiles, config, scored_weeks)
     say("decision backtest: scoring the plan, the naive rule, chance and hindsight")
     rows = [_store_scores(store, products[products["store_id"] == store], result, config) for store in chain.store_ids]
     decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
@@ -113,7 +124,7 @@ def decision_backtest(
     say("decision backtest: the forecast scores for the same cut")
     forecast = forecast_backtest(chain, config, len(scored_weeks))
     table = decisions.merge(_new_listing_scores(new, chain.store_ids), on="store_id").merge(_forecast_scores(forecast), on="store_id", how="left")
-    return DecisionBacktest(cut, scored_weeks, table, products, new, result, forecast)
+    return DecisionBacktest(cut, scored_weeks, table, products, new, result, profiles, forecast)
 
 
 def _cut(weeks: pd.DatetimeIndex, as_of: pd.Timestamp | None, cut_weeks: int) -> pd.Timestamp:
@@ -182,6 +193,8 @@ def _store_scores(store: str, items: pd.DataFrame, result: PlanResult, config: P
     top_dropped_plan, top_dropped_naive = top.difference(kept.index), top.difference(naive)
     plan, naive_profit = float(realized[kept.index].sum()), float(realized[naive].sum())
     waste_plan, waste_naive = float(kept["waste_modelled"].sum()), float(items.loc[naive, "waste_modelled"].sum())
+    sim_plan, sim_naive = float(kept["waste_simulated"].sum()), float(items.loc[naive, "waste_simulated"].sum())
+    net_per_shelf_unit = (realized - items["waste_simulated"]) / items["shelf_space"]
     today = result.baselines["current"].store_profit.get(store, np.nan)
     uplift = float(result.store_uplift("current").get(store, np.nan))
     planned = result.plan[result.plan["store_id"] == store]
@@ -191,7 +204,9 @@ def _store_scores(store: str, items: pd.DataFrame, result: PlanResult, config: P
         plan, naive_profit, len(kept) * float(realized.mean()) if len(items) else 0.0, float(realized[hindsight].sum()),
         float(realized.sum()), _pct(plan - naive_profit, naive_profit),
         len(top), len(top_dropped_plan), float(realized[top_dropped_plan].sum()), len(top_dropped_naive), float(realized[top_dropped_naive].sum()),
-        waste_plan, waste_naive, plan - waste_plan, naive_profit - waste_naive, uplift, _pct(uplift, today),
+        waste_plan, waste_naive, plan - waste_plan, naive_profit - waste_naive,
+        sim_plan, sim_naive, plan - sim_plan, naive_profit - sim_naive,
+        auc(net_per_shelf_unit, kept.index)[0], auc(net_per_shelf_unit, naive)[0], uplift, _pct(uplift, today),
     ]
 
 
@@ -199,15 +214,50 @@ def _chain_row(stores: pd.DataFrame, products: pd.DataFrame, result: PlanResult)
     summed = ["products_at_cut", "kept", "dropped", "added", "shelf_scored", "budget_scored", "pairs_plan", "pairs_naive",
               "profit_plan", "profit_naive", "profit_random", "profit_hindsight", "profit_all_carried", "top_sellers",
               "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
-              "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive"]
+              "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive",
+              "waste_simulated_plan", "waste_simulated_naive", "sim_plan", "sim_naive"]
     row = {column: stores[column].sum() for column in summed} | {"store_id": CHAIN}
     for rule in ("plan", "naive"):
         weights = stores[f"pairs_{rule}"]
-        row[f"auc_{rule}"] = float((stores[f"auc_{rule}"].fillna(0) * weights).sum() / weights.sum()) if weights.sum() else np.nan
+        for column in (f"auc_{rule}", f"auc_{rule}_sim"):
+            row[column] = float((stores[column].fillna(0) * weights).sum() / weights.sum()) if weights.sum() else np.nan
     row["plan_vs_naive_pct"] = _pct(row["profit_plan"] - row["profit_naive"], row["profit_naive"])
     row["reported_uplift_today"] = result.uplift("current")
     row["reported_uplift_today_pct"] = _pct(result.uplift("current"), result.baselines["current"].profit)
     return pd.DataFrame([row], columns=DECISION_COLUMNS)
+
+
+def simulated_waste_cost(chain: ChainData, products: pd.DataFrame, profiles: Profiles, config: PlanConfig,
+                         weeks: pd.DatetimeIndex) -> np.ndarray:
+    """EUR / week a FIFO shelf restocked as at the cut would have thrown away, per row of `products`,
+    given the real units of the weeks after the cut spread evenly over each week's trading days."""
+    days = pd.date_range(weeks[0], weeks[-1] + pd.Timedelta(days=6), freq="D")
+    trading = chain.store_days[chain.store_days["date"].isin(days)].assign(trading=1.0)
+    trading = trading.pivot_table(index="store_id", columns="date", values="trading", fill_value=0.0).reindex(columns=days, fill_value=0.0)
+    week_of_day = np.arange(len(days)) // 7
+    open_days = trading.to_numpy()
+    weekly_totals = open_days.reshape(len(trading), len(weeks), 7).sum(axis=2).max(axis=1) <= 1  # one line a week
+    open_days[weekly_totals] = 1.0  # a weekly export: the week's units spread over all its days
+    per_week = open_days.reshape(len(trading), len(weeks), 7).sum(axis=2)
+    day_share = open_days / np.maximum(per_week[:, week_of_day], 1.0)  # store x day: share of the week's units
+    weekly = chain.weekly[chain.weekly["week_start"].isin(weeks)]
+    key = pd.MultiIndex.from_frame(products[["store_id", "sku"]])
+    units = (weekly.assign(sold=weekly["units"] + weekly["bulk_units"]).pivot_table(
+        index=["store_id", "sku"], columns="week_start", values="sold", aggfunc="sum", fill_value=0.0)
+        .reindex(index=key, columns=weeks, fill_value=0.0).fillna(0.0).clip(lower=0).to_numpy())
+    store_row = trading.index.get_indexer(products["store_id"])
+    shares = np.where(store_row[:, None] >= 0, day_share[np.maximum(store_row, 0)], 0.0)
+    demand = units[:, week_of_day] * shares
+    at_cut = profiles.pairs.set_index(["store_id", "sku"]).reindex(key).reset_index()
+    plan = replenishment(at_cut, chain.products, config.replenishment)
+    product = chain.products.set_index("sku").loc[products["sku"]]
+    daily_rate = units[:, week_of_day] / 7.0  # each week's real level, units per day
+    cv = plan.sigma / np.maximum(plan.mu, 1e-9)
+    sigma = np.maximum(cv[:, None] * daily_rate, np.sqrt(daily_rate))
+    cycle = plan.cycle_days[:, None]
+    level = daily_rate * cycle + config.replenishment.safety_factor * sigma * np.sqrt(cycle)
+    shelf = simulate_fifo(demand, level, product["case_pack"].to_numpy(), np.minimum(plan.shelf_life, len(days) + 1), plan.cycle_days)
+    return shelf.wasted * product["unit_cost"].to_numpy(dtype=float)
 
 
 def auc(score: pd.Series, kept: pd.Index) -> tuple[float, int]:

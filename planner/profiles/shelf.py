@@ -28,14 +28,15 @@ def simulate_fifo(
     *, warm_up: int = 0,
 ) -> ShelfOutcome:
     """Simulate every pair's shelf over the days of `demand` (pairs x days, units); per-pair arrays
-    give the order-up-to level (units), case pack, shelf life (days, >= 1) and review period (days).
-    The first `warm_up` days fill the shelf and are not counted."""
+    give the order-up-to level (units; or pairs x days, a level per day), case pack, shelf life
+    (days, >= 1) and review period (days). The first `warm_up` days fill the shelf and are not counted."""
     demand = np.asarray(demand, dtype=float)
     pairs, days = demand.shape
     life = np.clip(np.asarray(shelf_life, dtype=int), 1, None)
     review = np.clip(np.asarray(review_days, dtype=int), 1, None)
     case = np.clip(np.asarray(case_pack, dtype=float), 1, None)
     target = np.asarray(order_up_to, dtype=float)
+    target = target if target.ndim == 2 else np.repeat(target[:, None], days, axis=1)
     stock = np.zeros((pairs, int(life.max())))
     rows = np.arange(pairs)
     totals = {name: np.zeros(pairs) for name in ("delivered", "sold", "wasted", "lost")}
@@ -43,7 +44,8 @@ def simulate_fifo(
         counted = day >= warm_up
         ordering = day % review == 0
         on_hand = stock.sum(axis=1)
-        order = np.where(ordering & (on_hand < target), case * np.ceil(np.maximum(target - on_hand, 0) / case), 0.0)
+        level = target[:, day]
+        order = np.where(ordering & (on_hand < level), case * np.ceil(np.maximum(level - on_hand, 0) / case), 0.0)
         stock[rows, life - 1] += order
         held = np.cumsum(stock, axis=1)
         left = np.maximum(held - demand[:, day, None], 0.0)
