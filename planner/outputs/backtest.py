@@ -47,17 +47,17 @@ def decision_report(backtest: DecisionBacktest) -> str:
     })
     modelled = pd.DataFrame({
         "store": t["store_id"],
-        "modelled waste, plan kept": t["waste_modelled_plan"].map(_money),
-        "modelled waste, naive": t["waste_modelled_naive"].map(_money),
-        "realized - modelled waste: plan": t["net_plan"].map(_money),
-        "naive": t["net_naive"].map(_money),
-        "simulated waste: plan": t["waste_simulated_plan"].map(_money),
-        "naive ": t["waste_simulated_naive"].map(_money),
-        "realized - simulated waste: plan": t["sim_plan"].map(_money),
-        "naive  ": t["sim_naive"].map(_money),
-        "AUC on it: plan": t["auc_plan_sim"].map(_share),
-        "naive   ": t["auc_naive_sim"].map(_share),
-        "reported uplift vs today": t["reported_uplift_today"].map(_money),
+        "waste plan": t["waste_modelled_plan"].map(_money), "waste naive": t["waste_modelled_naive"].map(_money),
+        "realized - waste: plan": t["net_plan"].map(_money), "naive": t["net_naive"].map(_money),
+    })
+    simulated = pd.DataFrame({
+        "store": t["store_id"],
+        "waste plan": t["waste_simulated_plan"].map(_money), "waste naive": t["waste_simulated_naive"].map(_money),
+        "realized - waste: plan": t["sim_plan"].map(_money), "naive": t["sim_naive"].map(_money),
+        "AUC on it: plan": t["auc_plan_sim"].map(_share), "naive AUC": t["auc_naive_sim"].map(_share),
+    })
+    reported = pd.DataFrame({
+        "store": t["store_id"], "reported uplift vs today": t["reported_uplift_today"].map(_money),
         "as %": t["reported_uplift_today_pct"].map(_pct),
     })
     new = pd.DataFrame({
@@ -80,13 +80,16 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "product really earned less per shelf unit than a kept one).",
         decisions.to_string(index=False),
         "",
-        "Waste cannot be observed in POS data: the realized profit above leaves it out. EUR per week: the plan's modelled",
-        "waste, and the waste a FIFO shelf would have thrown away given the real sales after the cut (simulated, not",
-        "observed: restocked by the planner's rule at each week's real level, with the product's case pack and shelf life):",
-        modelled.drop(columns=["reported uplift vs today", "as %"]).to_string(index=False),
+        "Waste cannot be observed in POS data: the realized profit above leaves it out. The plan's modelled waste of the",
+        "same sets, EUR per week:",
+        modelled.to_string(index=False),
+        "",
+        "The waste a FIFO shelf would have thrown away given the real sales after the cut (simulated, not observed:",
+        "restocked by the planner's rule at each week's real level, with the product's case pack and shelf life):",
+        simulated.to_string(index=False),
         "",
         "What the plan reported at the cut, against today's assortment (within the limits), in its own model:",
-        modelled[["store", "reported uplift vs today", "as %"]].to_string(index=False),
+        reported.to_string(index=False),
         "",
         "New listings (not carried at the cut, sold after it): real units per week against the plan's estimate and the",
         f"chain average (MAPE over pairs selling >= 1 unit a week). Forecast: the listed products' weekly units, {len(weeks)} weeks.",
