@@ -125,6 +125,16 @@ def test_promotion_weeks_leave_the_regular_price_baseline(tmp_path: Path, signal
     promoted = pair(profiles, "S1", "000001")
     assert promoted["promo_weeks"] == 2
     assert promoted["units_per_week"] == pytest.approx(pair(clean, "S1", "000001")["units_per_week"], rel=0.1)
+    # what the deals added, per listed week: 3x the units at 0.10 margin instead of 1x at 0.40, so they cost money
+    mine = lines[(lines["store_id"] == "S1") & (lines["sku"] == "000001")]
+    regular_week = mine.loc[~target[mine.index], "units"].sum() / 24  # 26 weeks, 2 on deal
+    deal_profit = (mine.loc[target[mine.index], "revenue"] - 0.6 * mine.loc[target[mine.index], "units"]).sum()
+    expected = (deal_profit - 2 * regular_week * (1.0 - 0.6)) / 26
+    assert expected < 0
+    assert promoted["promo_profit_per_week"] == pytest.approx(expected, rel=0.15)
+    own = promoted["units_per_week"] * 0.4 - promoted["waste_cost_per_week"]
+    assert promoted["profit_per_week"] == pytest.approx(own + promoted["promo_profit_per_week"])
+    assert pair(clean, "S1", "000001")["promo_profit_per_week"] == 0
 
 
 def test_a_supplier_gap_is_not_read_as_zero_demand(tmp_path: Path) -> None:

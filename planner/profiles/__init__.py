@@ -35,7 +35,7 @@ PROFILE_COLUMNS = [
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
     "promo_weeks", "weeks_since_first_sale", "chain_units_per_week", "local_index",
     "category_index", "cycle_days", "order_units", "waste_units_per_week", "waste_cost_per_week",
-    "inventory_cost", "margin_per_unit", "profit_per_week",
+    "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
 ]
 
 
@@ -96,6 +96,8 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
     pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
     pairs["weeks_since_first_sale"] = rates_keyed["weeks_since_first_sale"].fillna(0).astype(int).to_numpy()
+    pairs["promo_extra_units"] = own_weight * rates_keyed["promo_extra_units"].fillna(0.0).to_numpy()
+    pairs["promo_extra_revenue"] = own_weight * rates_keyed["promo_extra_revenue"].fillna(0.0).to_numpy()
     pairs["source"] = np.select(
         [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
         ["own history", "own history + other stores", "other stores"],

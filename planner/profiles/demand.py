@@ -77,8 +77,13 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     The rate is the pair's recency-weighted share of its store-category volume in those weeks,
     times the forecast of that volume (forecast.py: damped trend and yearly season).
 
+    Promotion weeks stay out of the rate; what they added is kept apart, per listed week of the pair:
+    promo_extra_units = (units in promotion weeks - promotion weeks x the regular rate) / listed weeks,
+    promo_extra_revenue = (revenue in promotion weeks - promotion weeks x regular rate x regular unit
+    price) / listed weeks (negative where deals sold less than their price cut gave away).
+
     Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, weeks_since_first_sale, hist_units_per_week,
-    units_per_week, sd_units_per_week, trend_pct_per_week.
+    units_per_week, sd_units_per_week, trend_pct_per_week, promo_extra_units, promo_extra_revenue.
     """
     weekly = chain.weekly
     sold = weekly[weekly["units"] > 0]
@@ -115,6 +120,13 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     rate = np.where(observed, rate, 0.0)
     scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
     sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
+    listed_weeks = np.maximum((in_span & active).sum(axis=1), 1)
+    on_deal = promo & in_span & active
+    deal_weeks = on_deal.sum(axis=1)
+    regular_units = (units * mask).sum(axis=1)
+    regular_price = np.where(regular_units > 0, (revenue * mask).sum(axis=1) / np.where(regular_units > 0, regular_units, 1.0), 0.0)
+    promo_extra_units = ((units * on_deal).sum(axis=1) - deal_weeks * hist_rate) / listed_weeks
+    promo_extra_revenue = ((revenue * on_deal).sum(axis=1) - deal_weeks * hist_rate * regular_price) / listed_weeks
     frame = pd.DataFrame(
         {
             "store_id": pairs.get_level_values(0),
@@ -128,6 +140,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
             "units_per_week": rate,
             "sd_units_per_week": sd,
             "trend_pct_per_week": _trend_pct(units, mask, weights, hist_rate, safe_total),
+            "promo_extra_units": np.where(observed, promo_extra_units, 0.0),
+            "promo_extra_revenue": np.where(observed, promo_extra_revenue, 0.0),
         }
     )
     return frame[observed | listed_now].reset_index(drop=True)

@@ -15,7 +15,10 @@ over one shelf life, expected waste per delivery is E[(Q - D_L)+] (the normal lo
     waste units / week = E[(Q - D_L)+] x 7 / C     (at most Q x 7 / C)
     waste cost / week  = waste units / week x unit_cost
     inventory cost     = unit_cost x (case_pack + mu x T)          (EUR tied up at the peak of a cycle)
-    profit / week      = units / week x (price - unit_cost) - waste cost / week
+    promo profit / week = what the pair's promotion weeks added: extra revenue - extra units x unit_cost,
+                          per listed week (the regular rate leaves promotion weeks out; a product that
+                          sells in deals earns that too, as long as the chain keeps promoting it)
+    profit / week      = units / week x (price - unit_cost) - waste cost / week + promo profit / week
 """
 
 from __future__ import annotations
@@ -85,5 +88,8 @@ def add_economics(pairs: pd.DataFrame, products: pd.DataFrame, config: Replenish
     out["waste_cost_per_week"] = waste_units * unit_cost
     out["inventory_cost"] = unit_cost * (case_pack + mu * cycle)
     out["margin_per_unit"] = price - unit_cost
-    out["profit_per_week"] = pairs["units_per_week"].to_numpy() * (price - unit_cost) - out["waste_cost_per_week"]
+    promo = pairs["promo_extra_revenue"].to_numpy(dtype=float) - pairs["promo_extra_units"].to_numpy(dtype=float) * unit_cost \
+        if "promo_extra_units" in pairs else np.zeros(len(pairs))
+    out["promo_profit_per_week"] = promo
+    out["profit_per_week"] = pairs["units_per_week"].to_numpy() * (price - unit_cost) - out["waste_cost_per_week"] + promo
     return out
