@@ -43,7 +43,6 @@ def test_best_subset_matches_brute_force(seed: int) -> None:
 def test_fill_in_order_skips_what_does_not_fit_and_goes_on() -> None:
     items = pd.DataFrame({"shelf_space": [3.0, 4.0, 1.0, 2.0], "inventory_cost": [10.0, 10.0, 50.0, 10.0]}, index=list("abcd"))
     assert list(fill_in_order(items, shelf_limit=6, budget_limit=40)) == ["a", "d"]  # b: no shelf left, c: over budget
-    assert list(fill_in_order(items, shelf_limit=6, budget_limit=40, max_items=1)) == ["a"]
 
 
 def test_todays_assortment_over_the_limits_is_valued_as_its_best_trim(tmp_path: Path) -> None:

@@ -256,8 +256,13 @@ def simulated_waste_cost(chain: ChainData, products: pd.DataFrame, profiles: Pro
     sigma = np.maximum(cv[:, None] * daily_rate, np.sqrt(daily_rate))
     cycle = plan.cycle_days[:, None]
     level = daily_rate * cycle + config.replenishment.safety_factor * sigma * np.sqrt(cycle)
-    shelf = simulate_fifo(demand, level, product["case_pack"].to_numpy(), np.minimum(plan.shelf_life, len(days) + 1), plan.cycle_days)
-    return shelf.wasted * product["unit_cost"].to_numpy(dtype=float)
+    perishable = plan.shelf_life <= len(days)  # a longer-lived unit cannot expire within the scored days
+    wasted = np.zeros(len(products))
+    if perishable.any():
+        shelf = simulate_fifo(demand[perishable], level[perishable], product["case_pack"].to_numpy()[perishable],
+                              plan.shelf_life[perishable], plan.cycle_days[perishable])
+        wasted[perishable] = shelf.wasted
+    return wasted * product["unit_cost"].to_numpy(dtype=float)
 
 
 def auc(score: pd.Series, kept: pd.Index) -> tuple[float, int]:

@@ -44,23 +44,18 @@ class TodayWithinLimits:
         ]
 
 
-def fill_in_order(items: pd.DataFrame, shelf_limit: float, budget_limit: float, *, max_items: int | None = None) -> pd.Index:
-    """The index of the rows of `items` (shelf_space, inventory_cost) taken in their order while they fit.
-
-    A row that does not fit the shelf units or EUR left is skipped; at most `max_items` rows are taken.
-    """
+def fill_in_order(items: pd.DataFrame, shelf_limit: float, budget_limit: float) -> pd.Index:
+    """The index of the rows of `items` (shelf_space, inventory_cost) taken in their order while they fit;
+    a row that does not fit the shelf units or EUR left is skipped."""
     shelf = items["shelf_space"].to_numpy(dtype=float)
     cost = items["inventory_cost"].to_numpy(dtype=float)
     take = np.zeros(len(items), dtype=bool)
-    shelf_left, budget_left, taken = float(shelf_limit), float(budget_limit), 0
+    shelf_left, budget_left = float(shelf_limit), float(budget_limit)
     for i in range(len(items)):
-        if max_items is not None and taken >= max_items:
-            break
         if shelf[i] <= shelf_left + 1e-9 and cost[i] <= budget_left + 1e-9:
             take[i] = True
             shelf_left -= shelf[i]
             budget_left -= cost[i]
-            taken += 1
     return items.index[take]
 
 
@@ -114,9 +109,10 @@ def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
     """Today's lines, each store's trimmed to its best subset where the whole range breaks its limits."""
     pairs = inputs.all_pairs
     listed = pairs[pairs["listed_now"]]
+    by_store = dict(list(listed.groupby(level="store_id", sort=False)))
     rows, chosen = [], []
     for store in inputs.stores:
-        mine = listed[listed.index.get_level_values("store_id") == store]
+        mine = by_store.get(store, listed.iloc[:0])
         shelf, budget = float(inputs.shelf_capacity[store]), float(inputs.inventory_budget[store])
         shelf_used, budget_used = float(mine["shelf_space"].sum()), float(mine["inventory_cost"].sum())
         over = shelf_used > shelf + 1e-9 or budget_used > budget + 1e-9
