@@ -6,8 +6,8 @@ For each profile a chain is written (planner.examples), profiled with the defaul
 and every listed fresh store-product pair is put through planner.profiles.shelf.simulate_fifo: its
 real daily POS units over the profile's history window (repeated 4 times; the smooth profile's
 weekly totals spread over Monday to Saturday at random), ordered up to the model's own order-up-to
-level in whole cases every delivery cycle. Prints per profile: the sales the model counts (all of the
-forecast demand) and those the simulated shelf makes (demand finding an empty shelf is lost), modelled
+level in whole cases every delivery cycle. Prints per profile: the forecast demand, the sales the model
+expects at its order-up-to level and those the simulated shelf makes (demand finding an empty shelf is lost), modelled
 and simulated waste (units / week, summed over the pairs), their ratio, the share of pairs where the model is within
 15 % + 0.5 units a week of the simulation, and the best sellers (top quarter by units) whose
 modelled waste exceeds half their sales.
@@ -67,7 +67,8 @@ def check_profile(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, f
     close = np.abs(modelled - simulated.wasted) <= TOLERANCE * simulated.wasted + SLACK
     best = pairs["units_per_week"] >= pairs["units_per_week"].quantile(0.75)
     return {
-        "pairs": len(pairs), "sales_modelled": float(pairs["units_per_week"].sum()), "sold_simulated": float(simulated.sold.sum()),
+        "pairs": len(pairs), "demand": float(pairs["units_per_week"].sum()),
+        "sold_modelled": float(plan.sold_per_week.sum()), "sold_simulated": float(simulated.sold.sum()),
         "modelled": float(modelled.sum()), "simulated": float(simulated.wasted.sum()),
         "ratio": float(modelled.sum() / simulated.wasted.sum()) if simulated.wasted.sum() > 0 else float("nan"),
         "within": float(close.mean()),
@@ -92,7 +93,7 @@ def main() -> None:
     table = pd.DataFrame(rows).T
     print("Fresh waste, units / week summed over the listed fresh pairs: the model against a FIFO simulation")
     print(table.to_string(formatters={
-        "pairs": "{:.0f}".format, "sales_modelled": "{:,.0f}".format, "sold_simulated": "{:,.0f}".format, "modelled": "{:,.1f}".format, "simulated": "{:,.1f}".format,
+        "pairs": "{:.0f}".format, "demand": "{:,.0f}".format, "sold_modelled": "{:,.0f}".format, "sold_simulated": "{:,.0f}".format, "modelled": "{:,.1f}".format, "simulated": "{:,.1f}".format,
         "ratio": "{:.2f}".format, "within": "{:.0%}".format, "best_sellers_over_half": "{:.0f}".format}))
 
 

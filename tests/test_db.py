@@ -111,7 +111,8 @@ def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeyp
     monkeypatch.setenv(URL_VARIABLE, database.url)
     first = run_week(DATA / "chain", tmp_path / "before", PlanConfig(), today=TODAY)
     plan = first.result.plan
-    dropped = plan[(plan["store_id"] == "S1") & (plan["role"] == "addon")].iloc[0]["sku"]
+    kept = plan[(plan["store_id"] == "S1") & plan["listed_now"].astype(bool)]
+    dropped = kept.sort_values("expected_profit_per_week").iloc[-1]["sku"]  # S1's best seller today
     added = next(s for s in first.chain.products["sku"] if s not in set(plan.loc[plan["store_id"] == "S1", "sku"]))  # S1 lacks it
     manager_1 = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     manager_2 = add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)

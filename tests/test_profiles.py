@@ -12,7 +12,6 @@ from conftest import TODAY, profiles_for
 
 from planner import PlanConfig, build_profiles, load_chain
 from planner.config import ReplenishmentConfig
-from planner.profiles.economics import add_economics, expected_leftover
 from planner.profiles.indexing import shrunk_index
 
 DATA = Path(__file__).parent / "data"
@@ -49,47 +48,6 @@ def test_index_shrinks_toward_the_prior_when_evidence_is_thin() -> None:
     index = shrunk_index(observed, expected, 1.0, prior_units=30.0)
     assert 1.0 < index[0] < 1.2  # one lucky week: 3x raw, barely moves
     assert 2.5 < index[1] < 3.0  # lots of evidence: close to the raw 3x
-
-
-@pytest.mark.parametrize(("units_per_week", "case", "shelf_life"), [(10, 12, 4), (3, 6, 3), (30, 10, 5), (2, 12, 10), (5, 6, 2)])
-def test_waste_formula_matches_a_simulation(units_per_week: float, case: int, shelf_life: int) -> None:
-    """Simulate a fresh item delivered in whole cases with FIFO expiry and compare the weekly waste."""
-    products = pd.DataFrame({"sku": ["a"], "fresh": [True], "shelf_life_days": [float(shelf_life)], "case_pack": [case],
-                             "unit_cost": [1.0], "price": [2.0]})
-    pairs = pd.DataFrame({"store_id": ["s"], "sku": ["a"], "units_per_week": [float(units_per_week)],
-                          "sd_units_per_week": [np.sqrt(units_per_week)]})
-    config = ReplenishmentConfig(fresh_delivery_days=2.0, safety_factor=1.0)
-    modelled = add_economics(pairs, products, config)["waste_units_per_week"].iloc[0]
-    simulated = simulate_waste(units_per_week / 7, case, shelf_life, review=2, z=1.0, days=60_000)
-    assert modelled == pytest.approx(simulated, rel=0.5, abs=0.6)
-
-
-def simulate_waste(rate_per_day: float, case: int, shelf_life: int, review: int, z: float, days: int) -> float:
-    """Order-up-to policy in whole cases every `review` days, FIFO sales, expiry after `shelf_life` days."""
-    rng = np.random.default_rng(0)
-    target = rate_per_day * review + z * np.sqrt(rate_per_day * review)
-    batches: list[list[int]] = []  # [expiry_day, units]
-    wasted = 0
-    for day in range(days):
-        if day % review == 0:
-            on_hand = sum(units for _, units in batches)
-            if on_hand < target:
-                order = case * int(np.ceil((target - on_hand) / case))
-                batches.append([day + shelf_life, order])
-        demand = rng.poisson(rate_per_day)
-        for batch in batches:
-            take = min(demand, batch[1])
-            batch[1] -= take
-            demand -= take
-        wasted += sum(units for expiry, units in batches if expiry <= day + 1)
-        batches = [b for b in batches if b[0] > day + 1 and b[1] > 0]
-    return wasted / days * 7
-
-
-def test_leftover_is_the_normal_loss_function() -> None:
-    rng = np.random.default_rng(1)
-    draws = rng.normal(20, 5, 400_000)
-    assert expected_leftover(np.array([25.0]), np.array([20.0]), np.array([5.0]))[0] == pytest.approx(np.maximum(25 - draws, 0).mean(), rel=0.01)
 
 
 def test_profiles_are_deterministic() -> None:

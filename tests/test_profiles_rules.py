@@ -132,7 +132,8 @@ def test_promotion_weeks_leave_the_regular_price_baseline(tmp_path: Path, signal
     expected = (deal_profit - 2 * regular_week * (1.0 - 0.6)) / 26
     assert expected < 0
     assert promoted["promo_profit_per_week"] == pytest.approx(expected, rel=0.15)
-    own = promoted["units_per_week"] * 0.4 - promoted["waste_cost_per_week"]
+    sold = promoted["units_per_week"] - promoted["lost_units_per_week"]
+    own = sold * 0.4 - promoted["waste_cost_per_week"]
     assert promoted["profit_per_week"] == pytest.approx(own + promoted["promo_profit_per_week"])
     assert pair(clean, "S1", "000001")["promo_profit_per_week"] == 0
 

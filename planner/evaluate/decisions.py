@@ -252,10 +252,8 @@ def simulated_waste_cost(chain: ChainData, products: pd.DataFrame, profiles: Pro
     plan = replenishment(at_cut, chain.products, config.replenishment)
     product = chain.products.set_index("sku").loc[products["sku"]]
     daily_rate = units[:, week_of_day] / 7.0  # each week's real level, units per day
-    cv = plan.sigma / np.maximum(plan.mu, 1e-9)
-    sigma = np.maximum(cv[:, None] * daily_rate, np.sqrt(daily_rate))
-    cycle = plan.cycle_days[:, None]
-    level = daily_rate * cycle + config.replenishment.safety_factor * sigma * np.sqrt(cycle)
+    cover = plan.order_up_to / np.maximum(plan.mu, 1e-9)  # the planner's level, in days of demand
+    level = np.where(plan.mu[:, None] > 1e-9, daily_rate * cover[:, None], plan.order_up_to[:, None])
     perishable = plan.shelf_life <= len(days)  # a longer-lived unit cannot expire within the scored days
     wasted = np.zeros(len(products))
     if perishable.any():

@@ -34,7 +34,7 @@ PROFILE_COLUMNS = [
     "store_id", "sku", "category", "fresh", "listed_now", "source", "weeks_observed", "evidence_stores",
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
     "promo_weeks", "weeks_since_first_sale", "chain_units_per_week", "local_index",
-    "category_index", "cycle_days", "order_units", "waste_units_per_week", "waste_cost_per_week",
+    "category_index", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
     "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
 ]
 
