@@ -41,7 +41,7 @@ class DemandConfig:
 
     history_weeks: int = 26  # weeks of history (before the planned week) used for the rate
     recency_half_life_weeks: float = 8.0  # a week this old weighs half as much as the latest one
-    new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet
+    new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet, when its uncertainty equals its size
     index_prior_units: float = 30.0  # the store-vs-chain index is shrunk toward the chain as if this many units sold at chain rates
     horizon_weeks: int = 4  # the rate is the mean forecast over this many weeks from the planned week on
     promo_price_cut: float = 0.15  # without a promo column: a week priced this far below the weeks around it is a promotion

@@ -243,7 +243,8 @@ def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substi
     inflow = flows.groupby(["s", "q"])["bound"].transform("sum")
     flows["bound"] *= np.minimum(1.0, substitutes.max_absorb * flows["sub_units"] / inflow)
     margin = all_pairs["margin"].unstack("sku").reindex_like(units).to_numpy(dtype=float)
-    candidate = pd.Series(True, index=candidates.index).unstack("sku").reindex_like(units).fillna(False).to_numpy(dtype=bool)
+    candidate = (pd.Series(True, index=candidates.index).unstack("sku", fill_value=False)
+                 .reindex(index=units.index, columns=units.columns, fill_value=False).to_numpy(dtype=bool))
     flows["margin"] = margin[s, q]
     flows = flows[(flows["margin"] > 0) & candidate[s, q] & (flows["bound"] > 1e-9)]
     return pd.DataFrame({

@@ -7,9 +7,12 @@ import pandas as pd
 HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to waste get a waste note
 
 
-def plan_reasons(plan: pd.DataFrame, haircut: float) -> pd.Series:
-    """One sentence per plan line: why this product is on this store's shelf."""
-    return pd.Series([_reason(row, haircut) for row in plan.itertuples(index=False)], index=plan.index, dtype=str)
+def plan_reasons(plan: pd.DataFrame, haircut: pd.Series) -> pd.Series:
+    """One sentence per plan line: why this product is on this store's shelf (`haircut`: the share of the
+    other stores' rate trusted, per (store_id, sku))."""
+    trusted = haircut.reindex(pd.MultiIndex.from_frame(plan[["store_id", "sku"]])).fillna(1.0).to_numpy()
+    return pd.Series([_reason(row, share) for row, share in zip(plan.itertuples(index=False), trusted, strict=True)],
+                     index=plan.index, dtype=str)
 
 
 def drop_reasons(dropped: pd.DataFrame) -> pd.Series:
@@ -42,7 +45,7 @@ def _reason(row: object, haircut: float) -> str:
         head = "Core: earns its place in every store"
     elif row.change == "add":
         own_units = row.expected_units_per_week - row.transfer_units_per_week
-        head = f"New add-on: other stores suggest {own_units:.1f} units/week here ({haircut:.0%} of their rate, to be safe)"
+        head = f"New add-on: other stores suggest {own_units:.1f} units/week here ({haircut:.0%} of their rate: the less they agree, the less is trusted)"
         units = ""
     else:
         head = "Add-on: sells well here"

@@ -19,6 +19,7 @@ from planner.profiles.demand import (
 from planner.profiles.economics import add_economics
 from planner.profiles.indexing import (
     dimension_indices,
+    index_attributes,
     index_dimensions,
     local_multiplier,
     product_index,
@@ -31,9 +32,9 @@ from planner.schemas import PRODUCTS
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
 
 PROFILE_COLUMNS = [
-    "store_id", "sku", "category", "fresh", "listed_now", "source", "weeks_observed", "evidence_stores",
+    "store_id", "sku", "category", "fresh", "listed_now", "source", "demand_class", "forecast_method", "weeks_observed", "evidence_stores",
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
-    "promo_weeks", "weeks_since_first_sale", "chain_units_per_week", "local_index",
+    "promo_weeks", "weeks_since_first_sale", "new_listing_haircut", "chain_units_per_week", "local_index",
     "category_index", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
     "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
 ]
@@ -60,14 +61,16 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     rates = own_rates(chain, history, listed, demand)
     traffic = store_traffic(chain, history)
     own = with_expectation(rates, traffic)
-    dimensions = index_dimensions(chain.products)
-    indices = dimension_indices(own, chain.products, dimensions, demand.index_prior_units)
+    attributes = index_attributes(chain.products)
+    dimensions = index_dimensions(attributes)
+    indices = dimension_indices(own, attributes, dimensions, demand.index_prior_units)
 
     products = chain.products.set_index(PRODUCTS.sku)
     grid = pd.MultiIndex.from_product([chain.store_ids, products.index], names=["store_id", "sku"]).to_frame(index=False)
-    multiplier = local_multiplier(grid, chain.products, indices, dimensions)
-    own_multiplier = local_multiplier(own, chain.products, indices, dimensions)
-    similarity = store_similarity(chain.stores, indices)
+    multiplier = local_multiplier(grid, attributes, indices, dimensions)
+    own_multiplier = local_multiplier(own, attributes, indices, dimensions)
+    similarity = store_similarity(chain.stores, indices, own.assign(index=product_index(
+        own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units)))
     estimates = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, similarity)
 
     category_index = multiplier_for(grid, chain.products, indices, PRODUCTS.category)
@@ -77,7 +80,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     own_keyed = own.set_index(["store_id", "sku"])
     own_keyed["local_index"] = product_index(own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units).to_numpy()
     rates_keyed = rates.set_index(["store_id", "sku"]).reindex(key)
-    pairs["listed_now"] = rates_keyed["listed_now"].fillna(False).astype(bool).to_numpy()
+    pairs["listed_now"] = rates_keyed["listed_now"].astype("boolean").fillna(False).astype(bool).to_numpy()
     weeks = rates_keyed["weeks_observed"].fillna(0).to_numpy()
     pairs["weeks_observed"] = weeks.astype(int)
     pairs["evidence_stores"] = estimates["evidence_stores"].to_numpy()
@@ -87,7 +90,9 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     est_rate = estimates["units_per_week"].to_numpy()
     est_sd = estimates["sd_units_per_week"].to_numpy()
     own_weight = np.minimum(weeks, MIN_OWN_WEEKS) / MIN_OWN_WEEKS
-    haircut = np.where(pairs["listed_now"] | (weeks > 0), 1.0, demand.new_listing_haircut)
+    haircut = np.where(pairs["listed_now"] | (weeks > 0), 1.0, uncertainty_haircut(est_rate, estimates["uncertainty_units_per_week"].to_numpy(),
+                                                                                   demand.new_listing_haircut))
+    pairs["new_listing_haircut"] = haircut
     pairs["units_per_week"] = own_weight * own_rate + (1 - own_weight) * est_rate * haircut
     pairs["sd_units_per_week"] = own_weight * own_sd + (1 - own_weight) * est_sd * haircut
     own_error = own_sd / np.sqrt(np.maximum(weeks, 1))  # standard error of a mean over the observed weeks
@@ -98,6 +103,9 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["weeks_since_first_sale"] = rates_keyed["weeks_since_first_sale"].fillna(0).astype(int).to_numpy()
     pairs["promo_extra_units"] = own_weight * rates_keyed["promo_extra_units"].fillna(0.0).to_numpy()
     pairs["promo_extra_revenue"] = own_weight * rates_keyed["promo_extra_revenue"].fillna(0.0).to_numpy()
+    pairs["demand_class"] = rates_keyed["demand_class"].fillna("not sold here").to_numpy()
+    pairs["forecast_method"] = np.where(weeks >= MIN_OWN_WEEKS, rates_keyed["forecast_method"].fillna(""),
+                                        np.where(weeks > 0, "own history blended with similar stores", "similar stores' estimate"))
     pairs["source"] = np.select(
         [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
         ["own history", "own history + other stores", "other stores"],
@@ -109,6 +117,15 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
     return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions)
+
+
+def uncertainty_haircut(estimate: np.ndarray, uncertainty: np.ndarray, at_one: float) -> np.ndarray:
+    """Share of a similar-store estimate trusted: 1 / (1 + k x cv^2), cv = uncertainty / estimate, with k
+    set so that an estimate as uncertain as it is large keeps `at_one` of itself (0.8: k = 0.25). The
+    more the evidence stores disagree, or the fewer carry it, the less is trusted."""
+    cv = np.where(estimate > 0, uncertainty / np.where(estimate > 0, estimate, 1.0), 1.0)
+    k = 1.0 / max(at_one, 1e-9) - 1.0
+    return 1.0 / (1.0 + k * cv**2)
 
 
 def multiplier_for(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.DataFrame, dimension: str) -> pd.Series:

@@ -16,12 +16,13 @@ import pandas as pd
 
 from planner.config import DemandConfig
 from planner.inputs import ChainData
-from planner.profiles.forecast import damped_trend_forecast, seasonal_factors
+from planner.profiles.forecast import damped_trend_forecast, intermittent_forecast, seasonal_factors
 
 PROMO_WINDOW = 6  # weeks either side that set a week's reference price
 RECENT_WEEKS_FOR_LISTING = 4  # without assortment.csv: sold in the store's last 4 trading weeks = listed today
 RECENT_SHARE_WEEKS = 4  # a product's last listed weeks, weighed against its long-run share
-SHARE_PRIOR_UNITS = 40.0  # the long-run share counts as this many units of evidence
+SHARE_PRIOR_WEEKS = 4.0  # the long-run share counts as this many weeks of the pair's own sales
+ADI_CUT, CV2_CUT = 1.32, 0.49  # Syntetos-Boylan: weeks per sale and squared variation of the sale sizes
 
 
 @dataclass
@@ -82,7 +83,12 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     promo_extra_revenue = (revenue in promotion weeks - promotion weeks x regular rate x regular unit
     price) / listed weeks (negative where deals sold less than their price cut gave away).
 
-    Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, weeks_since_first_sale, hist_units_per_week,
+    The method follows the pair's demand class (`demand_classes`): smooth and erratic pairs get the share
+    forecast, intermittent and lumpy pairs (a sale every 1.32 weeks or less often) ADIDA on their
+    counted weeks (statsforecast), times the store-category season (forecast.py says why).
+
+    Columns: store_id, sku, listed_now, weeks_observed, gap_weeks, promo_weeks, weeks_since_first_sale, demand_class,
+    forecast_method, hist_units_per_week,
     units_per_week, sd_units_per_week, trend_pct_per_week, promo_extra_units, promo_extra_revenue.
     """
     weekly = chain.weekly
@@ -116,7 +122,10 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     safe_total = np.where(observed, total, 1.0)
     hist_rate = (weights * units).sum(axis=1) / safe_total
     regular = np.where(promo, hist_rate[:, None], units)  # promotion weeks count at the regular rate in the volume
-    rate = _forecast(chain, history, pairs, units, regular, active, weights, config)
+    share_rate, season = _forecast(chain, history, pairs, units, regular, active, weights, config)
+    demand_class = demand_classes(units, mask)
+    intermittent = np.isin(demand_class, ["intermittent", "lumpy"])
+    rate = np.where(intermittent, intermittent_forecast(units, mask) * season, share_rate)
     rate = np.where(observed, rate, 0.0)
     scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
     sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
@@ -136,6 +145,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
             "gap_weeks": (gaps & in_span).sum(axis=1),
             "promo_weeks": (promo & in_span & active).sum(axis=1),
             "weeks_since_first_sale": _weeks_since(span["first_sale"], history.weeks[-1], _data_start(weekly, pairs)),
+            "demand_class": np.where(observed, demand_class, "no sales"),
+            "forecast_method": np.where(intermittent, "ADIDA x season", "share of store-category trend x season"),
             "hist_units_per_week": hist_rate,
             "units_per_week": rate,
             "sd_units_per_week": sd,
@@ -170,7 +181,7 @@ def _forecast(
     chain: ChainData, history: History, pairs: pd.MultiIndex, units: np.ndarray, regular: np.ndarray,
     active: np.ndarray, weights: np.ndarray, config: DemandConfig,
 ) -> np.ndarray:
-    """Share of the store-category volume x that volume's forecast, for every pair.
+    """Share of the store-category volume x that volume's forecast, and the season factor, for every pair.
 
     `regular` is `units` with promotion weeks at the pair's regular rate: the volume it sums is the
     regular-price volume.
@@ -183,19 +194,36 @@ def _forecast(
     group_active = np.zeros(volume.shape, dtype=bool)
     group_active[codes] = active
     long_share = (weights * units).sum(axis=1) / np.maximum((weights * volume[codes]).sum(axis=1), 1e-12)
-    # recent weeks move the share as far as their units allow (Poisson-gamma, prior of SHARE_PRIOR_UNITS)
+    # recent weeks move the share as far as their units allow: the long-run share counts as
+    # SHARE_PRIOR_WEEKS weeks of the pair's own long-run sales, so the prior scales with its volume
     recent = (weights > 0) & (np.cumsum((weights > 0)[:, ::-1], axis=1)[:, ::-1] <= RECENT_SHARE_WEEKS)
     recent_units = (units * recent).sum(axis=1)
     recent_volume = (volume[codes] * recent).sum(axis=1)
+    prior_units = SHARE_PRIOR_WEEKS * (weights * units).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12)
     share = np.where(
         long_share > 0,
-        (recent_units + SHARE_PRIOR_UNITS) / (recent_volume + SHARE_PRIOR_UNITS / np.maximum(long_share, 1e-12)),
+        (recent_units + prior_units) / np.maximum(recent_volume + prior_units / np.maximum(long_share, 1e-12), 1e-12),
         0.0,
     )
     outlook = damped_trend_forecast(volume, group_active, config.horizon_weeks)
-    season = seasonal_factors(chain.weekly, chain.products, history.weeks[-1], config.horizon_weeks)
-    outlook = outlook * season.reindex(unique).fillna(1.0).to_numpy()
-    return share * outlook[codes]
+    season = seasonal_factors(chain.weekly, chain.products, history.weeks[-1], config.horizon_weeks).reindex(unique).fillna(1.0).to_numpy()
+    return share * (outlook * season)[codes], season[codes]
+
+
+def demand_classes(units: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Syntetos-Boylan class of every pair over its counted weeks: smooth, erratic, intermittent or lumpy.
+
+    ADI = counted weeks per week with a sale, CV2 = squared coefficient of variation of the weekly
+    units in weeks with a sale. Intermittent and lumpy: ADI >= 1.32; erratic and lumpy: CV2 >= 0.49.
+    """
+    selling = mask & (units > 0)
+    n_selling = selling.sum(axis=1)
+    adi = mask.sum(axis=1) / np.maximum(n_selling, 1)
+    size_mean = (units * selling).sum(axis=1) / np.maximum(n_selling, 1)
+    size_var = ((units - size_mean[:, None]) ** 2 * selling).sum(axis=1) / np.maximum(n_selling, 1)
+    cv2 = size_var / np.maximum(size_mean, 1e-12) ** 2
+    sparse, variable = (adi >= ADI_CUT) | (n_selling < 2), cv2 >= CV2_CUT
+    return np.select([sparse & variable, sparse, variable], ["lumpy", "intermittent", "erratic"], "smooth")
 
 
 def _trend_pct(units: np.ndarray, mask: np.ndarray, weights: np.ndarray, rate: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -209,14 +237,19 @@ def _trend_pct(units: np.ndarray, mask: np.ndarray, weights: np.ndarray, rate: n
 
 
 def listing_gaps(units: np.ndarray, listed: np.ndarray, *, min_weeks: int = 4, chance: float = 0.001) -> np.ndarray:
-    """Weeks inside a run of zero sales that the product's rate makes implausible (< `chance`), with sales after it.
+    """Weeks inside a run of zero sales that the pair's own distribution makes implausible (< `chance`), with sales after it.
 
     Such a run is a supplier outage or a temporary delisting: the product was not on the shelf,
-    so those weeks say nothing about demand. A run at the end (no sale since) is not a gap: it
-    may be the product dying, which is information.
+    so those weeks say nothing about demand. The chance of a zero week is the pair's own share of
+    zero weeks among its listed weeks (Laplace-smoothed), never below the Poisson chance at its
+    rate: a product bought 24 at a time every few weeks has many zero weeks, and a run of them is
+    its normal rhythm, not a gap. A run at the end (no sale since) is not a gap: it may be the
+    product dying, which is information.
     """
     zero = listed & (units <= 0)
-    rate = (units * listed).sum(axis=1) / np.maximum(listed.sum(axis=1), 1)
+    n_listed = listed.sum(axis=1)
+    rate = (units * listed).sum(axis=1) / np.maximum(n_listed, 1)
+    zero_share = np.maximum((zero.sum(axis=1) + 1.0) / (n_listed + 2.0), np.exp(-rate))
     n_weeks = units.shape[1]
     forward = np.zeros(units.shape, dtype=int)
     backward = np.zeros(units.shape, dtype=int)
@@ -226,7 +259,7 @@ def listing_gaps(units: np.ndarray, listed: np.ndarray, *, min_weeks: int = 4, c
         backward[:, t] = np.where(zero[:, t], (backward[:, t + 1] if t < n_weeks - 1 else 0) + 1, 0)
     run = forward + backward - 1
     sold_later = np.flip(np.logical_or.accumulate(np.flip(units > 0, axis=1), axis=1), axis=1)
-    return zero & sold_later & (run >= min_weeks) & (np.exp(-rate[:, None] * np.maximum(run, 0)) < chance)
+    return zero & sold_later & (run >= min_weeks) & (zero_share[:, None] ** np.maximum(run, 0) < chance)
 
 
 def promo_weeks(units: np.ndarray, revenue: np.ndarray, promo_units: np.ndarray, price_cut: float) -> np.ndarray:

@@ -21,6 +21,38 @@ MAX_ATTRIBUTE_VALUES = 12  # a product column with 2..12 values (organic, pack_s
 INDEX_CLIP = (0.25, 4.0)  # no single dimension moves an estimate more than 4x either way
 
 
+PRICE_TIERS = ("lower third", "middle third", "upper third")
+SIZE_COLUMNS = ("unit_size", "pack_size", "size", "content", "net_weight")  # price per unit of content where given
+BRAND_COLUMN = "brand"
+
+
+def index_attributes(products: pd.DataFrame) -> pd.DataFrame:
+    """The product master with what the indices compare stores on, beyond its own columns:
+
+    - `price_tier`, where the chain gives one category: the product's price (per unit of content,
+      where a numeric size column gives it) in the lower, middle or upper third; a city store that
+      over-buys premium lines shows there too. With several categories the tiers are left out: on
+      the sample chain they made the new-listing estimates worse than the chain average;
+    - `brand`: kept as it is when it has few values; else the brands with 5 % of the products or
+      more, the others as "other brands".
+    """
+    out = products.copy()
+    if "price_tier" not in out.columns and out[PRODUCTS.category].nunique() == 1:
+        price = out[PRODUCTS.price].astype(float)
+        size_column = next((c for c in SIZE_COLUMNS if c in out.columns), None)
+        if size_column:
+            size = pd.to_numeric(out[size_column], errors="coerce")
+            price = (price / size.where(size > 0)).fillna(price)
+        rank = price.groupby(out[PRODUCTS.category]).rank(pct=True, method="average")
+        small = out.groupby(PRODUCTS.category)[PRODUCTS.sku].transform("size") < len(PRICE_TIERS)
+        out["price_tier"] = np.where(small, PRICE_TIERS[1], np.select([rank <= 1 / 3, rank <= 2 / 3], PRICE_TIERS[:2], PRICE_TIERS[2]))
+    if BRAND_COLUMN in out.columns and out[BRAND_COLUMN].nunique() > MAX_ATTRIBUTE_VALUES:
+        counts = out[BRAND_COLUMN].value_counts()
+        common = counts.index[counts >= 0.05 * len(out)]
+        out[BRAND_COLUMN] = out[BRAND_COLUMN].where(out[BRAND_COLUMN].isin(common), "other brands")
+    return out
+
+
 def index_dimensions(products: pd.DataFrame) -> list[str]:
     """`category`, then every extra product column with a few values that each cover >= 5 % of products."""
     dimensions = [PRODUCTS.category]

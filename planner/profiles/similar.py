@@ -7,12 +7,13 @@ its similarity w[s, t] to the store being planned:
 
     ratio[t, p]    = rate[t, p] / (traffic[t] x multiplier[t, p])
     base[s, p]     = sum_t w[s, t] d[t, p] ratio[t, p] / sum_t w[s, t] d[t, p]      d = traffic x multiplier
-    estimate[s, p] = base[s, p] x traffic[s] x multiplier[s, p]     (x new_listing_haircut, in profiles)
+    estimate[s, p] = base[s, p] x traffic[s] x multiplier[s, p]     (x a haircut growing with the uncertainty, in profiles)
     uncertainty    = weighted spread of ratio[t, p] around base[s, p], in the same units
 
-Similarity w[s, t] = exp(-distance^2) over standardised store features: the store's sales mix (log
-of its index per category and attribute value) and, when stores.csv has them, its numeric and
-categorical attributes (size, demographics, format), each block weighing half. With one evidence
+Similarity w[s, t] = exp(-distance^2), the mean of up to three distances: the store's sales mix (log of
+its index per category, attribute value and price tier, standardised), what its customers buy product by
+product (log product index over the products both stores carry), and, when stores.csv has them, its
+numeric and categorical attributes (size, demographics, format). With one evidence
 store the uncertainty is the estimate itself (100 %).
 """
 
@@ -24,11 +25,18 @@ import pandas as pd
 from planner.schemas import STORES
 
 
-def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame) -> pd.DataFrame:
-    """stores x stores similarity in (0, 1], 1 on the diagonal."""
+def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame, products: pd.DataFrame | None = None) -> pd.DataFrame:
+    """stores x stores similarity in (0, 1], 1 on the diagonal.
+
+    `products` (store_id, sku, index: the product-level indices) adds what the stores' customers
+    actually buy: the mean squared difference of log index over the products both stores carry,
+    scaled to mean 1 over the store pairs.
+    """
     ids = list(stores[STORES.store_id])
     mix = np.log(indices.pivot_table(index="store_id", columns=["dimension", "value"], values="index").reindex(ids).fillna(1.0))
-    blocks = [_standardised(mix.to_numpy())]
+    distances = [_mean_square_distance(_standardised(mix.to_numpy()))]
+    if products is not None and len(products):
+        distances.append(_common_product_distance(products, ids))
     attributes = stores.set_index(STORES.store_id).drop(columns=[c for c in STORES.names if c != STORES.store_id] + ["name", "town"], errors="ignore")
     numeric = attributes.apply(pd.to_numeric, errors="coerce")
     numeric_cols = [c for c in attributes.columns if numeric[c].notna().all()]
@@ -37,9 +45,25 @@ def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame) -> pd.DataFram
     if categorical:
         features = features.join(pd.get_dummies(attributes[categorical], dtype=float))
     if features.shape[1]:
-        blocks.append(_standardised(features.reindex(ids).to_numpy(dtype=float)))
-    distance = sum(_mean_square_distance(block) for block in blocks) / len(blocks)
+        distances.append(_mean_square_distance(_standardised(features.reindex(ids).to_numpy(dtype=float))))
+    distance = sum(distances) / len(distances)
     return pd.DataFrame(np.exp(-distance), index=ids, columns=ids)
+
+
+def _common_product_distance(products: pd.DataFrame, ids: list[str]) -> np.ndarray:
+    """Mean squared difference of log product index over the products two stores both carry, / its mean."""
+    table = np.log(products.pivot_table(index="store_id", columns="sku", values="index").reindex(ids))
+    values = np.nan_to_num(table.to_numpy())
+    carried = table.notna().to_numpy().astype(float)
+    common = carried @ carried.T
+    squares = (values**2 * carried) @ carried.T
+    cross = (values * carried) @ (values * carried).T
+    distance = np.where(common > 0, (squares + squares.T - 2 * cross) / np.maximum(common, 1), np.nan)
+    off = ~np.eye(len(ids), dtype=bool) & np.isfinite(distance)
+    scale = distance[off].mean() if off.any() and distance[off].mean() > 0 else 1.0
+    distance = np.nan_to_num(distance / scale, nan=1.0)
+    np.fill_diagonal(distance, 0.0)
+    return distance
 
 
 def _standardised(matrix: np.ndarray) -> np.ndarray:

@@ -158,7 +158,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     timings["optimize"] = time.perf_counter() - mark
     timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
-    result.plan["reason"] = plan_reasons(result.plan, config.demand.new_listing_haircut)
+    result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(["store_id", "sku"])["new_listing_haircut"])
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
     folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
@@ -237,13 +237,13 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     added = table["change"] == "add"
     moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
     keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
-    table["moved_units"] = moved["units"].reindex(keys).fillna(0.0).to_numpy()
+    table["moved_units"] = moved["units"].astype(float).reindex(keys).fillna(0.0).to_numpy()
     table["substitutes"] = [s if isinstance(s, list) else [] for s in moved["substitutes"].reindex(keys)]
     table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) for subs in table["substitutes"]]
     table["reason"] = ""
     table.loc[added, "reason"] = planned["reason"].reindex(keys[added.to_numpy()]).to_numpy()
     table.loc[~added, "reason"] = drop_reasons(table.loc[~added])
-    recaptured = moved["margin"].reindex(keys).fillna(0.0).to_numpy()
+    recaptured = moved["margin"].astype(float).reindex(keys).fillna(0.0).to_numpy()
     own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
     # an add shows its plan line (with demand it takes over from dropped substitutes), a drop what it earned;
     # the impact counts moved demand once, on the drop, so the impacts add up

@@ -53,6 +53,9 @@ def render(ctx: AppContext) -> None:
     cols[3].metric("Waste / week", f"{product['waste_units_per_week']:.1f} units", help=f"EUR {product['waste_cost_per_week']:,.2f} per week")
     st.write(f"Profit per shelf unit: **EUR {profit / space:,.2f}** per week ({space:g} shelf unit{'s' if space != 1 else ''}); "
              f"trend {product['trend_pct_per_week']:+.1f} % per week; sold in {int(product['weeks_observed'])} of the last weeks here.")
+    st.write(f"Demand pattern: **{product['demand_class']}**, forecast by {product['forecast_method']}. "
+             f"The shelf is filled up to {product['order_up_to']:.0f} units every {product['cycle_days']:g} days; "
+             f"about {product['lost_units_per_week']:.1f} units a week of demand find it sold out.")
     substitutes = substitutes_of(basis, ctx.who, view.store_id, sku)
     if substitutes.empty:
         st.write("No close substitutes: its buyers would not find a stand-in on this shelf.")
