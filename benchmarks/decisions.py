@@ -64,6 +64,8 @@ ROWS = [  # (label, column of the chain row, format)
     ("  bias chain average", "new_bias_chain", "{:+.1%}"),
     ("forecast WAPE", "forecast_wape", "{:.1%}"),
     ("  last-4-weeks mean", "forecast_wape_last4", "{:.1%}"),
+    ("  chain-share estimate", "forecast_wape_chain_share", "{:.1%}"),
+    ("stores beating both baselines", "forecast_stores_beating_both", "{:.0%}"),
     ("forecast bias", "forecast_bias", "{:+.1%}"),
     ("seconds", "seconds", "{:.1f}"),
 ]
@@ -96,6 +98,9 @@ def chain_figures(backtest: DecisionBacktest, seconds: float) -> dict[str, Any]:
     row["capture_plan"] = (row["profit_plan"] - row["profit_random"]) / span if span > 0 else float("nan")
     row["capture_naive"] = (row["profit_naive"] - row["profit_random"]) / span if span > 0 else float("nan")
     row["kept_share"] = row["kept"] / row["products_at_cut"] if row["products_at_cut"] else float("nan")
+    stores = backtest.table[backtest.table["store_id"] != CHAIN]
+    beating = (stores["forecast_wape"] < stores["forecast_wape_last4"]) & (stores["forecast_wape"] < stores["forecast_wape_chain_share"])
+    row["forecast_stores_beating_both"] = float(beating.mean()) if len(stores) else float("nan")
     row["seconds"] = seconds
     return row
 

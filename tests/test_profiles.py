@@ -11,7 +11,6 @@ import pytest
 from conftest import TODAY, profiles_for
 
 from planner import PlanConfig, build_profiles, load_chain
-from planner.config import ReplenishmentConfig
 from planner.profiles.indexing import shrunk_index
 
 DATA = Path(__file__).parent / "data"

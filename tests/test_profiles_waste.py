@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from planner.config import ReplenishmentConfig
-from planner.profiles.economics import add_economics, gamma_loss, replenishment, shelf_outcome
+from planner.profiles.economics import (
+    add_economics,
+    gamma_loss,
+    replenishment,
+    shelf_outcome,
+)
 from planner.profiles.shelf import simulate_fifo
 
 DAYS = 20_000

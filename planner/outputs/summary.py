@@ -68,6 +68,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "listing_gap_weeks_left_out": int(profiles.pairs["gap_weeks"].sum()),
             "substitution": {
                 "transfer_rate": round(profiles.substitution.transfer_rate, 4),
+                "transfer_rate_interval_90": [round(v, 4) for v in profiles.substitution.interval],
                 "source": profiles.substitution.source,
                 "substitute_pairs": len(profiles.substitution.pairs),
             },

@@ -16,7 +16,11 @@ import pandas as pd
 
 from planner.config import DemandConfig
 from planner.inputs import ChainData
-from planner.profiles.forecast import damped_trend_forecast, intermittent_forecast, seasonal_factors
+from planner.profiles.forecast import (
+    damped_trend_forecast,
+    intermittent_forecast,
+    seasonal_factors,
+)
 
 PROMO_WINDOW = 6  # weeks either side that set a week's reference price
 RECENT_WEEKS_FOR_LISTING = 4  # without assortment.csv: sold in the store's last 4 trading weeks = listed today

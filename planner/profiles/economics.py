@@ -29,7 +29,11 @@ Delivered = Q x 7 / C >= sold + waste: waste never exceeds the units delivered m
     waste cost / week   = waste units / week x unit_cost
     inventory cost      = unit_cost x (case_pack + mu x T)          (EUR tied up at the peak of a cycle)
     promo profit / week = what the pair's promotion weeks added: extra revenue - extra units x unit_cost,
-                          per listed week (the regular rate leaves promotion weeks out)
+                          per listed week (the regular rate leaves promotion weeks out), never below 0:
+                          POS data show a deal's price, not its cost (deals are mostly vendor-funded),
+                          and whether a deal runs is the chain's choice, not the product's; on the
+                          orange juice a product whose deals looked like losses was dropped and then
+                          earned the second most per shelf unit
     profit / week       = sold units / week x (price - unit_cost) - waste cost / week + promo profit / week
 """
 
@@ -139,6 +143,6 @@ def add_economics(pairs: pd.DataFrame, products: pd.DataFrame, config: Replenish
     out["margin_per_unit"] = price - unit_cost
     promo = pairs["promo_extra_revenue"].to_numpy(dtype=float) - pairs["promo_extra_units"].to_numpy(dtype=float) * unit_cost \
         if "promo_extra_units" in pairs else np.zeros(len(pairs))
-    out["promo_profit_per_week"] = promo
-    out["profit_per_week"] = plan.sold_per_week * (price - unit_cost) - out["waste_cost_per_week"] + promo
+    out["promo_profit_per_week"] = np.maximum(promo, 0.0)
+    out["profit_per_week"] = plan.sold_per_week * (price - unit_cost) - out["waste_cost_per_week"] + out["promo_profit_per_week"]
     return out

@@ -10,9 +10,20 @@ at least 8 of the 8 weeks before its last sale, not listed today, and the store 
 weeks after. For each event, the substitutes the store kept sold `after - before x expected growth`
 more units a week than expected (expected growth: the store's own traffic change times the same
 products' growth relative to all sales in the other stores, so neither a store's season nor a
-product's counts as transfer), divided by the dropped product's weekly rate. The chain's rate
-is the rate-weighted mean over events, clipped to 0..1, when there are at least
-`min_delisting_events` of them; else `default_transfer_rate`.
+product's counts as transfer), divided by the dropped product's weekly rate.
+
+A handful of events is noise (single values from -57 to +12 were seen on a real chain), so the
+events are never clipped one by one: their rate-weighted mean r, with the standard error s of that
+mean from the events' spread, is shrunk toward the stated prior (`default_transfer_rate`, with a
+prior standard deviation of PRIOR_SD) by precision weighting,
+
+    rate = (r / s^2 + prior / PRIOR_SD^2) / (1 / s^2 + 1 / PRIOR_SD^2),   sd = (1 / s^2 + 1 / PRIOR_SD^2)^-1/2
+
+and reported with its 90 % interval (rate +- 1.645 sd, within 0..1). With fewer than
+`min_delisting_events` events the rate is the prior, with the prior's interval.
+
+Substitutes must be alike, not only in the same shelf group: the same value of every attribute the
+master gives among ALIKE_COLUMNS (organic, pack size, brand tier ...).
 """
 
 from __future__ import annotations
@@ -26,6 +37,10 @@ from planner.config import SubstitutionConfig
 from planner.schemas import PRODUCTS
 
 GROUP_COLUMNS = ("substitute_group", "need_state")
+ALIKE_COLUMNS = ("organic", "pack_size", "unit_size", "brand_tier", "private_label", "price_tier")
+GROWTH_CLIP = (0.25, 4.0)  # a growth ratio outside this is a listing change, not a trend
+PRIOR_SD = 0.2  # how far the transfer rate of a chain is believed to be from the prior before any event
+Z_90 = 1.645
 EVENT_WEEKS = 8  # weeks before the last sale that set the dropped product's rate
 AFTER_WEEKS = 6  # weeks after it in which the substitutes' gain is measured
 
@@ -36,6 +51,7 @@ class Substitution:
 
     pairs: pd.DataFrame  # sku, substitute
     transfer_rate: float
+    interval: tuple[float, float]  # 90 % interval of the transfer rate
     source: str  # how the rate was found, for the run report
     events: pd.DataFrame  # store_id, sku, last_sale, rate_before, gain, transfer
 
@@ -49,7 +65,10 @@ def substitutes(products: pd.DataFrame, price_band: float) -> pd.DataFrame:
         frame = frame[frame["group"] != ""]
     else:
         frame["group"] = products["subcategory"] if "subcategory" in products.columns else products[PRODUCTS.category]
-    both = frame.merge(frame, on="group", suffixes=("", "_sub"))
+    alike = [c for c in ALIKE_COLUMNS if c in products.columns]
+    for column in alike:
+        frame[column] = products[column].astype(str).str.strip().str.lower()
+    both = frame.merge(frame, on=["group", *alike], suffixes=("", "_sub"))
     both = both[both["sku"] != both["sku_sub"]]
     if not group_column:
         ratio = both["price_sub"] / both["price"]
@@ -61,13 +80,25 @@ def estimate_substitution(weekly: pd.DataFrame, products: pd.DataFrame, listed: 
     """Substitute pairs and the transfer rate, measured on delistings in `weekly` where there are enough."""
     pairs = substitutes(products, config.price_band)
     events = delisting_events(weekly, listed, pairs)
+    prior = config.default_transfer_rate
     if len(events) >= config.min_delisting_events:
-        rate = float(np.clip(events["gain"].sum() / events["rate_before"].sum(), 0.0, 1.0))
-        source = f"measured on {len(events)} delistings in the POS history"
+        rate, sd = shrunk_transfer_rate(events["transfer"].to_numpy(dtype=float), events["rate_before"].to_numpy(dtype=float), prior)
+        source = f"{len(events)} delistings in the POS history, shrunk toward the prior {prior:.0%}"
     else:
-        rate = config.default_transfer_rate
-        source = f"configured default ({len(events)} delistings in the POS history, {config.min_delisting_events} needed)"
-    return Substitution(pairs, rate, source, events)
+        rate, sd = prior, PRIOR_SD
+        source = f"the prior {prior:.0%} ({len(events)} delistings in the POS history, {config.min_delisting_events} needed to measure it)"
+    interval = (max(rate - Z_90 * sd, 0.0), min(rate + Z_90 * sd, 1.0))
+    return Substitution(pairs, rate, interval, f"{source}; 90 % interval {interval[0]:.0%} to {interval[1]:.0%}", events)
+
+
+def shrunk_transfer_rate(transfers: np.ndarray, weights: np.ndarray, prior: float) -> tuple[float, float]:
+    """(rate, sd): the weighted mean of the events' transfer rates, shrunk toward `prior` (module docstring)."""
+    share = weights / weights.sum()
+    mean = float((share * transfers).sum())
+    variance = float((share**2 * (transfers - mean) ** 2).sum()) * len(transfers) / max(len(transfers) - 1, 1)
+    precision = 1.0 / max(variance, 1e-12) + 1.0 / PRIOR_SD**2
+    rate = (mean / max(variance, 1e-12) + prior / PRIOR_SD**2) / precision
+    return float(np.clip(rate, 0.0, 1.0)), float(precision**-0.5)
 
 
 def delisting_events(weekly: pd.DataFrame, listed: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -111,7 +142,9 @@ def _expected_growth(table: pd.DataFrame, store: str, sku: str, kept: list[str],
     dropped product) times the substitutes' growth relative to all sales in the other stores."""
 
     def ratio(frame: pd.DataFrame) -> float:
-        return frame.iloc[:, after].mean(axis=1).sum() / max(frame.iloc[:, before].mean(axis=1).sum(), 1e-9) if len(frame) else 1.0
+        """After / before; 1 (no information) where nothing sold before, e.g. substitutes new elsewhere."""
+        base = frame.iloc[:, before].mean(axis=1).sum() if len(frame) else 0.0
+        return float(np.clip(frame.iloc[:, after].mean(axis=1).sum() / base, *GROWTH_CLIP)) if base > 0 else 1.0
 
     stores, skus = table.index.get_level_values(0), table.index.get_level_values(1)
     here_rest = table[(stores == store) & ~skus.isin([*kept, sku])]

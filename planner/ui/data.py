@@ -46,6 +46,7 @@ class StoreView:
     changes: pd.DataFrame
     local_index: pd.DataFrame
     profiles: pd.DataFrame  # every product's demand profile in this store, carried or not
+    substitution: dict[str, Any]  # the chain's transfer rate, its interval and source (no store's figures)
 
 
 def plan_exists(out_dir: Path) -> bool:
@@ -78,7 +79,7 @@ def load_plan(plan_dir: str, version: float) -> PublishedPlan:
 def load_basis(plan_dir: str, version: float) -> WhatIfBasis:
     """The published what-if basis (written by the planner itself, next to the plan)."""
     with open(Path(plan_dir) / WHAT_IF_FILE, "rb") as handle:
-        return pickle.load(handle)  # noqa: S301 - the planner's own output folder, not user uploads
+        return pickle.load(handle)
 
 
 def visible_stores(published: PublishedPlan, who: Principal) -> list[str]:
@@ -98,6 +99,7 @@ def store_view(published: PublishedPlan, who: Principal, store_id: str) -> Store
         changes=_rows(published.changes, store_id),
         local_index=_rows(published.local_index, store_id),
         profiles=_rows(published.profiles, store_id),
+        substitution=published.summary["data"].get("substitution", {}),
     )
 
 

@@ -68,6 +68,11 @@ def render(ctx: AppContext) -> None:
         })
         st.write("If it leaves the shelf, part of its buyers switch to:")
         st.dataframe(table, hide_index=True)
+        transfer = view.substitution
+        if "transfer_rate_interval_90" in transfer:
+            low, high = transfer["transfer_rate_interval_90"]
+            st.caption(f"Share of a dropped product's buyers who switch: {transfer['transfer_rate']:.0%} "
+                       f"(90 % interval {low:.0%} to {high:.0%}; {transfer['source'].split(';')[0]}).")
     action = "dropping" if role else "adding"
     if role == "core":
         st.info("A core product: it stays in every store; head office decides on the core.")
