@@ -122,14 +122,13 @@ def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     assert row["net_plan"] == pytest.approx(row["profit_plan"] - row["waste_modelled_plan"])
 
     # simulated waste: only the fresh Figs can expire; a weekly export's units spread over 7 days,
-    # restocked every 2 days up to 2 days of the week's rate + 1 sd (Poisson) in cases of 6
+    # restocked every 2 days up to the planner's level at the cut, as days of demand, at the week's rate, in cases of 6
     simulated = bt.products.set_index(["store_id", "sku"])["waste_simulated"]
     assert (simulated.drop(("S1", "P6")) == 0).all()
     figs_days = [units / 7 for units in AFTER["P6"] for _day in range(7)]
-    at_cut = bt.profiles.pairs.set_index(["store_id", "sku"]).loc[("S1", "P6")]  # the spread at the cut, at least Poisson
-    mu = at_cut["units_per_week"] / 7
-    cv = max(at_cut["sd_units_per_week"] / 7 ** 0.5, mu ** 0.5) / mu
-    wasted = shelf_reference(figs_days, case=6, life=2, review=2, cv=cv)
+    at_cut = bt.profiles.pairs.set_index(["store_id", "sku"]).loc[("S1", "P6")]
+    cover = at_cut["order_up_to"] / (at_cut["units_per_week"] / 7)
+    wasted = shelf_reference(figs_days, case=6, life=2, review=2, cover=cover)
     assert simulated[("S1", "P6")] == pytest.approx(wasted / 4 * product.at["P6", "unit_cost"])
     expected_sim = row["profit_plan"] - (simulated[("S1", "P6")] if "P6" in kept else 0.0)
     assert row["sim_plan"] == pytest.approx(expected_sim)
@@ -146,15 +145,14 @@ def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     assert list(bt.table.columns[: len(DECISION_COLUMNS)]) == DECISION_COLUMNS
 
 
-def shelf_reference(demand: list[float], *, case: int, life: int, review: int, cv: float) -> float:
-    """Units thrown away: order up to `review` days of the week's rate + 1 sd (cv x rate, at least
-    Poisson), in whole cases, oldest sold first."""
+def shelf_reference(demand: list[float], *, case: int, life: int, review: int, cover: float) -> float:
+    """Units thrown away: order up to `cover` days of the week's rate, in whole cases, oldest sold first."""
     batches: list[list[float]] = []  # [last day it may be sold, units]
     wasted = 0.0
     for day, wanted in enumerate(demand):
         rate = demand[day]  # the day's share of its week's real units: that week's level per day
         if day % review == 0:
-            level = rate * review + max(cv * rate, rate ** 0.5) * review ** 0.5
+            level = rate * cover
             on_hand = sum(units for _, units in batches)
             if on_hand < level:
                 batches.append([day + life - 1, case * -(-(level - on_hand) // case)])

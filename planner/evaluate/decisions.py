@@ -12,10 +12,9 @@ modelled waste of the same sets is reported next to it, with realized profit min
 (`net_*`: the plan's own waste model applied to both sets, so a model that overstates waste
 flatters the plan there). Independent of that model, `sim_*` subtracts the waste a FIFO shelf
 (profiles.shelf) would have thrown away given the real sales after the cut: each week's real units
-spread evenly over the store's trading days (over all 7 days where the store exports weekly totals), restocked by the planner's rule (expected demand over
-the delivery cycle + z standard deviations, in whole cases) at each week's real level, with the
-product's case pack and shelf life and the spread of the profile at the cut (coefficient of
-variation, at least Poisson). It is simulated, not observed; even spreading understates the waste of
+spread evenly over the store's trading days (over all 7 days where the store exports weekly totals), restocked by the planner's rule at each week's real level
+(the order-up-to level of the profile at the cut, as days of demand, applied to the week's real rate,
+in whole cases), with the product's case pack and shelf life. It is simulated, not observed; even spreading understates the waste of
 lumpy demand. `auc_*_sim` is the AUC on that net profit per shelf unit.
 
 Per store, over the products it carried at the cut:
