@@ -171,6 +171,10 @@ def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.M
     assert not at.exception
     assert at.success[0].value == addon["reason"]
     assert [m.label for m in at.metric] == ["Demand here / week", "Index against the chain", "Profit / week", "Waste / week"]
+    profile = plan.profiles.set_index(["store_id", "sku"]).loc[("S1", addon["sku"])]
+    pattern = next(m.value for m in at.markdown if m.value.startswith("Demand pattern"))
+    assert f"**{profile['demand_class']}**" in pattern and profile["forecast_method"] in pattern
+    assert f"filled up to {profile['order_up_to']:.0f} units" in pattern
     at.button(key="why_cost").click().run()
     assert not at.exception and not at.error
     assert at.metric[-1].label.startswith("Store profit / week after dropping it")
