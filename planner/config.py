@@ -82,7 +82,7 @@ class ReplenishmentConfig:
 
     fresh_delivery_days: float = 2.0  # days between deliveries of fresh products
     ambient_delivery_days: float = 7.0  # days between deliveries of ambient products
-    safety_factor: float = 1.0  # z: stock covers expected demand + z standard deviations over the cycle
+    safety_factor: float = 1.0  # z: the usual cover, expected cycle demand + z sd; a perishable holds less where that pays (economics.py)
 
 
 @dataclass(frozen=True)
