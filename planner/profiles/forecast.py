@@ -13,7 +13,9 @@ trend and season can be read from data where a single slow-moving product's cann
   methods tried (ADIDA 53.8 / 107.2 %, IMAPA 53.8 / 107.5, TSB 54.4 / 109.1, Croston-SBA 56.8 /
   111.7, the share of the store-category trend 54.3 / 109.6).
 - season: where the data reaches back a year before both the planned weeks and the last week of
-  data, the year-ago ratio (planned weeks / last week, each a 3-week mean) of the store's total
+  data, the year-ago ratio (planned weeks / last week, each the median of 3 weeks, so
+  one deal week a year ago is not read as season; on the orange juice the median took the forecast
+  from 34.0 to 32.5 % WAPE and its bias from +6.5 to +1.2 %) of the store's total
   volume, times the chain category's ratio relative to the chain's; shrunk toward 1 when the
   chain category sold little, clipped to 0.25..4. Without a year of history the factor is 1.
 """
@@ -64,7 +66,7 @@ def seasonal_factors(weekly: pd.DataFrame, products: pd.DataFrame, last_week: pd
     targets = [last_week + pd.Timedelta(weeks=h) for h in range(1, horizon + 1)]
     store_ratio = _year_ago_ratio(stores, targets, last_week)
     category_ratio = _year_ago_ratio(categories, targets, last_week) / _year_ago_ratio(chain, targets, last_week).iloc[0]
-    volume = _three_week_mean(categories, last_week - YEAR)
+    volume = _three_week_median(categories, last_week - YEAR)
     trust = volume / (volume + SEASON_PRIOR_UNITS)
     category_ratio = (1 + (category_ratio - 1) * trust).fillna(1.0)
     index = pd.MultiIndex.from_product([stores.index, categories.index], names=["store_id", "category"])
@@ -74,15 +76,15 @@ def seasonal_factors(weekly: pd.DataFrame, products: pd.DataFrame, last_week: pd
     return pd.Series(np.clip(factors, *SEASON_CLIP), index=index)
 
 
-def _three_week_mean(table: pd.DataFrame, week: pd.Timestamp) -> pd.Series:
+def _three_week_median(table: pd.DataFrame, week: pd.Timestamp) -> pd.Series:
     weeks = [week + pd.Timedelta(weeks=k) for k in (-1, 0, 1)]
-    return table.reindex(columns=weeks).mean(axis=1)
+    return table.reindex(columns=weeks).median(axis=1)
 
 
 def _year_ago_ratio(table: pd.DataFrame, targets: list[pd.Timestamp], last_week: pd.Timestamp) -> pd.Series:
     """Year-ago volume of the target weeks over year-ago volume around the last week; NaN without data."""
     if table.columns.min() > last_week - YEAR:
         return pd.Series(np.nan, index=table.index)
-    target = pd.concat([_three_week_mean(table, t - YEAR) for t in targets], axis=1).mean(axis=1)
-    reference = _three_week_mean(table, last_week - YEAR)
+    target = pd.concat([_three_week_median(table, t - YEAR) for t in targets], axis=1).mean(axis=1)
+    reference = _three_week_median(table, last_week - YEAR)
     return target / reference.where(reference > 0)
