@@ -129,7 +129,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     share_rate, season = _forecast(chain, history, pairs, units, regular, active, weights, config)
     demand_class = demand_classes(units, mask)
     intermittent = np.isin(demand_class, ["intermittent", "lumpy"])
-    rate = np.where(intermittent, intermittent_forecast(units, mask) * season, share_rate)
+    rate = share_rate.copy()
+    rate[intermittent] = intermittent_forecast(units[intermittent], mask[intermittent]) * season[intermittent]
     rate = np.where(observed, rate, 0.0)
     scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
     sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
