@@ -31,7 +31,6 @@ from planner.inputs.masters import read_products, read_stores
 from planner.inputs.overrides import read_overrides
 from planner.outputs.backtest import decision_report
 from planner.outputs.files import write_csv
-from planner.outputs.sheetrows import csv_safe
 from planner.outputs.template import write_planning_template
 from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
@@ -176,7 +175,7 @@ def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int,
         scored = decision_backtest(chain, config, as_of=cut, cut_weeks=cut_weeks, progress=progress)
         click.echo(decision_report(scored))
         if out_file is not None:
-            write_csv(csv_safe(scored.table), out_file)
+            write_csv(scored.table, out_file)
             progress(f"wrote {out_file}")
         return
     result = run_backtest(chain, config, holdout_weeks, progress=progress)
@@ -195,7 +194,7 @@ def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int,
         "Fisher & Vaidyanathan 2014 report 16-29 % for new-product share forecasts)."
     )
     if out_file is not None:
-        write_csv(csv_safe(result.table), out_file)
+        write_csv(result.table, out_file)
         progress(f"wrote {out_file}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from openpyxl import Workbook, load_workbook
 
 from planner import PlanConfig, run_week
 from planner.outputs.excel import EUR
-from planner.outputs.sheetrows import BulkRows, ColumnStyle, csv_safe, save_with_rows
+from planner.outputs.files import csv_safe
+from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+49 Brot", "-20% Aktion Milch", "@SUM(A1:A9)"]
@@ -181,3 +183,43 @@ def test_the_store_csv_download_cannot_carry_a_formula() -> None:
     safe = csv_safe(frame)
     assert list(safe["name"])[:3] == ["'=HYPERLINK(\"x\")", "Milch", "'+49"] and pd.isna(safe["name"].iloc[3])
     assert list(safe["units"]) == [1.0, -2.0, 3.0, 4.0]
+
+
+def test_no_csv_output_holds_formula_like_text(hostile_run) -> None:
+    """Every CSV the planner writes, read back raw: a cell starting with = + - @ tab or CR is a number;
+    read back as the planner reads it, the hostile names are intact."""
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+    from planner.outputs.files import read_output_csv
+
+    data = hostile_run.out_dir.parent / "chain"
+    backtests = []
+    for option, name in ((["--holdout-weeks", "4"], "forecast.csv"), (["--decisions", "--cut-weeks", "4"], "decisions.csv")):
+        result = CliRunner().invoke(cli, ["backtest", str(data), *option, "--out", str(hostile_run.out_dir / name)])
+        assert result.exit_code == 0, result.output
+        backtests.append(hostile_run.out_dir / name)
+    files = [hostile_run.out_dir / f for f in ("plan.csv", "changes.csv", "local_index.csv")] + backtests
+    for path in files:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                for value in row:
+                    if value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                        float(value)  # a number such as -2.5 is fine; text here would be a formula
+    plan = read_output_csv(hostile_run.out_dir / "plan.csv", dtype={"store_id": str, "sku": str})
+    raw = pd.read_csv(hostile_run.out_dir / "plan.csv", dtype={"store_id": str, "sku": str})
+    names = set(plan["name"])
+    assert names & set(HOSTILE) and not set(raw["name"]) & set(HOSTILE)
+    assert {f"'{n}" for n in names & set(HOSTILE)} <= set(raw["name"])
+    assert read_output_csv(hostile_run.out_dir / "changes.csv")["name"].isin([*HOSTILE, *names]).all()
+
+
+def test_the_csv_guard_reads_back_exactly(tmp_path: Path) -> None:
+    from planner.outputs.files import read_output_csv, write_csv
+
+    frame = pd.DataFrame({"text": ["=1+1", "'=quoted", "'plain", "plain", "-5 %", "@x", None], "number": [-1.5, 2, 3, -4, 5, 6, 7]})
+    path = tmp_path / "f.csv"
+    write_csv(frame, path)
+    back = read_output_csv(path)
+    assert list(back["text"][:6]) == list(frame["text"][:6]) and pd.isna(back["text"].iloc[6])
+    assert list(back["number"]) == list(frame["number"])

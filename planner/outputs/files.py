@@ -1,4 +1,10 @@
-"""plan.csv, changes.csv, local_index.csv and summary.json, each written atomically."""
+"""plan.csv, changes.csv, local_index.csv and summary.json, each written atomically.
+
+Every CSV is written formula-safe (OWASP's rule for CSV injection): a text cell starting with
+= + - @ tab or CR gets a leading apostrophe, so a spreadsheet shows it as text instead of running
+it; a text cell that itself starts with an apostrophe gets one more, so `read_output_csv` gives back
+exactly what was written. Numbers stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from planner.outputs.sheetrows import FORMULA_TRIGGERS
 from planner.schemas import PLAN_COLUMNS
+
+GUARD = "'"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -28,9 +37,28 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(temporary)
 
 
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot become formulas in a spreadsheet (module docstring)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = [GUARD + v if isinstance(v, str) and v.startswith((*FORMULA_TRIGGERS, GUARD)) else v for v in safe[column]]
+    return safe
+
+
+def read_output_csv(path: Path, **options: Any) -> pd.DataFrame:
+    """A CSV written by `write_csv`, its text cells as they were before the formula guard."""
+    frame = pd.read_csv(path, **options)
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = [v[1:] if isinstance(v, str) and v.startswith(GUARD) else v for v in frame[column]]
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A CSV with `.` decimals, UTF-8, LF line ends and 4-decimal floats: the same input gives the same bytes."""
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n"))
+    """A formula-safe CSV with `.` decimals, UTF-8, LF line ends and 4-decimal floats: the same input gives the same bytes."""
+    safe = csv_safe(frame)
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n"))
 
 
 def plan_csv_frame(plan: pd.DataFrame) -> pd.DataFrame:

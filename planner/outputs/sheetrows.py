@@ -60,16 +60,6 @@ def clean_text(value: str) -> str:
     return _NOT_XML.sub("", ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot become formulas when the CSV is opened in a spreadsheet: text
-    starting with = + - @ tab or CR gets a leading apostrophe."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) else v for v in safe[column]]
-    return safe
-
-
 def save_with_rows(save: Callable[[io.BytesIO], None], path: Path | BinaryIO, bulk: list[BulkRows]) -> None:
     """Call `save(buffer)` (openpyxl's Workbook.save), splice `bulk` into its sheets, write `path` (a file or a buffer)."""
     buffer = io.BytesIO()

@@ -17,6 +17,7 @@ from planner.db import Database
 from planner.db.accounts import Principal, seed_demo_accounts
 from planner.db.requests import AccessDenied
 from planner.inputs.masters import read_stores
+from planner.outputs.files import read_output_csv
 from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
 from planner.runs import OUTPUT_FILES
 from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE, published_folder
@@ -66,9 +67,9 @@ def load_plan(plan_dir: str, version: float) -> PublishedPlan:
     """Read a published plan folder (from published_plan)."""
     folder = Path(plan_dir)
     return PublishedPlan(
-        plan=pd.read_csv(folder / "plan.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
-        changes=pd.read_csv(folder / "changes.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
-        local_index=pd.read_csv(folder / "local_index.csv", dtype={"store_id": str, "value": str}),
+        plan=read_output_csv(folder / "plan.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
+        changes=read_output_csv(folder / "changes.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
+        local_index=read_output_csv(folder / "local_index.csv", dtype={"store_id": str, "value": str}),
         profiles=pd.read_parquet(folder / PROFILES_FILE),
         summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
         workbook=(folder / "plan.xlsx").read_bytes(),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.outputs.excel import tables_workbook
-from planner.outputs.sheetrows import csv_safe
+from planner.outputs.files import csv_safe
 from planner.ui.data import store_view
 from planner.ui.session import AppContext, context
 
