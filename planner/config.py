@@ -7,6 +7,7 @@ so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,72 +18,92 @@ from planner.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class Range:
+    """The plausible values of a numeric setting: low <= value <= high (low < value when `above`)."""
+
+    low: float
+    high: float
+    above: bool = False
+
+    def holds(self, value: float) -> bool:
+        return math.isfinite(value) and (value > self.low if self.above else value >= self.low) and value <= self.high
+
+    def __str__(self) -> str:
+        return f"a finite number {'above' if self.above else 'from'} {self.low:g} {'and at most' if self.above else 'to'} {self.high:g}"
+
+
+def setting(default: Any, low: float, high: float, *, above: bool = False) -> Any:
+    """A numeric setting with its default and its plausible range, checked where the config is read."""
+    return field(default=default, metadata={"range": Range(low, high, above)})
+
+
+@dataclass(frozen=True)
 class SolverConfig:
     """Which MILP solver runs and how long it may take."""
 
     name: str = "highs"  # "highs" (default, in-process through highspy) or "cbc" (bundled with PuLP 3)
-    time_limit_seconds: float = 120.0
-    mip_gap: float = 0.001  # relative gap to the LP bound at which the solver may stop (0.001 = 0.1 %)
+    time_limit_seconds: float = setting(120.0, 0, 86_400, above=True)
+    mip_gap: float = setting(0.001, 0, 0.5)  # relative gap to the LP bound at which the solver may stop (0.001 = 0.1 %)
 
 
 @dataclass(frozen=True)
 class AssortmentConfig:
     """Business rules of the assortment. Defaults never make a valid chain infeasible."""
 
-    core_min_items: int = 0  # fresh products that every store must carry, at least
-    core_max_items: int | None = None  # at most; None = no limit
-    min_items_per_category: int = 0  # per store and category (capped at the category's size)
-    max_addons_per_store: int | None = None  # None = no limit
+    core_min_items: int = setting(0, 0, 1_000_000)  # fresh products that every store must carry, at least
+    core_max_items: int | None = setting(None, 0, 1_000_000)  # at most; None = no limit
+    min_items_per_category: int = setting(0, 0, 10_000)  # per store and category (capped at the category's size)
+    max_addons_per_store: int | None = setting(None, 0, 1_000_000)  # None = no limit
 
 
 @dataclass(frozen=True)
 class DemandConfig:
     """How POS history becomes an expected weekly rate."""
 
-    history_weeks: int = 26  # weeks of history (before the planned week) used for the rate
-    recency_half_life_weeks: float = 8.0  # a week this old weighs half as much as the latest one
-    new_listing_haircut: float = 0.8  # share of the similar-store estimate trusted for a product not carried yet, when its uncertainty equals its size
-    index_prior_units: float = 30.0  # the store-vs-chain index is shrunk toward the chain as if this many units sold at chain rates
-    horizon_weeks: int = 4  # the rate is the mean forecast over this many weeks from the planned week on
-    promo_price_cut: float = 0.15  # without a promo column: a week priced this far below the weeks around it is a promotion
+    history_weeks: int = setting(26, 1, 520)  # weeks of history (before the planned week) used for the rate
+    recency_half_life_weeks: float = setting(8.0, 0, 520, above=True)  # a week this old weighs half as much as the latest one
+    new_listing_haircut: float = setting(0.8, 0, 1)  # share of the similar-store estimate trusted for a product not carried yet, when its uncertainty equals its size
+    index_prior_units: float = setting(30.0, 0, 1_000_000)  # the store-vs-chain index is shrunk toward the chain as if this many units sold at chain rates
+    horizon_weeks: int = setting(4, 1, 52)  # the rate is the mean forecast over this many weeks from the planned week on
+    promo_price_cut: float = setting(0.15, 0, 0.95, above=True)  # without a promo column: a week priced this far below the weeks around it is a promotion
 
 
 @dataclass(frozen=True)
 class SubstitutionConfig:
     """Which products stand in for each other, and how much demand moves when one is dropped."""
 
-    default_transfer_rate: float = 0.3  # share of a dropped product's demand that moves to carried substitutes
-    min_delisting_events: int = 5  # delistings in the POS history needed to estimate the rate from data instead
-    price_band: float = 0.35  # without substitute_group: same subcategory (or category) and price within +-35 %
-    max_substitutes: int = 3  # a dropped product's customers choose among its this many best-selling substitutes
-    max_absorb: float = 1.0  # a substitute takes over at most this share of its own weekly units from dropped products
+    default_transfer_rate: float = setting(0.3, 0, 1)  # share of a dropped product's demand that moves to carried substitutes
+    min_delisting_events: int = setting(5, 1, 1_000_000)  # delistings in the POS history needed to estimate the rate from data instead
+    price_band: float = setting(0.35, 0, 10)  # without substitute_group: same subcategory (or category) and price within +-35 %
+    max_substitutes: int = setting(3, 1, 100)  # a dropped product's customers choose among its this many best-selling substitutes
+    max_absorb: float = setting(1.0, 0, 10)  # a substitute takes over at most this share of its own weekly units from dropped products
 
 
 @dataclass(frozen=True)
 class CostsConfig:
     """What localizing costs: the plan pays these, so micromarketing has to earn them back."""
 
-    listing_cost_per_product: float = 0.0  # EUR / week per distinct product carried in any store (supplier, logistics, data)
-    handling_cost_per_listing: float = 0.25  # EUR / week per store and listed product (ordering, facings, price labels)
+    listing_cost_per_product: float = setting(0.0, 0, 100_000)  # EUR / week per distinct product carried in any store (supplier, logistics, data)
+    handling_cost_per_listing: float = setting(0.25, 0, 100_000)  # EUR / week per store and listed product (ordering, facings, price labels)
 
 
 @dataclass(frozen=True)
 class StabilityConfig:
     """How far one run may move the shelf away from today's assortment."""
 
-    change_penalty: float = 1.0  # EUR / week charged in the objective per add or drop (not money: a brake on churn)
-    max_adds_per_store: int | None = None  # new listings per store and run; None = no limit
-    max_drops_per_store: int | None = None  # delistings per store and run (overrides excluded); None = no limit
-    min_listing_weeks: int = 8  # a product first sold in a store fewer weeks ago stays listed there
+    change_penalty: float = setting(1.0, 0, 100_000)  # EUR / week charged in the objective per add or drop (not money: a brake on churn)
+    max_adds_per_store: int | None = setting(None, 0, 1_000_000)  # new listings per store and run; None = no limit
+    max_drops_per_store: int | None = setting(None, 0, 1_000_000)  # delistings per store and run (overrides excluded); None = no limit
+    min_listing_weeks: int = setting(8, 0, 520)  # a product first sold in a store fewer weeks ago stays listed there
 
 
 @dataclass(frozen=True)
 class ReplenishmentConfig:
     """Delivery rhythm; drives inventory tied up and fresh waste."""
 
-    fresh_delivery_days: float = 2.0  # days between deliveries of fresh products
-    ambient_delivery_days: float = 7.0  # days between deliveries of ambient products
-    safety_factor: float = 1.0  # z: the usual cover, expected cycle demand + z sd; a perishable holds less where that pays (economics.py)
+    fresh_delivery_days: float = setting(2.0, 0, 365, above=True)  # days between deliveries of fresh products
+    ambient_delivery_days: float = setting(7.0, 0, 365, above=True)  # days between deliveries of ambient products
+    safety_factor: float = setting(1.0, 0, 5)  # z: the usual cover, expected cycle demand + z sd; a perishable holds less where that pays (economics.py)
 
 
 @dataclass(frozen=True)
@@ -186,44 +207,19 @@ def _type_ok(hint: Any, value: Any) -> bool:
 
 
 def _check_values(config: PlanConfig, source: str) -> None:
+    """Every numeric setting inside its declared Range, then the rules between settings."""
     problems = []
+    for section in dataclasses.fields(config):
+        values = getattr(config, section.name)
+        for item in dataclasses.fields(values):
+            bounds, value = item.metadata.get("range"), getattr(values, item.name)
+            if bounds is not None and value is not None and not bounds.holds(value):
+                problems.append(f"[{section.name}] {item.name} = {value!r}: expected {bounds}")
     if config.solver.name.lower() not in ("highs", "cbc"):
         problems.append(f"[solver] name = {config.solver.name!r}: expected 'highs' or 'cbc'")
-    if config.solver.time_limit_seconds <= 0:
-        problems.append("[solver] time_limit_seconds must be positive")
-    if not 0 <= config.solver.mip_gap < 1:
-        problems.append("[solver] mip_gap must be between 0 and 1 (0.001 = 0.1 %)")
     a = config.assortment
-    for key in ("core_min_items", "min_items_per_category"):
-        if getattr(a, key) < 0:
-            problems.append(f"[assortment] {key} must be 0 or more")
-    for key in ("core_max_items", "max_addons_per_store"):
-        if getattr(a, key) is not None and getattr(a, key) < 0:
-            problems.append(f"[assortment] {key} must be 0 or more")
     if a.core_max_items is not None and a.core_max_items < a.core_min_items:
         problems.append("[assortment] core_max_items is below core_min_items")
-    d = config.demand
-    if d.history_weeks < 1:
-        problems.append("[demand] history_weeks must be at least 1")
-    if d.recency_half_life_weeks <= 0 or d.index_prior_units < 0:
-        problems.append("[demand] recency_half_life_weeks must be positive and index_prior_units 0 or more")
-    if not 0 <= d.new_listing_haircut <= 1:
-        problems.append("[demand] new_listing_haircut must be between 0 and 1")
-    if d.horizon_weeks < 1 or not 0 < d.promo_price_cut < 1:
-        problems.append("[demand] horizon_weeks must be at least 1 and promo_price_cut between 0 and 1")
-    sub = config.substitution
-    if not 0 <= sub.default_transfer_rate <= 1 or sub.min_delisting_events < 1 or sub.price_band < 0:
-        problems.append("[substitution] default_transfer_rate must be 0..1, min_delisting_events 1 or more, price_band 0 or more")
-    r = config.replenishment
-    if r.fresh_delivery_days <= 0 or r.ambient_delivery_days <= 0 or r.safety_factor < 0:
-        problems.append("[replenishment] delivery days must be positive and safety_factor 0 or more")
-    if config.substitution.max_substitutes < 1 or config.substitution.max_absorb < 0:
-        problems.append("[substitution] max_substitutes must be 1 or more and max_absorb 0 or more")
-    if config.costs.listing_cost_per_product < 0 or config.costs.handling_cost_per_listing < 0:
-        problems.append("[costs] listing and handling costs must be 0 or more")
-    st = config.stability
-    if st.change_penalty < 0 or st.min_listing_weeks < 0 or any(v is not None and v < 0 for v in (st.max_adds_per_store, st.max_drops_per_store)):
-        problems.append("[stability] change_penalty, min_listing_weeks and the add/drop limits must be 0 or more")
     if config.pos.engine not in ("duckdb", "pandas"):
         problems.append(f"[pos] engine = {config.pos.engine!r}: expected 'duckdb' or 'pandas'")
     valid_targets = {"date", "store_id", "sku", "units", "revenue", "promo"}

@@ -43,6 +43,14 @@ EXPECTED = {
     "planning__unknown_solver.toml": r"planning\.toml: \[solver\] name = 'gurobi': expected 'highs' or 'cbc'",
     "planning__not_toml.toml": r"planning\.toml: not valid TOML",
     "planning__wrong_type.toml": r"planning\.toml: \[demand\] history_weeks = 'viele' has the wrong type",
+    "planning__nan_half_life.toml": r"planning\.toml: \[demand\] recency_half_life_weeks = nan: expected a finite number above 0 and at most 520",
+    "planning__infinite_time_limit.toml":
+        r"planning\.toml: \[solver\] time_limit_seconds = inf: expected a finite number above 0 and at most 86400",
+    "planning__nan_change_penalty.toml": r"planning\.toml: \[stability\] change_penalty = nan: expected a finite number from 0 to 100000",
+    "planning__absurd_safety_factor.toml": r"planning\.toml: \[replenishment\] safety_factor = 1e\+308: expected a finite number from 0 to 5",
+    "planning__history_too_long.toml": r"planning\.toml: \[demand\] history_weeks = 10000: expected a finite number from 1 to 520",
+    "planning__negative_infinite_delivery.toml":
+        r"planning\.toml: \[replenishment\] fresh_delivery_days = -inf: expected a finite number above 0 and at most 365",
 }
 
 
