@@ -220,9 +220,20 @@ def test_a_session_ends_when_its_account_is_removed(monkeypatch: pytest.MonkeyPa
     at = signed_in(monkeypatch, published, db_url, "m1")
     remove_user(Database(db_url), "m1")
     at.run()
-    assert at.warning[0].value == "The account 'm1' no longer exists: you have been signed out."
+    assert at.warning[0].value == "The account 'm1' you signed in to no longer exists: you have been signed out."
     assert not at.header and not at.dataframe
     assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+def test_a_removed_and_re_added_name_is_another_account(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    """A manager's open session never becomes head office because the name was given to a new account."""
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    db = Database(db_url)
+    remove_user(db, "m1")
+    add_user(db, "m1", "now head office", HEAD_OFFICE, None, ["S1", "S2"])
+    at.run()
+    assert at.warning[0].value == "The account 'm1' you signed in to no longer exists: you have been signed out."
+    assert not at.header and not at.dataframe and "Chain overview" not in page_names(at)
 
 
 def test_without_a_plan_head_office_can_run_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:

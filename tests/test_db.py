@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from conftest import ROOT, TODAY
 from sqlalchemy import select
 
 from planner import PlanConfig, run_week
-from planner.db import URL_VARIABLE, Database, User, default_url, utc_now
+from planner.db import URL_VARIABLE, Database, LoginAttempt, User, default_url, utc_now
 from planner.db.accounts import (
     HEAD_OFFICE,
     MANAGER,
@@ -78,6 +80,41 @@ def test_repeated_failed_sign_ins_lock_the_username_for_a_while(database) -> Non
     assert sign_in(database, "anna", "correct horse", now=start + timedelta(minutes=16)).username == "anna"
     with pytest.raises(AccountError, match="wrong username or password"):  # a success resets the count
         sign_in(database, "anna", "guess again", now=start + timedelta(minutes=17))
+
+
+def test_a_re_added_username_is_a_new_account(database) -> None:
+    first = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    assert principal(database, "anna", first.account) == first
+    remove_user(database, "anna")
+    second = add_user(database, "anna", "another horse", HEAD_OFFICE, None, STORES)
+    assert second.account != first.account
+    assert principal(database, "anna", first.account) is None  # the old session's account is gone
+    assert principal(database, "anna", second.account).is_head_office
+    assert sign_in(database, "anna", "another horse").account == second.account
+
+
+def test_thirty_parallel_sign_ins_check_at_most_five_passwords(database) -> None:
+    """The lockout holds under concurrency: counting the failures, checking the password and recording
+    the attempt are one step per username, so 30 guesses at once get exactly 5 passwords checked."""
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    start = threading.Barrier(30)
+
+    def attempt(number: int) -> str:
+        start.wait()
+        try:
+            sign_in(database, "anna", f"guess {number}")
+        except SignInThrottled:
+            return "throttled"
+        except AccountError:
+            return "checked"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(attempt, range(30)))
+    with database.session() as session:
+        recorded = session.scalars(select(LoginAttempt).where(LoginAttempt.username == "anna")).all()
+    assert outcomes.count("checked") == MAX_FAILURES == len(recorded)
+    assert outcomes.count("throttled") == 30 - MAX_FAILURES
 
 
 def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(database) -> None:

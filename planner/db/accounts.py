@@ -7,13 +7,14 @@ in; every data function of the app takes one and checks it (ui.access), whatever
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
 from planner.db import Database, LoginAttempt, User, default_url, utc_now
 from planner.errors import PlannerError
@@ -44,6 +45,7 @@ class Principal:
     username: str
     role: str
     store_id: str | None  # the manager's store; None for head office
+    account: str = field(default="", compare=False)  # which account of that name: a removed and re-added name is another
 
     @property
     def is_head_office(self) -> bool:
@@ -52,6 +54,11 @@ class Principal:
     def may_see(self, store_id: str) -> bool:
         """Head office sees every store, a manager only their own."""
         return self.is_head_office or store_id == self.store_id
+
+
+def _principal(user: User) -> Principal:
+    """Who an account row is, with its identity (id and creation time: a re-added name differs)."""
+    return Principal(user.username, user.role, user.store_id, f"{user.id}@{user.created_at.isoformat()}")
 
 
 def add_user(db: Database, username: str, password: str, role: str, store_id: str | None, known_stores: list[str]) -> Principal:
@@ -70,8 +77,10 @@ def add_user(db: Database, username: str, password: str, role: str, store_id: st
     with db.session.begin() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise AccountError(f"user {username!r} exists already")
-        session.add(User(username=username, password_hash=_HASHER.hash(password), role=role, store_id=store_id if role == MANAGER else None))
-    return Principal(username, role, store_id if role == MANAGER else None)
+        user = User(username=username, password_hash=_HASHER.hash(password), role=role, store_id=store_id if role == MANAGER else None)
+        session.add(user)
+        session.flush()
+        return _principal(user)
 
 
 def remove_user(db: Database, username: str) -> bool:
@@ -86,24 +95,28 @@ def list_users(db: Database) -> list[Principal]:
     """Every account, by username."""
     with db.session() as session:
         users = session.scalars(select(User).order_by(User.username)).all()
-    return [Principal(u.username, u.role, u.store_id) for u in users]
+    return [_principal(u) for u in users]
 
 
-def principal(db: Database, username: str) -> Principal | None:
-    """The account as it is now, or None when it was removed: checked on every page load."""
+def principal(db: Database, username: str, account: str | None = None) -> Principal | None:
+    """The account as it is now, or None when it was removed (or, given the `account` a session signed in
+    to, when the name now belongs to another account): checked on every page load."""
     with db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
-    return None if user is None else Principal(user.username, user.role, user.store_id)
+    found = None if user is None else _principal(user)
+    return None if found is None or (account is not None and found.account != account) else found
 
 
 def sign_in(db: Database, username: str, password: str, *, now: datetime | None = None) -> Principal:
     """The account for a correct username and password. Raises SignInThrottled after MAX_FAILURES
-    failures in a row (until LOCKOUT has passed since the last one), else AccountError."""
+    failures in a row (until LOCKOUT has passed since the last one), else AccountError. Serialised per
+    username (`_serialise_sign_in`)."""
     now = now or utc_now()
     username = username.strip()
     if not username or len(username) > MAX_USERNAME:
         raise AccountError("wrong username or password")
     with db.session.begin() as session:
+        _serialise_sign_in(session, username)
         last_success = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded))
         failures = select(LoginAttempt.at).where(LoginAttempt.username == username, ~LoginAttempt.succeeded)
         if last_success is not None:
@@ -119,7 +132,19 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
             user.password_hash = _HASHER.hash(password)
     if not ok:
         raise AccountError("wrong username or password")
-    return Principal(user.username, user.role, user.store_id)
+    return _principal(user)
+
+
+def _serialise_sign_in(session: Session, username: str) -> None:
+    """Hold a lock until the transaction ends, so that counting the failures, checking the password and
+    recording the attempt happen for one sign-in of `username` at a time: at most MAX_FAILURES wrong
+    passwords are ever checked per lockout, however many arrive at once. PostgreSQL: a transaction-scoped
+    advisory lock on the username (known or not). SQLite: the database's write lock, taken up front by an
+    empty write (SQLite has one writer at a time, so sign-ins queue up behind each other)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:username, 0))"), {"username": username})
+    else:
+        session.execute(text("UPDATE login_attempts SET username = username WHERE 0"))
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -1,6 +1,7 @@
 """Signing in and out, and the per-run context every page renders from.
 
-The session keeps only the username. On every page load the account is read again from the
+The session keeps only the username and which account of that name it signed in to (a removed and
+re-added name is another account). On every page load the account is read again from the
 database, so a removed account's open session ends at once, and its role and store are never
 taken from the browser.
 """
@@ -17,6 +18,7 @@ from planner.db.accounts import AccountError, Principal, principal, sign_in
 from planner.ui.data import PublishedPlan
 
 USER_KEY = "username"
+ACCOUNT_KEY = "account"  # which account of that name the session signed in to
 CONTEXT_KEY = "context"
 
 
@@ -39,10 +41,11 @@ def current_user(db: Database) -> Principal | None:
     username = st.session_state.get(USER_KEY)
     if username is None:
         return None
-    who = principal(db, username)
+    who = principal(db, username, st.session_state.get(ACCOUNT_KEY, ""))
     if who is None:
         st.session_state.pop(USER_KEY, None)
-        st.warning(f"The account {username!r} no longer exists: you have been signed out.")
+        st.session_state.pop(ACCOUNT_KEY, None)
+        st.warning(f"The account {username!r} you signed in to no longer exists: you have been signed out.")
     return who
 
 
@@ -60,6 +63,7 @@ def sign_in_form(db: Database) -> None:
             st.error(str(exc))
             return
         st.session_state[USER_KEY] = who.username
+        st.session_state[ACCOUNT_KEY] = who.account
         st.rerun()
 
 
