@@ -22,6 +22,7 @@ class Column:
     description: str = ""
     minimum: float | None = None  # smallest allowed value
     strictly_positive: bool = False  # minimum excluded (value must be > minimum)
+    maximum: float | None = None  # largest plausible value: above it is a typo or a hostile file, refused
 
     def expectation(self) -> str:
         """What a valid value looks like, in words, for error messages."""
@@ -33,16 +34,26 @@ class Column:
             "flag": "0 or 1",
             "date": "a date (YYYY-MM-DD or DD.MM.YYYY)",
         }[self.kind]
-        if self.minimum is not None and self.kind in ("int", "number"):
-            if self.strictly_positive and self.minimum == 0:
+        if self.kind in ("int", "number"):
+            low, high = self.minimum, self.maximum
+            if low is not None and high is not None and not self.strictly_positive and low < 0:
+                return f"{words} from {_amount(low)} to {_amount(high)}"
+            if low is not None and self.strictly_positive and low == 0:
                 words = f"a positive {words.removeprefix('a ')}"
-            elif self.strictly_positive:
-                words += f" above {self.minimum:g}"
-            elif self.minimum == 0:
+            elif low is not None and self.strictly_positive:
+                words += f" above {_amount(low)}"
+            elif low == 0:
                 words += " of 0 or more"
-            else:
-                words += f" of at least {self.minimum:g}"
+            elif low is not None:
+                words += f" of at least {_amount(low)}"
+            if high is not None:
+                words += f" up to {_amount(high)}"
         return words
+
+
+def _amount(value: float) -> str:
+    """1,000,000 for whole numbers, 0.5 otherwise."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,8 @@ STORES = Table(
         Column("store_id", "id", description="store identifier, read as text"),
         Column("name", "text"),
         Column("town", "text"),
-        Column("shelf_capacity", "number", "shelf units", "shelf space available for the planned range", 0, True),
-        Column("inventory_budget", "number", "EUR", "inventory the store may tie up (see README)", 0, True),
+        Column("shelf_capacity", "number", "shelf units", "shelf space available for the planned range", 0, True, 10_000_000),
+        Column("inventory_budget", "number", "EUR", "inventory the store may tie up (see README)", 0, True, 10_000_000_000),
     ),
     key=("store_id",),
 )
@@ -84,11 +95,11 @@ PRODUCTS = Table(
         Column("name", "text"),
         Column("category", "text"),
         Column("fresh", "flag", description="1 = fresh (perishable, eligible for the core)"),
-        Column("price", "number", "EUR per unit", "regular shelf price incl. VAT", 0, True),
-        Column("unit_cost", "number", "EUR per unit", "purchase cost", 0),
-        Column("shelf_space", "number", "shelf units", "space one listing takes on the shelf", 0, True),
-        Column("case_pack", "int", "units", "units per delivered case", 1),
-        Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery", 0, True),
+        Column("price", "number", "EUR per unit", "regular shelf price incl. VAT", 0, True, 100_000),
+        Column("unit_cost", "number", "EUR per unit", "purchase cost", 0, maximum=100_000),
+        Column("shelf_space", "number", "shelf units", "space one listing takes on the shelf", 0, True, 10_000),
+        Column("case_pack", "int", "units", "units per delivered case", 1, maximum=10_000),
+        Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery", 0, True, 3_650),
     ),
     key=("sku",),
 )
@@ -105,8 +116,8 @@ POS = Table(
         Column("date", "date", "day", "sale day; for a weekly total the first day of the week"),
         Column("store_id", "id"),
         Column("sku", "id"),
-        Column("units", "number", "units", "units sold; negative = return"),
-        Column("revenue", "number", "EUR", "till revenue of the line; negative for a return"),
+        Column("units", "number", "units", "units sold; negative = return", -1_000_000, maximum=1_000_000),
+        Column("revenue", "number", "EUR", "till revenue of the line; negative for a return", -100_000_000, maximum=100_000_000),
     ),
 )
 

@@ -110,7 +110,7 @@ def test_leading_zeros_survive_and_weekly_totals_equal_daily_sums(tmp_path: Path
 def test_errors_name_the_column_as_the_till_wrote_it(tmp_path: Path) -> None:
     text = "Datum;Filiale;Artikelnummer;Menge;Umsatz\n16.11.2026;S1;000202;zwei;2,58\n"
     folder = chain_with_pos(tmp_path, "kasse.csv", text.encode())
-    with pytest.raises(InputError, match=r"pos/S1/kasse\.csv line 2, column Menge \(units\): expected a number, found 'zwei'"):
+    with pytest.raises(InputError, match=r"pos/S1/kasse\.csv line 2, column Menge \(units\): expected a number from -1,000,000 to 1,000,000, found 'zwei'"):
         load_chain(folder, PlanConfig(), today=TODAY)
 
 

@@ -91,4 +91,6 @@ def _parse_one(raw: pd.Series, column: Column, *, decimal_comma: bool) -> tuple[
     if column.minimum is not None:
         below = values <= column.minimum if column.strictly_positive else values < column.minimum
         bad |= below.fillna(False)
+    if column.maximum is not None:
+        bad |= (values > column.maximum).fillna(False)
     return values, bad

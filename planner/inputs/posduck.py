@@ -30,6 +30,9 @@ from planner.inputs.posmeta import (
     write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
+from planner.schemas import POS, Column
+
+POS_UNITS, POS_REVENUE = (next(c for c in POS.columns if c.name == name) for name in ("units", "revenue"))
 
 HEAD_BYTES = 1 << 16
 BATCH_ROWS = 3_000_000  # lines read per DuckDB call (bounds the staging table's memory)
@@ -95,11 +98,12 @@ class DuckLines:
         checked = self.con.execute(
             """SELECT file_no, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
                    OR units IS NULL OR isnan(units) OR isinf(units) OR revenue IS NULL OR isnan(revenue) OR isinf(revenue)
+                   OR units NOT BETWEEN $units_low AND $units_high OR revenue NOT BETWEEN $revenue_low AND $revenue_high
                    OR coalesce(store_id, '') = '' OR coalesce(sku, '') = '' OR promo IS NULL
                    OR store_id NOT IN (SELECT store_id FROM stores)),
                    min(date), max(date), list(DISTINCT store_id ORDER BY store_id)
                FROM lines WHERE file_no >= $first GROUP BY file_no""",
-            {"today": self.today, "first": first_no},
+            {"today": self.today, "first": first_no, **_bounds(POS_UNITS, "units"), **_bounds(POS_REVENUE, "revenue")},
         ).fetchall()
         by_number = {numbers[str(file.path)]: file for file in batch}
         taken: dict[str, PosFileInfo] = {}
@@ -219,6 +223,11 @@ class DuckLines:
             con.execute("CREATE OR REPLACE TABLE lines AS SELECT l.* FROM lines l JOIN file_rank r USING (file_no)"
                         " JOIN latest t USING (store_id, date, sku) WHERE r.rank = t.top")
         return [Replaced(self.labels[old], self.labels[new], store, days, first, last, lines) for old, new, store, days, first, last, lines in rows]
+
+
+def _bounds(column: Column, name: str) -> dict[str, float]:
+    """The declared range of a POS number column, as query parameters (out of range: the careful reader names the line)."""
+    return {f"{name}_low": column.minimum, f"{name}_high": column.maximum}
 
 
 def typed_weekly(weekly: pd.DataFrame) -> pd.DataFrame:
