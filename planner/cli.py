@@ -8,8 +8,11 @@ Progress goes to stderr; results go to files.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import click
@@ -24,7 +27,7 @@ from planner.db.accounts import (
     list_users,
     remove_user,
 )
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError, Problem
 from planner.evaluate.decisions import decision_backtest
 from planner.inputs import load_chain
 from planner.inputs.masters import read_products, read_stores
@@ -77,7 +80,18 @@ def cli() -> None:
     """Plan each store's assortment: a shared fresh core plus local add-ons, from POS scanner data."""
 
 
-data_dir_argument = click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+DATA_FILES = ("stores.csv", "products.csv")
+
+
+def _data_folder(_ctx: click.Context, _param: click.Parameter, folder: Path) -> Path:
+    """DATA_DIR must be a chain's data folder before anything is read or created in it (no planner.db
+    in a wrong folder, no database traceback)."""
+    if not folder.is_dir() or not all((folder / name).is_file() for name in DATA_FILES):
+        raise InputError(Problem(str(folder), expected="a data folder with stores.csv, products.csv and pos/"))
+    return folder
+
+
+data_dir_argument = click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path), callback=_data_folder)
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                              help="Planning config (TOML). Default: DATA_DIR/planning.toml if it exists.")
 
@@ -303,7 +317,8 @@ def _describe(who: Principal) -> str:
 
 
 def main() -> None:
-    """Entry point of the `planner` console script. A wrong option or argument is bad input: exit 1."""
+    """Entry point of the `planner` console script. A wrong option or argument is bad input: exit 1.
+    Anything unforeseen is an internal error: one line and the path of a log file with the traceback, exit 2."""
     try:
         code = cli.main(standalone_mode=False)
     except click.UsageError as exc:
@@ -315,4 +330,9 @@ def main() -> None:
     except click.Abort:
         click.echo("Aborted!", err=True)
         sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on the terminal
+        log = Path(tempfile.gettempdir()) / f"planner-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        click.echo(f"internal error: {type(exc).__name__}: {str(exc)[:200]}; please report it with {log}", err=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

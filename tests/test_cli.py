@@ -120,3 +120,38 @@ def test_quiet_run_prints_nothing_at_all_in_a_subprocess(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-m", "planner", "run", str(DATA / "chain"), "--out", str(tmp_path / "out"), "--quiet"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("command", [["run", "{d}", "--out", "{o}"], ["runs", "list", "{d}"], ["runs", "prune", "{d}"], ["users", "list", "{d}"],
+                                     ["users", "remove", "{d}", "anna"], ["validate", "{d}"], ["template", "{d}", "--out", "{o}/p.xlsx"],
+                                     ["backtest", "{d}"]])
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_a_wrong_data_folder_is_refused_and_nothing_is_created(tmp_path: Path, command: list[str], kind: str) -> None:
+    folder = tmp_path / "not a chain"
+    if kind == "empty":
+        folder.mkdir()
+    args = [part.format(d=folder, o=tmp_path / "out") for part in command]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().endswith(f"input error: {folder}: expected a data folder with stores.csv, products.csv and pos/")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    assert (not folder.exists()) if kind == "missing" else list(folder.iterdir()) == []
+
+
+def test_an_unforeseen_failure_is_one_line_and_a_log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import planner.cli
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("something nobody foresaw")
+
+    monkeypatch.setattr(planner.cli, "run_week", broken)
+    monkeypatch.setattr(sys, "argv", ["planner", "run", str(DATA / "chain"), "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        planner.cli.main()
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith("internal error: ZeroDivisionError: something nobody foresaw; please report it with ")
+    log = Path(message.rsplit(" ", 1)[-1])
+    assert "Traceback" in log.read_text(encoding="utf-8") and "something nobody foresaw" in log.read_text(encoding="utf-8")
+    log.unlink()
