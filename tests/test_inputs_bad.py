@@ -52,6 +52,9 @@ EXPECTED = {
     "pos__absurd_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, found '1e308'",
     "pos__ancient_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '0001-01-01'",
     "pos__far_future_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '2999-01-01'",
+    "pos__two_unit_columns.csv": (r"pos/S1/2026\.csv line 1: expected one column for units; map the right one in planning\.toml "
+                                  r"\[pos\.columns\], e\.g\. \"qty\" = \"units\", found \"'qty' \(column 4\) and 'units' \(column 5\)\""),
+    "pos__units_twice.csv": r"pos/S1/2026\.csv line 1: expected each column once, found 'units'",
     "planning__nan_half_life.toml": r"planning\.toml: \[demand\] recency_half_life_weeks = nan: expected a finite number above 0 and at most 520",
     "planning__infinite_time_limit.toml":
         r"planning\.toml: \[solver\] time_limit_seconds = inf: expected a finite number above 0 and at most 86400",
@@ -113,3 +116,12 @@ def snapshot(folder: Path) -> dict[str, bytes | str]:
     """Every file (its bytes) and link (its target) below `folder`."""
     return {str(p.relative_to(folder)): str(p.readlink()) if p.is_symlink() else p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+@pytest.mark.parametrize("name", ["pos__two_unit_columns.csv", "pos__units_twice.csv", "pos__absurd_units.csv"])
+def test_both_engines_refuse_ambiguous_and_absurd_pos_files_alike(tmp_path: Path, name: str, engine: str) -> None:
+    folder = chain_with(DATA / "bad" / name, tmp_path / "chain")
+    (folder / "planning.toml").write_text(f'[pos]\nengine = "{engine}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert result.exit_code == 1 and re.search(EXPECTED[name], result.output), result.output

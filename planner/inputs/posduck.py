@@ -262,7 +262,11 @@ def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
     except UnicodeDecodeError:
         return None
     header = text.split("\n", 1)[0].rstrip("\r")
-    return guess_separator(header), "utf-8", header, file.newlines
+    separator = guess_separator(header)
+    names = [normalise_header(name) for name in header.split(separator)]
+    if len(set(names)) < len(names):  # a column twice: DuckDB would rename one; the careful reader refuses it
+        return None
+    return separator, "utf-8", header, file.newlines
 
 
 def _batches(files: list[tuple[PendingFile, int]]) -> list[list[PendingFile]]:

@@ -96,15 +96,20 @@ class LineCounts:
 def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_headers: list[str]) -> dict[str, str]:
     """Find the file's column for each contract column; `extra` maps till headers to contract names."""
     lookup = {normalise_header(k): v for k, v in extra.items()}
-    mapping: dict[str, str] = {}
-    for header in headers:
-        target = lookup.get(header) or next((t for t, names in HEADER_ALIASES.items() if header in names), None)
-        if target and target not in mapping:
-            mapping[target] = header
-    for target, names in OPTIONAL_ALIASES.items():
-        header = next((h for h in headers if lookup.get(h) == target or h in names), None)
-        if header and header not in mapping.values():
-            mapping[target] = header
+    mapped = {lookup[h] for h in headers if h in lookup}  # a field the config maps, in a file that has that header, comes from it only
+    candidates: dict[str, list[int]] = {}
+    for position, header in enumerate(headers):
+        target = lookup.get(header) or next((t for t, names in {**HEADER_ALIASES, **OPTIONAL_ALIASES}.items()
+                                             if header in names and t not in mapped), None)
+        if target:
+            candidates.setdefault(target, []).append(position)
+    for target, positions in candidates.items():
+        if len(positions) > 1:  # never guess which one the till meant (qty next to units: 100x the units)
+            found = " and ".join(f"'{raw_headers[p]}' (column {p + 1})" for p in positions)
+            expected = (f"one column for {target}; map the right one in planning.toml [pos.columns], "
+                        f"e.g. \"{raw_headers[positions[0]]}\" = \"{target}\"")
+            raise InputError(Problem(label, line=1, expected=expected, found=found))
+    mapping = {target: headers[positions[0]] for target, positions in candidates.items()}
     missing = [name for name in POS.names if name not in mapping]
     if missing:
         msg = (
