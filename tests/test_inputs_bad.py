@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,8 @@ EXPECTED = {
     "pos__two_unit_columns.csv": (r"pos/S1/2026\.csv line 1: expected one column for units; map the right one in planning\.toml "
                                   r"\[pos\.columns\], e\.g\. \"qty\" = \"units\", found \"'qty' \(column 4\) and 'units' \(column 5\)\""),
     "pos__units_twice.csv": r"pos/S1/2026\.csv line 1: expected each column once, found 'units'",
+    "pos__header_too_long.csv": r"pos/S1/2026\.csv line 1: expected a header line of at most 65,536 characters, found '69,421 characters'",
+    "pos__too_many_columns.csv": r"pos/S1/2026\.csv line 1: expected at most 1,000 columns, found '1,205 columns'",
     "planning__nan_half_life.toml": r"planning\.toml: \[demand\] recency_half_life_weeks = nan: expected a finite number above 0 and at most 520",
     "planning__infinite_time_limit.toml":
         r"planning\.toml: \[solver\] time_limit_seconds = inf: expected a finite number above 0 and at most 86400",
@@ -119,9 +122,23 @@ def snapshot(folder: Path) -> dict[str, bytes | str]:
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
-@pytest.mark.parametrize("name", ["pos__two_unit_columns.csv", "pos__units_twice.csv", "pos__absurd_units.csv"])
+@pytest.mark.parametrize("name", ["pos__two_unit_columns.csv", "pos__units_twice.csv", "pos__absurd_units.csv", "pos__header_too_long.csv",
+                                  "pos__too_many_columns.csv"])
 def test_both_engines_refuse_ambiguous_and_absurd_pos_files_alike(tmp_path: Path, name: str, engine: str) -> None:
     folder = chain_with(DATA / "bad" / name, tmp_path / "chain")
     (folder / "planning.toml").write_text(f'[pos]\nengine = "{engine}"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", str(folder)])
     assert result.exit_code == 1 and re.search(EXPECTED[name], result.output), result.output
+
+
+def test_a_ten_megabyte_header_is_refused_in_well_under_a_second(tmp_path: Path) -> None:
+    folder = chain_with(DATA / "bad" / "pos__header_too_long.csv", tmp_path / "chain")
+    (folder / "pos/S1/2026.csv").write_text("date,store_id,sku,units,revenue," + ",".join(f"x{i}" for i in range(1_200_000))
+                                            + "\n2026-08-03,S1,000101,3,3.57\n", encoding="utf-8")
+    from planner import PlanConfig, load_chain
+    from planner.errors import InputError
+
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="expected a header line of at most 65,536 characters"):
+        load_chain(folder, PlanConfig())
+    assert time.perf_counter() - started < 1.0

@@ -7,6 +7,8 @@ exactly where a bad value is.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import csv
 import io
 import re
@@ -33,6 +35,10 @@ class TextTable:
     blank_lines: int
 
 
+MAX_HEADER_CHARACTERS = 65_536  # a header line longer than this is not a till export
+MAX_COLUMNS = 1_000
+
+
 def normalise_header(text: str) -> str:
     """Lower-case, trimmed, inner spaces/dashes/dots as underscores: ' Store-ID ' -> 'store_id'."""
     text = text.replace("\ufeff", "").strip().strip('"').strip().lower()
@@ -55,14 +61,19 @@ def read_text_table(path: Path, label: str) -> TextTable:
     text, encoding = _decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
     header_line = text.split("\n", 1)[0]
+    if len(header_line) > MAX_HEADER_CHARACTERS:
+        raise InputError(Problem(label, line=1, expected=f"a header line of at most {MAX_HEADER_CHARACTERS:,} characters",
+                                 found=f"{len(header_line):,} characters"))
     separator = guess_separator(header_line)
+    if header_line.count(separator) >= MAX_COLUMNS:
+        raise InputError(Problem(label, line=1, expected=f"at most {MAX_COLUMNS:,} columns", found=f"{header_line.count(separator) + 1:,} columns"))
     if header_line.count(separator) == 0:
         raise InputError(
             Problem(label, line=1, expected="a header line with columns separated by , ; tab or |", found=header_line[:80])
         )
     raw_headers = _csv_rows([header_line], separator, label)[0]
     headers = [normalise_header(h) for h in raw_headers]
-    duplicated = sorted({h for h in headers if headers.count(h) > 1})
+    duplicated = sorted(h for h, n in Counter(headers).items() if n > 1)
     if duplicated:
         raise InputError(Problem(label, line=1, expected="each column once", found=", ".join(duplicated)))
     frame = _fast_read(text, separator, headers)

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
-from planner.inputs.csvfile import guess_separator, normalise_header
+from planner.inputs.csvfile import MAX_COLUMNS, guess_separator, normalise_header
 from planner.inputs.parse import FLAGS
 from planner.inputs.posmeta import (
     LineCounts,
@@ -254,7 +254,9 @@ def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
         return "parquet", "parquet", str(metadata.schema.to_arrow_schema()), metadata.num_rows
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
-    head = head[: head.rfind(b"\n") + 1] or head
+    if b"\n" not in head:  # a header longer than HEAD_BYTES: the careful reader refuses it by name
+        return None
+    head = head[: head.rfind(b"\n") + 1]
     if not head.strip() or b"\x00" in head:
         return None
     try:
@@ -263,6 +265,8 @@ def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
         return None
     header = text.split("\n", 1)[0].rstrip("\r")
     separator = guess_separator(header)
+    if header.count(separator) >= MAX_COLUMNS:  # the careful reader refuses it by name
+        return None
     names = [normalise_header(name) for name in header.split(separator)]
     if len(set(names)) < len(names):  # a column twice: DuckDB would rename one; the careful reader refuses it
         return None
