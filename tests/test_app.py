@@ -22,6 +22,7 @@ from planner.ui.data import (
     store_view,
     workbook_for,
 )
+from planner.ui.text import plain
 
 DATA = Path(__file__).parent / "data"
 STORES = ["S1", "S2"]
@@ -169,7 +170,7 @@ def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.M
     addon = plan.plan[(plan.plan["store_id"] == "S1") & (plan.plan["role"] == "addon")].iloc[0]
     at.selectbox(key="why_sku").select(addon["sku"]).run()
     assert not at.exception
-    assert at.success[0].value == addon["reason"]
+    assert at.success[0].value == plain(addon["reason"])
     assert [m.label for m in at.metric] == ["Demand here / week", "Index against the chain", "Profit / week", "Waste / week"]
     profile = plan.profiles.set_index(["store_id", "sku"]).loc[("S1", addon["sku"])]
     pattern = next(m.value for m in at.markdown if m.value.startswith("Demand pattern"))
@@ -242,3 +243,17 @@ def test_without_a_plan_head_office_can_run_one(monkeypatch: pytest.MonkeyPatch,
     click(at, "Plan chain now")
     assert not at.exception and not at.error
     assert page_names(at) == ["Chain overview"]
+
+
+def test_names_from_the_data_are_shown_as_text_not_markdown() -> None:
+    """A product named like a Markdown image or link keeps its characters, each punctuation mark escaped
+    (CommonMark: an escaped character is literal), so no link, image, emphasis, HTML or formula is left."""
+    import string
+
+    name = "![x](http://evil.example/p.png) [click](http://evil.example) **big** <b>html</b> $x$ www.evil.example"
+    shown = plain(name)
+    assert shown.replace("\\", "") == name.replace("\\", "")  # the same characters, only escapes added
+    for position, character in enumerate(shown):
+        if character in string.punctuation and character != "\\":
+            assert shown[position - 1] == "\\", f"unescaped {character!r} at {position} in {shown!r}"
+    assert plain("Milch 3,5% 1l") == "Milch 3\\,5\\% 1l"

@@ -223,3 +223,20 @@ def test_the_csv_guard_reads_back_exactly(tmp_path: Path) -> None:
     back = read_output_csv(path)
     assert list(back["text"][:6]) == list(frame["text"][:6]) and pd.isna(back["text"].iloc[6])
     assert list(back["number"]) == list(frame["number"])
+
+
+def test_a_cell_longer_than_excel_holds_is_cut_with_a_mark(tmp_path: Path) -> None:
+    from planner.outputs.sheetrows import CUT_MARK, EXCEL_CELL_CHARACTERS
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    style = sheet.cell(row=1, column=1)
+    style.number_format = "@"
+    styles = [ColumnStyle(style.style_id, style.style_id)]
+    sheet.delete_rows(1, 1)
+    frame = pd.DataFrame({"text": ["x" * 40_000, "short"]})
+    save_with_rows(workbook.save, tmp_path / "long.xlsx", [BulkRows("Data", frame, 1, styles)])
+    back = load_workbook(tmp_path / "long.xlsx")["Data"]
+    assert len(back["A1"].value) == EXCEL_CELL_CHARACTERS and back["A1"].value.endswith(CUT_MARK)
+    assert back["A2"].value == "short"

@@ -7,11 +7,10 @@ exactly where a bad value is.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -55,9 +55,15 @@ class BulkRows:
 _NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")  # valid Python text that XML 1.0 cannot hold either
 
 
+EXCEL_CELL_CHARACTERS = 32_767  # Excel refuses to open a cell holding more
+CUT_MARK = " ... [cut: Excel holds 32,767 characters per cell]"
+
+
 def clean_text(value: str) -> str:
-    """The text without the characters an XML sheet cannot hold (control characters, U+FFFE/FFFF, surrogates)."""
-    return _NOT_XML.sub("", ILLEGAL_CHARACTERS_RE.sub("", value))
+    """The text without the characters an XML sheet cannot hold (control characters, U+FFFE/FFFF,
+    surrogates), cut to what an Excel cell holds, with a visible mark where it was cut."""
+    text = _NOT_XML.sub("", ILLEGAL_CHARACTERS_RE.sub("", value))
+    return text if len(text) <= EXCEL_CELL_CHARACTERS else text[: EXCEL_CELL_CHARACTERS - len(CUT_MARK)] + CUT_MARK
 
 
 def save_with_rows(save: Callable[[io.BytesIO], None], path: Path | BinaryIO, bulk: list[BulkRows]) -> None:

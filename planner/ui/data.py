@@ -17,8 +17,8 @@ from planner.db import Database
 from planner.db.accounts import Principal, seed_demo_accounts
 from planner.db.requests import AccessDenied
 from planner.inputs.masters import read_stores
-from planner.outputs.files import read_output_csv
 from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
+from planner.outputs.files import read_output_csv
 from planner.runs import OUTPUT_FILES
 from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE, published_folder
 

@@ -10,6 +10,7 @@ from planner.db.requests import AccessDenied
 from planner.profiles import MIN_OWN_WEEKS
 from planner.ui.data import store_view
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 TOP_PRODUCTS = 15
 
@@ -22,7 +23,7 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(str(exc))
         return
-    st.header(f"{view.figures['name']} ({view.store_id}): customers against the chain")
+    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): customers against the chain")
     st.caption(
         "Index 1.0 = sells like the chain average, scaled to this store's size. "
         "Indices are shrunk toward 1.0 where the store has sold little, so one lucky week does not count."

@@ -9,6 +9,7 @@ from planner.outputs.excel import tables_workbook
 from planner.outputs.files import csv_safe
 from planner.ui.data import store_view
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 PLAN_VIEW = {
     "role": "Role", "sku": "SKU", "name": "Product", "category": "Category",
@@ -28,7 +29,7 @@ def render(ctx: AppContext) -> None:
         st.error(str(exc))
         return
     figures = view.figures
-    st.header(f"{figures['name']} ({view.store_id}): this week's plan")
+    st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): this week's plan")
     profit, today = figures["expected_profit_per_week"], figures["current_assortment_profit_per_week"]
     cols = st.columns(4)
     cols[0].metric("Expected profit / week", f"EUR {profit:,.0f}", delta=f"{profit - today:+,.0f} vs today")

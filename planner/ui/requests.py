@@ -19,6 +19,7 @@ from planner.db.requests import (
 from planner.errors import PlannerError
 from planner.ui.data import store_view
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 SHOWN = {"id": "#", "store_id": "Store", "sku": "SKU", "name": "Product", "change": "Change", "status": "Status",
          "comment": "Comment", "created_by": "By", "created_at": "Made"}
@@ -31,7 +32,7 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(str(exc))
         return
-    st.header(f"{view.figures['name']} ({view.store_id}): requests")
+    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): requests")
     names = view.profiles.set_index("sku")["name"]
     if ctx.who.is_head_office:
         _decisions(ctx, names)

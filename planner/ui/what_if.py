@@ -10,6 +10,7 @@ from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
 from planner.ui.data import load_basis, store_view, store_what_if
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 
 def render(ctx: AppContext) -> None:
@@ -20,7 +21,7 @@ def render(ctx: AppContext) -> None:
         st.error(str(exc))
         return
     figures = view.figures
-    st.header(f"{figures['name']} ({view.store_id}): what if ...?")
+    st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): what if ...?")
     st.caption("The store is re-planned with the chain's core and the other stores as planned.")
     names = view.profiles.set_index("sku")["name"]
     carried = set(view.plan.loc[view.plan["role"] == "addon", "sku"])

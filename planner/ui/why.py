@@ -10,6 +10,7 @@ from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
 from planner.ui.data import load_basis, store_view, store_what_if, substitutes_of
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 
 def render(ctx: AppContext) -> None:
@@ -19,7 +20,7 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(str(exc))
         return
-    st.header(f"{view.figures['name']} ({view.store_id}): why, or why not?")
+    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): why, or why not?")
     profiles = view.profiles.sort_values(["category", "name"])
     carried = dict(zip(view.plan["sku"], view.plan["role"], strict=True))
     labels = {row.sku: f"{row.name} ({row.sku}, {row.category}) - {_status(carried.get(row.sku))}" for row in profiles.itertuples()}
@@ -30,13 +31,13 @@ def render(ctx: AppContext) -> None:
         return
     product = profiles.set_index("sku").loc[sku]
     role = carried.get(sku)
-    st.subheader(f"{product['name']}: {_status(role)}")
+    st.subheader(f"{plain(product['name'])}: {_status(role)}")
     reason = view.plan.set_index("sku")["reason"].get(sku) if role else None
     dropped = view.changes[(view.changes["sku"] == sku) & (view.changes["change"] == "drop")]
     if reason:
-        st.success(reason)
+        st.success(plain(reason))
     elif not dropped.empty:
-        st.warning(f"Dropped this week: {dropped['reason'].iloc[0]}")
+        st.warning(f"Dropped this week: {plain(dropped['reason'].iloc[0])}")
     basis = load_basis(ctx.plan_dir, ctx.version)
     space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
     units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
@@ -90,7 +91,7 @@ def render(ctx: AppContext) -> None:
         names = profiles.set_index("sku")["name"]
         others = outcome.plan[(outcome.plan["change"] != "keep") & (outcome.plan["sku"] != sku)]
         if not others.empty:
-            st.caption("The re-plan also " + "; ".join(f"{'adds' if c == 'add' else 'drops'} {names.get(o, o)} ({o})"
+            st.caption("The re-plan also " + "; ".join(f"{'adds' if c == 'add' else 'drops'} {plain(names.get(o, o))} ({plain(o)})"
                                                        for c, o in zip(others["change"], others["sku"], strict=True)))
 
 
