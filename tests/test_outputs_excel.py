@@ -240,3 +240,23 @@ def test_a_cell_longer_than_excel_holds_is_cut_with_a_mark(tmp_path: Path) -> No
     back = load_workbook(tmp_path / "long.xlsx")["Data"]
     assert len(back["A1"].value) == EXCEL_CELL_CHARACTERS and back["A1"].value.endswith(CUT_MARK)
     assert back["A2"].value == "short"
+
+
+def test_a_name_longer_than_an_excel_cell_is_warned_about_and_cut_in_the_workbook(tmp_path: Path) -> None:
+    from planner.outputs.sheetrows import CUT_MARK, EXCEL_CELL_CHARACTERS
+
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    products = pd.read_csv(folder / "products.csv", dtype=str)
+    long_name = "Bio Vollkornbrot " * 2_500  # 42,500 characters
+    products.loc[0, "name"] = long_name
+    products.to_csv(folder / "products.csv", index=False)
+    result = run_week(folder, tmp_path / "out", PlanConfig(), today=TODAY)
+    assert any(
+        "products.csv: column 'name' holds 1 texts longer than the 32,767 characters an Excel cell holds (line 2)" in w
+        for w in result.chain.warnings
+    )
+    names = [row[2].value for row in load_workbook(result.out_dir / "plan.xlsx")["Store plans"].iter_rows() if row[1].value == products.loc[0, "sku"]]
+    assert names and all(len(n) == EXCEL_CELL_CHARACTERS and n.endswith(CUT_MARK) for n in names)
+    plan = pd.read_csv(result.out_dir / "plan.csv")
+    assert (plan.loc[plan["sku"] == products.loc[0, "sku"], "name"] == long_name).all()

@@ -12,7 +12,12 @@ import pandas as pd
 
 from planner.config import PlanConfig
 from planner.errors import InputError, Problem
-from planner.inputs.checks import check_assortment, check_products, check_store_coverage
+from planner.inputs.checks import (
+    check_assortment,
+    check_long_text,
+    check_products,
+    check_store_coverage,
+)
 from planner.inputs.masters import read_assortment, read_products, read_stores
 from planner.inputs.overrides import read_overrides
 from planner.inputs.pos import PosReport, read_pos
@@ -56,6 +61,8 @@ def load_chain(
     stores = read_stores(data_dir)
     products = read_products(data_dir)
     check_products(products, stores, warnings)
+    check_long_text("stores.csv", stores, warnings)
+    check_long_text("products.csv", products, warnings)
     assortment = read_assortment(data_dir)
     if assortment is not None:
         assortment = check_assortment(assortment, stores, products, warnings)

@@ -2,7 +2,8 @@
 
 Stops (InputError): an assortment row for a store that stores.csv does not have.
 Reported as warnings, the run goes on: assortment rows with a SKU missing from products.csv (left
-out), products sold below cost, products wider than every store's shelf, stores without POS data.
+out), products sold below cost, products wider than every store's shelf, stores without POS data,
+text longer than an Excel cell holds (plan.xlsx cuts it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import LINE
+from planner.outputs.sheetrows import EXCEL_CELL_CHARACTERS
 from planner.schemas import ASSORTMENT, PRODUCTS, STORES
 
 
@@ -60,3 +62,18 @@ def check_store_coverage(stores: pd.DataFrame, weekly: pd.DataFrame, warnings: l
             f"no POS data for store(s) {', '.join(without)}: their demand is estimated from the other stores, "
             "scaled by shelf capacity"
         )
+
+
+def check_long_text(file: str, table: pd.DataFrame, warnings: list[str]) -> None:
+    """Warn about text cells longer than an Excel cell holds: plan.xlsx cuts them, with a mark."""
+    for column in table.columns:
+        if column == LINE or not pd.api.types.is_string_dtype(table[column]):
+            continue
+        lengths = table[column].map(lambda value: len(value) if isinstance(value, str) else 0)
+        long = lengths > EXCEL_CELL_CHARACTERS
+        if long.any():
+            lines = ", ".join(str(int(n)) for n in table.loc[long, LINE].head(5))
+            warnings.append(
+                f"{file}: column {column!r} holds {int(long.sum())} texts longer than the {EXCEL_CELL_CHARACTERS:,} "
+                f"characters an Excel cell holds (line {lines}); plan.xlsx cuts them there"
+            )
