@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from planner.errors import ConfigError
+from planner.errors import ConfigError, shown
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
             )
             raise ConfigError(msg)
         if not _type_ok(hints[key], value):
-            msg = f"{source}: [{section_name}] {key} = {value!r} has the wrong type (expected {hints[key]})"
+            msg = f"{source}: [{section_name}] {key} = {shown(repr(value))} has the wrong type (expected {hints[key]})"
             raise ConfigError(msg)
     return section_type(**values)
 
@@ -216,15 +216,15 @@ def _check_values(config: PlanConfig, source: str) -> None:
             if bounds is not None and value is not None and not bounds.holds(value):
                 problems.append(f"[{section.name}] {item.name} = {value!r}: expected {bounds}")
     if config.solver.name.lower() not in ("highs", "cbc"):
-        problems.append(f"[solver] name = {config.solver.name!r}: expected 'highs' or 'cbc'")
+        problems.append(f"[solver] name = {shown(repr(config.solver.name))}: expected 'highs' or 'cbc'")
     a = config.assortment
     if a.core_max_items is not None and a.core_max_items < a.core_min_items:
         problems.append("[assortment] core_max_items is below core_min_items")
     if config.pos.engine not in ("duckdb", "pandas"):
-        problems.append(f"[pos] engine = {config.pos.engine!r}: expected 'duckdb' or 'pandas'")
+        problems.append(f"[pos] engine = {shown(repr(config.pos.engine))}: expected 'duckdb' or 'pandas'")
     valid_targets = {"date", "store_id", "sku", "units", "revenue", "promo"}
     for header, target in config.pos.columns.items():
         if target not in valid_targets:
-            problems.append(f"[pos.columns] {header!r} = {target!r}: expected one of {sorted(valid_targets)}")
+            problems.append(f"[pos.columns] {shown(repr(header))} = {shown(repr(target))}: expected one of {sorted(valid_targets)}")
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))

@@ -29,8 +29,17 @@ class Problem:
             where += f", column {self.column}"
         text = f"{where}: expected {self.expected}" if self.expected else where
         if self.found is not None:
-            text += f", found {self.found!r}"
+            text += f", found {shown(self.found)!r}"
         return text
+
+
+FOUND_CHARACTERS = 80  # a refused value is quoted up to this length, so a message never echoes a whole file
+
+
+def shown(found: str) -> str:
+    """`found` as a message quotes it: non-printable characters as '?', cut after FOUND_CHARACTERS."""
+    printable = "".join(c if c.isprintable() else "?" for c in found[: FOUND_CHARACTERS + 1])
+    return printable if len(printable) <= FOUND_CHARACTERS else printable[:FOUND_CHARACTERS] + "..."
 
 
 class InputError(PlannerError):

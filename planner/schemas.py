@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["id", "text", "int", "number", "flag", "date"]
+EARLIEST_DATE = "1990-01-01"  # an older sale date is a typo or a placeholder (0001-01-01), refused
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Column:
             "int": "a whole number",
             "number": "a number",
             "flag": "0 or 1",
-            "date": "a date (YYYY-MM-DD or DD.MM.YYYY)",
+            "date": f"a date from {EARLIEST_DATE} (YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or MM/DD/YYYY)",
         }[self.kind]
         if self.kind in ("int", "number"):
             low, high = self.minimum, self.maximum

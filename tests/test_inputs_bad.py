@@ -23,7 +23,7 @@ EXPECTED = {
     "pos__missing_revenue_column.csv": r"pos/S1/2026\.csv line 1: expected column\(s\) revenue .*found 'date, store_id, sku, units'",
     "pos__extra_field.csv": r"pos/S1/2026\.csv line 3: expected 5 fields like the header, found '6 fields'",
     "pos__non_numeric_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, found 'zwölf'",
-    "pos__bad_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '2026-13-45'",
+    "pos__bad_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, DD/MM/YYYY or MM/DD/YYYY\), found '2026-13-45'",
     "pos__future_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date not after \d{4}-\d\d-\d\d, found '2031-01-05'",
     "pos__unknown_store.csv": r"pos/S1/2026\.csv line 3, column store_id: expected a store_id from stores\.csv \(S1, S2\), found 'S9'",
     "pos__truncated_last_line.csv": r"pos/S1/2026\.csv line 3: expected 5 fields like the header, found '4 fields'",
@@ -51,13 +51,19 @@ EXPECTED = {
     "products__absurd_shelf_life.csv": r"products\.csv line 2, column shelf_life_days: expected a positive number up to 3,650, found '100000'",
     "stores__absurd_budget.csv": r"stores\.csv line 2, column inventory_budget: expected a positive number up to 10,000,000,000, found '1e300'",
     "pos__absurd_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, found '1e308'",
-    "pos__ancient_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '0001-01-01'",
-    "pos__far_future_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date \(YYYY-MM-DD or DD\.MM\.YYYY\), found '2999-01-01'",
+    "pos__ancient_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, DD/MM/YYYY or MM/DD/YYYY\), found '0001-01-01'",
+    "pos__far_future_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, DD/MM/YYYY or MM/DD/YYYY\), found '2999-01-01'",
     "pos__two_unit_columns.csv": (r"pos/S1/2026\.csv line 1: expected one column for units; map the right one in planning\.toml "
                                   r"\[pos\.columns\], e\.g\. \"qty\" = \"units\", found \"'qty' \(column 4\) and 'units' \(column 5\)\""),
     "pos__units_twice.csv": r"pos/S1/2026\.csv line 1: expected each column once, found 'units'",
     "pos__header_too_long.csv": r"pos/S1/2026\.csv line 1: expected a header line of at most 65,536 characters, found '69,421 characters'",
     "pos__too_many_columns.csv": r"pos/S1/2026\.csv line 1: expected at most 1,000 columns, found '1,205 columns'",
+    "pos__iso_and_us_dates.csv": (r"pos/S1/2026\.csv line 5, column date: expected one date format in a file, YYYY-MM-DD as on 3 other "
+                                  r"lines; DD/MM/YYYY or MM/DD/YYYY on line\(s\) 5, 6, found '08/06/2026'"),
+    "pos__hostile_long_value.csv": (r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, "
+                                    r"found '\?\[31mroot:x:0:0:root:/root:/bin/bash" + "A" * 44 + r"\.\.\.'$"),
+    "pos__date_before_1990.csv": (r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, "
+                                  r"DD/MM/YYYY or MM/DD/YYYY\), found '1985-08-03'"),
     "planning__nan_half_life.toml": r"planning\.toml: \[demand\] recency_half_life_weeks = nan: expected a finite number above 0 and at most 520",
     "planning__infinite_time_limit.toml":
         r"planning\.toml: \[solver\] time_limit_seconds = inf: expected a finite number above 0 and at most 86400",
@@ -123,7 +129,7 @@ def snapshot(folder: Path) -> dict[str, bytes | str]:
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 @pytest.mark.parametrize("name", ["pos__two_unit_columns.csv", "pos__units_twice.csv", "pos__absurd_units.csv", "pos__header_too_long.csv",
-                                  "pos__too_many_columns.csv"])
+                                  "pos__too_many_columns.csv", "pos__iso_and_us_dates.csv", "pos__date_before_1990.csv"])
 def test_both_engines_refuse_ambiguous_and_absurd_pos_files_alike(tmp_path: Path, name: str, engine: str) -> None:
     folder = chain_with(DATA / "bad" / name, tmp_path / "chain")
     (folder / "planning.toml").write_text(f'[pos]\nengine = "{engine}"\n', encoding="utf-8")

@@ -46,6 +46,28 @@ def test_engines_agree_on_messy_files(tmp_path: Path) -> None:
     assert_same_chain(folder)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_file_is_read_in_the_one_date_format_all_its_lines_fit(tmp_path: Path, engine: str) -> None:
+    folder = copy_chain(tmp_path)
+    header = "date,store,sku,units,revenue\n"
+    files = {
+        "us.csv": ["11/15/2026", "11/20/2026"],  # a day above 12 in second place: month first
+        "week_day_first.csv": ["01/07/2026", "06/07/2026"],  # either way; day first spans 5 days, month first 5 months
+        "week_month_first.csv": ["07/08/2026", "07/12/2026"],  # either way; month first spans 4 days
+        "two_digit_year.csv": ["16.11.26", "17.11.26"],
+    }
+
+    def s1_days() -> set[str]:
+        days = load_chain(folder, PlanConfig(), today=TODAY, engine=engine).store_days
+        return set(days.loc[days["store_id"] == "S1", "date"].dt.strftime("%Y-%m-%d"))
+
+    before = s1_days()
+    for name, days in files.items():
+        (folder / "pos" / "S1" / name).write_text(header + "".join(f"{d},S1,000101,1,1.29\n" for d in days), encoding="utf-8")
+    assert s1_days() - before == {"2026-11-15", "2026-11-20", "2026-07-01", "2026-07-06", "2026-07-08", "2026-07-12", "2026-11-16", "2026-11-17"}
+    assert_same_chain(folder)
+
+
 def test_fast_path_takes_clean_files_and_leaves_the_rest_to_the_careful_reader(tmp_path: Path) -> None:
     clean = tmp_path / "clean.csv"
     clean.write_text("date,store,sku,units,revenue\n2026-11-16,S1,000101,2,2.58\n2026-11-17,S1,000101,-1,-1.29\n")

@@ -30,7 +30,7 @@ def test_numbers_in_till_formats(text: str, decimal_comma: bool, value: float | 
 
 @pytest.mark.parametrize("text", ["2026-03-09", "09.03.2026", "09/03/2026", "2026-03-09 14:31:05", "2026-03-09T14:31"])
 def test_dates_in_till_formats(text: str) -> None:
-    assert parse_date(pd.Series([text])).iloc[0] == pd.Timestamp("2026-03-09")
+    assert parse_date(pd.Series([text])).values.iloc[0] == pd.Timestamp("2026-03-09")
 
 
 def chain_with_pos(tmp_path: Path, name: str, raw: bytes) -> Path:

@@ -30,14 +30,16 @@ from planner.inputs.posmeta import (
     write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
-from planner.schemas import POS, Column
+from planner.schemas import EARLIEST_DATE, POS, Column
 
 POS_UNITS, POS_REVENUE = (next(c for c in POS.columns if c.name == name) for name in ("units", "revenue"))
 
 HEAD_BYTES = 1 << 16
 BATCH_ROWS = 3_000_000  # lines read per DuckDB call (bounds the staging table's memory)
 FILE_COLUMN = "__pos_file"
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
+# date formats the fast path reads: one per batch, from its first line; a file in another one (or
+# in DD/MM/YYYY, which may be MM/DD/YYYY: the whole file decides) goes to the careful reader
+FAST_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d")
 
 
 class DuckLines:
@@ -96,14 +98,14 @@ class DuckLines:
             return {label: info for file in batch for label, info in self._add_batch([file], separator, encoding, header_map).items()}
         self.files_inserted += len(batch)
         checked = self.con.execute(
-            """SELECT file_no, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < DATE '1900-01-01'
+            """SELECT file_no, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < CAST($earliest AS DATE)
                    OR units IS NULL OR isnan(units) OR isinf(units) OR revenue IS NULL OR isnan(revenue) OR isinf(revenue)
                    OR units NOT BETWEEN $units_low AND $units_high OR revenue NOT BETWEEN $revenue_low AND $revenue_high
                    OR coalesce(store_id, '') = '' OR coalesce(sku, '') = '' OR promo IS NULL
                    OR store_id NOT IN (SELECT store_id FROM stores)),
                    min(date), max(date), list(DISTINCT store_id ORDER BY store_id)
                FROM lines WHERE file_no >= $first GROUP BY file_no""",
-            {"today": self.today, "first": first_no, **_bounds(POS_UNITS, "units"), **_bounds(POS_REVENUE, "revenue")},
+            {"today": self.today, "first": first_no, "earliest": EARLIEST_DATE, **_bounds(POS_UNITS, "units"), **_bounds(POS_REVENUE, "revenue")},
         ).fetchall()
         by_number = {numbers[str(file.path)]: file for file in batch}
         taken: dict[str, PosFileInfo] = {}
@@ -132,9 +134,11 @@ class DuckLines:
         normalised = [normalise_header(n) for n in names]
         mapping = map_headers(normalised, header_map, batch[0].label, names)
         raw = dict(zip(normalised, names, strict=True))
+        date_column = raw[mapping["date"]]
+        date_format = self._date_format(sql, date_column) if types[date_column] == "VARCHAR" else None
         if separator not in ("parquet", ";"):  # decimal points: let DuckDB's CSV reader type the columns itself
-            sql, types = self._typed_csv(sql, paths, separator, names, {target: raw[header] for target, header in mapping.items()})
-        exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";")
+            sql, types = self._typed_csv(paths, separator, names, {target: raw[header] for target, header in mapping.items()}, date_format)
+        exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";", date_format=date_format)
                  for target, header in mapping.items()}
         exprs.setdefault("promo", "false")
         select = ", ".join(f"{exprs[c]} AS {c}" for c in LINE_COLUMNS)
@@ -144,14 +148,19 @@ class DuckLines:
         )
         self.con.execute(f"INSERT INTO lines SELECT {select}, file_no FROM {sql} JOIN batch_files USING ({FILE_COLUMN})")
 
-    def _typed_csv(self, sql: str, paths: str, separator: str, names: list[str], columns: dict[str, str]) -> tuple[str, dict[str, str]]:
-        """The read_csv call with DATE and DOUBLE columns: a value that does not parse fails the read
-        (and sends the files to the careful reader) instead of becoming NULL. The date format is
-        the one the first line uses."""
-        first = self.con.execute(f'SELECT "{columns["date"]}" FROM {sql} LIMIT 1').fetchall()
-        date_format = next((f for f in DATE_FORMATS if first and _parses(first[0][0], f)), None)
+    def _date_format(self, sql: str, column: str) -> str:
+        """The fast-path date format of the batch's first line; an InputError (careful reader) if none fits."""
+        first = self.con.execute(f'SELECT "{_escaped_name(column)}" FROM {sql} LIMIT 1').fetchall()
+        date_format = next((f for f in FAST_DATE_FORMATS if first and _parses(first[0][0], f)), None)
         if date_format is None:
-            raise InputError(Problem("", expected="a date in a known format on the first line"))
+            raise InputError(Problem("", expected="a date in a fast-path format on the first line"))
+        return date_format
+
+    def _typed_csv(
+        self, paths: str, separator: str, names: list[str], columns: dict[str, str], date_format: str | None
+    ) -> tuple[str, dict[str, str]]:
+        """The read_csv call with DATE and DOUBLE columns: a value that does not parse fails the read
+        (and sends the files to the careful reader) instead of becoming NULL."""
         types = {name: "VARCHAR" for name in names}
         types |= {columns["date"]: "DATE", columns["units"]: "DOUBLE", columns["revenue"]: "DOUBLE"}
         spec = ", ".join(f"'{_escaped(name)}': '{kind}'" for name, kind in types.items())
@@ -309,9 +318,14 @@ def _parses(value: str | None, date_format: str) -> bool:
     return True
 
 
-def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool) -> str:
-    """SQL turning the file's column into the contract's type; NULL where the value is not plain."""
-    col = '"' + column.replace('"', '""') + '"'
+def _escaped_name(column: str) -> str:
+    return column.replace('"', '""')
+
+
+def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool, date_format: str | None) -> str:
+    """SQL turning the file's column into the contract's type; NULL where the value is not plain
+    (a date: not in `date_format`, the batch's one format)."""
+    col = '"' + _escaped_name(column) + '"'
     text = duck_type == "VARCHAR"
     if target in ("store_id", "sku"):
         return f"trim({col})" if text else f"CAST({col} AS VARCHAR)"
@@ -319,8 +333,7 @@ def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool) -
         if not text:
             return f"TRY_CAST({col} AS DATE)"
         day = f"split_part(replace(trim({col}), 'T', ' '), ' ', 1)"
-        tries = ", ".join(f"try_strptime({day}, '{fmt}')" for fmt in DATE_FORMATS)
-        return f"coalesce(TRY_CAST(trim({col}) AS DATE), CAST(coalesce({tries}) AS DATE))"
+        return f"CAST(try_strptime({day}, '{date_format}') AS DATE)"
     if target == "promo":
         if not text:
             return f"TRY_CAST({col} AS BOOLEAN)"
