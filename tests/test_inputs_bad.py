@@ -148,3 +148,30 @@ def test_a_ten_megabyte_header_is_refused_in_well_under_a_second(tmp_path: Path)
     with pytest.raises(InputError, match="expected a header line of at most 65,536 characters"):
         load_chain(folder, PlanConfig())
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("link", ["pos/S1/passwd.csv", "pos/S3", "products.csv"])
+def test_a_link_out_of_the_data_folder_is_refused_by_name_and_its_content_never_shown(tmp_path: Path, link: str) -> None:
+    folder = chain_with(DATA / "bad" / "pos__bad_date.csv", tmp_path / "chain")
+    shutil.copyfile(DATA / "chain" / "pos/S1/2026.csv", folder / "pos/S1/2026.csv")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    secret = outside / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    target = outside if link == "pos/S3" else secret
+    if link == "products.csv":
+        shutil.copyfile(folder / "products.csv", secret)
+        (folder / "products.csv").unlink()
+    (folder / link).symlink_to(target)
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    label = link
+    assert result.exit_code == 1
+    assert f"input error: {label}: expected a file inside the data folder, found a link to a place outside it" in result.output
+    assert "root:x" not in result.output and "sku" not in result.output
+    (folder / link).unlink()
+    if link == "products.csv":
+        shutil.copyfile(secret, folder / "products.csv")
+    (folder / "inside.csv").symlink_to(folder / "pos/S1/2026.csv")  # a link within the folder is fine
+    (folder / "pos/S1/linked.csv").symlink_to(folder / "inside.csv")
+    (folder / "pos/S1/loop").symlink_to(folder / "pos")
+    assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0

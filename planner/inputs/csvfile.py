@@ -50,6 +50,13 @@ def guess_separator(header_line: str) -> str:
     return max(SEPARATORS, key=header_line.count)
 
 
+def refuse_link_outside(path: Path, data_dir: Path, label: str) -> None:
+    """An InputError if `path` (or a folder on its way) is a link to a place outside `data_dir`:
+    a planning run reads only the chain's own data folder."""
+    if not path.resolve().is_relative_to(data_dir.resolve()):
+        raise InputError(Problem(label, expected="a file inside the data folder, found a link to a place outside it"))
+
+
 def read_text_table(path: Path, label: str) -> TextTable:
     """Read `path` into strings. `label` is how messages name the file (relative to the data folder)."""
     data = path.read_bytes()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.errors import InputError, Problem
-from planner.inputs.csvfile import LINE, read_text_table
+from planner.inputs.csvfile import LINE, read_text_table, refuse_link_outside
 from planner.inputs.parse import parse_columns
 from planner.schemas import ASSORTMENT, PRODUCTS, STORES, Table
 
@@ -19,6 +19,7 @@ def read_master(path: Path, table: Table, label: str) -> pd.DataFrame:
     """
     if not path.exists():
         raise InputError(Problem(label, expected=f"the file {table.name} (columns: {', '.join(table.names)})"))
+    refuse_link_outside(path, path.parent, label)
     text_table = read_text_table(path, label)
     frame = text_table.frame
     missing = [name for name in table.names if name not in frame.columns]

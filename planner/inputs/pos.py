@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from planner.errors import InputError, Problem
-from planner.inputs.csvfile import LINE, TextTable, normalise_header, read_text_table
+from planner.inputs.csvfile import (
+    LINE,
+    TextTable,
+    normalise_header,
+    read_text_table,
+    refuse_link_outside,
+)
 from planner.inputs.parse import parse_columns
 from planner.inputs.posduck import DuckLines
 from planner.inputs.posmeta import (
@@ -63,10 +70,21 @@ def find_pos_files(data_dir: Path) -> list[Path]:
     pos_dir = data_dir / "pos"
     if not pos_dir.is_dir():
         raise InputError(Problem("pos/", expected="a folder pos/ with the stores' POS exports (CSV files)"))
-    files = sorted(p for p in pos_dir.rglob("*") if p.is_file() and p.suffix.lower() in POS_SUFFIXES)
+    files, seen = [], set()
+    for root, folders, names in os.walk(pos_dir, followlinks=True):  # a linked folder is read, if it stays inside
+        here = Path(root)
+        refuse_link_outside(here, data_dir, here.relative_to(data_dir).as_posix())
+        if here.resolve() in seen:  # a link back to a folder already read
+            folders.clear()
+            continue
+        seen.add(here.resolve())
+        for path in (here / name for name in names):
+            if path.suffix.lower() in POS_SUFFIXES and path.is_file():
+                refuse_link_outside(path, data_dir, path.relative_to(data_dir).as_posix())
+                files.append(path)
     if not files:
         raise InputError(Problem("pos/", expected="at least one .csv or .parquet file below pos/, found none"))
-    return files
+    return sorted(files)
 
 
 def read_pos(
