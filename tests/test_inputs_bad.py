@@ -19,7 +19,7 @@ TARGETS = {"pos": "pos/S1/2026.csv", "products": "products.csv", "stores": "stor
 EXPECTED = {
     "pos__empty.csv": r"pos/S1/2026\.csv: expected a CSV file with a header line",
     "pos__header_only.csv": r"pos/S1/2026\.csv line 2: expected data lines after the header",
-    "pos__binary.csv": r"pos/S1/2026\.csv line 1: expected a text \(CSV\) file, found binary content",
+    "pos__binary.csv": r"pos/S1/2026\.csv line 1: expected a text \(CSV\) file \(UTF-16 only with a byte order mark\), found binary content",
     "pos__missing_revenue_column.csv": r"pos/S1/2026\.csv line 1: expected column\(s\) revenue .*found 'date, store_id, sku, units'",
     "pos__extra_field.csv": r"pos/S1/2026\.csv line 3: expected 5 fields like the header, found '6 fields'",
     "pos__non_numeric_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, found 'zwölf'",
@@ -64,6 +64,8 @@ EXPECTED = {
                                     r"found '\?\[31mroot:x:0:0:root:/root:/bin/bash" + "A" * 44 + r"\.\.\.'$"),
     "pos__date_before_1990.csv": (r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, "
                                   r"DD/MM/YYYY or MM/DD/YYYY\), found '1985-08-03'"),
+    "pos__excel_sep_line_bad_units.csv": r"pos/S1/2026\.csv line 4, column units: expected a number from -1,000,000 to 1,000,000, found 'zwei'",
+    "pos__utf16_without_bom.csv": r"pos/S1/2026\.csv line 1: expected a text \(CSV\) file \(UTF-16 only with a byte order mark\), found binary content",
     "planning__nan_half_life.toml": r"planning\.toml: \[demand\] recency_half_life_weeks = nan: expected a finite number above 0 and at most 520",
     "planning__infinite_time_limit.toml":
         r"planning\.toml: \[solver\] time_limit_seconds = inf: expected a finite number above 0 and at most 86400",

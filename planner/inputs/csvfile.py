@@ -34,6 +34,8 @@ class TextTable:
     blank_lines: int
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export
+_EXCEL_SEPARATOR = re.compile(r'^"?sep=([,;\t|])"?\s*$')  # Excel's first line naming the separator
 MAX_HEADER_CHARACTERS = 65_536  # a header line longer than this is not a till export
 MAX_COLUMNS = 1_000
 
@@ -62,30 +64,39 @@ def read_text_table(path: Path, label: str) -> TextTable:
     data = path.read_bytes()
     if not data.strip():
         raise InputError(Problem(label, expected="a CSV file with a header line and data lines", found=""))
-    if b"\x00" in data[:4096]:
-        raise InputError(Problem(label, line=1, expected="a text (CSV) file, found binary content"))
-    text, encoding = _decode(data)
+    if b"\x00" in data[:4096] and not data.startswith(UTF16_BOMS):
+        raise InputError(Problem(label, line=1, expected="a text (CSV) file (UTF-16 only with a byte order mark), found binary content"))
+    text, encoding = _decode(data, label)
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
     header_line = text.split("\n", 1)[0]
+    declared = _EXCEL_SEPARATOR.match(header_line)
+    before_header = 0
+    if declared:  # Excel's "sep=;" line: the separator, then the header
+        before_header = 1
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        header_line = text.split("\n", 1)[0]
+    header_no = before_header + 1
     if len(header_line) > MAX_HEADER_CHARACTERS:
-        raise InputError(Problem(label, line=1, expected=f"a header line of at most {MAX_HEADER_CHARACTERS:,} characters",
+        raise InputError(Problem(label, line=header_no, expected=f"a header line of at most {MAX_HEADER_CHARACTERS:,} characters",
                                  found=f"{len(header_line):,} characters"))
-    separator = guess_separator(header_line)
+    separator = declared.group(1) if declared else guess_separator(header_line)
     if header_line.count(separator) >= MAX_COLUMNS:
-        raise InputError(Problem(label, line=1, expected=f"at most {MAX_COLUMNS:,} columns", found=f"{header_line.count(separator) + 1:,} columns"))
+        raise InputError(Problem(label, line=header_no, expected=f"at most {MAX_COLUMNS:,} columns",
+                                 found=f"{header_line.count(separator) + 1:,} columns"))
     if header_line.count(separator) == 0:
-        raise InputError(
-            Problem(label, line=1, expected="a header line with columns separated by , ; tab or |", found=header_line[:80])
-        )
+        expected = f"a header line with columns separated by {separator!r}" if declared else "a header line with columns separated by , ; tab or |"
+        raise InputError(Problem(label, line=header_no, expected=expected, found=header_line))
     raw_headers = _csv_rows([header_line], separator, label)[0]
     headers = [normalise_header(h) for h in raw_headers]
     duplicated = sorted(h for h, n in Counter(headers).items() if n > 1)
     if duplicated:
-        raise InputError(Problem(label, line=1, expected="each column once", found=", ".join(duplicated)))
+        raise InputError(Problem(label, line=header_no, expected="each column once", found=", ".join(duplicated)))
     frame = _fast_read(text, separator, headers)
     blank_lines = 0
     if frame is None:
-        frame, blank_lines = _careful_read(text, separator, headers, label)
+        frame, blank_lines = _careful_read(text, separator, headers, label, before_header)
+    else:
+        frame[LINE] += before_header
     return TextTable(frame, raw_headers, separator, encoding, blank_lines)
 
 
@@ -105,13 +116,14 @@ def _fast_read(text: str, separator: str, headers: list[str]) -> pd.DataFrame | 
     return frame
 
 
-def _careful_read(text: str, separator: str, headers: list[str], label: str) -> tuple[pd.DataFrame, int]:
-    """Line by line with the csv module: exact line numbers, quoted fields, blank lines, field counts."""
+def _careful_read(text: str, separator: str, headers: list[str], label: str, before_header: int) -> tuple[pd.DataFrame, int]:
+    """Line by line with the csv module: exact line numbers (`before_header` lines were above the
+    header), quoted fields, blank lines, field counts."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     next(reader)
     rows, line_numbers, problems, blank_lines = [], [], [], 0
-    start_line = reader.line_num + 1
-    for row in _checked(reader, label):
+    start_line = reader.line_num + 1 + before_header
+    for row in _checked(reader, label, before_header):
         if not any(field.strip() for field in row):
             blank_lines += 1
         elif len(row) != len(headers):
@@ -121,11 +133,11 @@ def _careful_read(text: str, separator: str, headers: list[str], label: str) -> 
         else:
             rows.append(row)
             line_numbers.append(start_line)
-        start_line = reader.line_num + 1
+        start_line = reader.line_num + 1 + before_header
     if problems:
         raise InputError(problems)
     if not rows:
-        raise InputError(Problem(label, line=2, expected="data lines after the header, found none"))
+        raise InputError(Problem(label, line=2 + before_header, expected="data lines after the header, found none"))
     frame = pd.DataFrame(rows, columns=headers, dtype=str)
     frame[LINE] = line_numbers
     return frame, blank_lines
@@ -135,7 +147,7 @@ def _csv_rows(lines: list[str], separator: str, label: str) -> list[list[str]]:
     return list(_checked(csv.reader(lines, delimiter=separator), label))
 
 
-def _checked(reader: Iterator[list[str]], label: str) -> Iterator[list[str]]:
+def _checked(reader: Iterator[list[str]], label: str, before_header: int = 0) -> Iterator[list[str]]:
     """The reader's rows; a line the csv module cannot split is an InputError naming it."""
     while True:
         try:
@@ -143,11 +155,16 @@ def _checked(reader: Iterator[list[str]], label: str) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(Problem(label, line=reader.line_num, expected="fields separated and quoted like CSV", found=str(exc))) from exc
+            raise InputError(Problem(label, line=reader.line_num + before_header, expected="fields separated and quoted like CSV", found=str(exc))) from exc
         yield row
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes, label: str) -> tuple[str, str]:
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(Problem(label, expected="UTF-16 text after the byte order mark", found=str(exc))) from exc
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

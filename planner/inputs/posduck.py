@@ -273,6 +273,8 @@ def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
     except UnicodeDecodeError:
         return None
     header = text.split("\n", 1)[0].rstrip("\r")
+    if header.strip('"').startswith("sep="):  # Excel's separator line: the careful reader honours it
+        return None
     separator = guess_separator(header)
     if header.count(separator) >= MAX_COLUMNS:  # the careful reader refuses it by name
         return None
