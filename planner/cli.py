@@ -259,8 +259,11 @@ def runs_show(data_dir: Path, run_id: int, config_path: Path | None) -> None:
 @config_option
 def runs_prune(data_dir: Path, keep: int, config_path: Path | None) -> None:
     """Delete old run folders (outputs and what-if data); the runs stay in the history, the published plan stays."""
-    deleted = prune_runs(data_dir, _config(data_dir, config_path, None), keep)
-    click.echo(f"deleted {len(deleted)} run folder(s)" + "".join(f"\n  {folder}" for folder in deleted))
+    pruned = prune_runs(data_dir, _config(data_dir, config_path, None), keep)
+    click.echo(f"deleted {len(pruned.run_folders)} run folder(s)" + "".join(f"\n  {folder}" for folder in pruned.run_folders))
+    if pruned.leftovers:
+        click.echo(f"deleted {len(pruned.leftovers)} leftover(s) of interrupted runs, older than a day"
+                   + "".join(f"\n  {path}" for path in pruned.leftovers))
 
 
 @cli.group(cls=PlannerGroup)

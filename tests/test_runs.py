@@ -17,7 +17,7 @@ from conftest import TODAY, tiny_chain
 
 from planner import PlanConfig, run_week
 from planner.cli import cli
-from planner.db import Base, Database
+from planner.db import Base, Database, Run, open_database
 from planner.runs.history import (
     close_stale_runs,
     list_runs,
@@ -150,9 +150,20 @@ def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_inte
         record_plan(db, run_id, folder, plan, [], {})
         if switched:
             publish(out, folder)
-    close_stale_runs(db, published_folder(out))
+    close_stale_runs(db, published_folder)
     assert list(list_runs(db)["status"]) == ["interrupted", "published"]
     assert previous_plan(db, "2026-W48")[0] == 1
+    db.dispose()
+
+
+def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_elsewhere(tmp_path: Path) -> None:
+    folder = chain_copy(tmp_path)
+    first = run_week(folder, tmp_path / "out a", PlanConfig(), today=TODAY, week="2026-W47")
+    db = open_database(folder, PlanConfig())
+    with db.session.begin() as session:  # as if killed between publishing and closing the run
+        session.get(Run, first.summary["run"]["id"]).status = "running"
+    run_week(folder, tmp_path / "out b", PlanConfig(), today=TODAY, week="2026-W48")
+    assert list(list_runs(db)["status"]) == ["published", "published"]
     db.dispose()
 
 
@@ -178,6 +189,33 @@ def test_a_week_in_another_spelling_is_refused_not_misread(tmp_path: Path, spell
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and "expected an ISO week like 2026-W48" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_pruning_deletes_what_killed_runs_left_once_it_is_a_day_old(tmp_path: Path) -> None:
+    folder, out = chain_copy(tmp_path), tmp_path / "out"
+    run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
+    before = published(out)
+    day_old = time.time() - 86_400 - 60
+    cache = next((folder / ".planner").rglob("*.parquet")).parent
+    leftovers = [out / "runs" / "2026-W46-00007", out / "runs" / ".staging-2026-W46-00008", cache / ".abc.parquet.4242.tmp",
+                 out / ".current.4242.link", out / "runs" / "2026-W47-00001" / ".plan.csv.x1y2.tmp"]
+    for path in leftovers:
+        if path.suffix == ".link":
+            path.symlink_to("runs/2026-W46-00007")
+        elif path.suffix == ".tmp":
+            path.write_text("half written")
+        else:
+            (path / "plan.csv").parent.mkdir(parents=True)
+            (path / "plan.csv").write_text("store_id,sku\n")
+        os.utime(path, (day_old, day_old), follow_symlinks=False)
+    young = out / "runs" / "2026-W46-00009"
+    young.mkdir()
+    result = CliRunner().invoke(cli, ["runs", "prune", str(folder), "--keep", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"deleted {len(leftovers)} leftover(s) of interrupted runs, older than a day" in result.output
+    assert not any(os.path.lexists(path) for path in leftovers)
+    assert young.is_dir() and published(out) == before
+    assert [p.name for p in (out / "runs").iterdir() if p.name != young.name] == ["2026-W47-00001"]
 
 
 def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published_plan(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,13 @@ def week_monday(week: str) -> date:
     return date.fromisocalendar(int(match[1]), int(match[2]), 1)
 
 
-def close_stale_runs(db: Database, current_dir: Path | None) -> None:
-    """Close the runs a killed or crashed process left open (the caller holds the run lock): the one
-    whose folder OUT_DIR/current points to is published, the others were interrupted."""
+def close_stale_runs(db: Database, published: Callable[[Path], Path | None]) -> None:
+    """Close the runs a killed or crashed process left open (the caller holds the run lock): one whose
+    folder its own OUT_DIR publishes (`published(out_dir)`, the folder OUT_DIR/current points to) is
+    published, the others were interrupted."""
     with db.session.begin() as session:
         for stale in session.scalars(select(Run).where(Run.status.in_([RUNNING, FAILED]))):
+            current_dir = published(Path(stale.out_dir))
             is_current = current_dir is not None and stale.run_dir is not None and Path(stale.run_dir).resolve() == current_dir.resolve()
             if is_current:
                 stale.status = PUBLISHED
@@ -117,6 +120,18 @@ def prunable_runs(db: Database, keep: int) -> list[tuple[int, Path]]:
         runs = session.scalars(select(Run).where(Run.run_dir.is_not(None)).order_by(Run.id.desc())).all()
     kept = [r.id for r in runs if r.status == PUBLISHED][:keep]
     return [(r.id, Path(r.run_dir)) for r in runs if r.id not in kept]
+
+
+def recorded_folders(db: Database) -> dict[Path, set[Path]]:
+    """Every OUT_DIR the history knows, with the run folders its rows name there."""
+    with db.session() as session:
+        rows = session.execute(select(Run.out_dir, Run.run_dir)).all()
+    folders: dict[Path, set[Path]] = {}
+    for out_dir, run_dir in rows:
+        named = folders.setdefault(Path(out_dir), set())
+        if run_dir is not None:
+            named.add(Path(run_dir).resolve())
+    return folders
 
 
 def forget_folder(db: Database, run_id: int) -> None:

@@ -30,6 +30,7 @@ from planner.errors import InputError, Problem
 from planner.inputs import ChainData, chain_before, load_chain
 from planner.inputs.overrides import expand_overrides
 from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_planning
+from planner.inputs.pos import CACHE_DIR
 from planner.optimize import PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.optimize.plan import moved_demand
@@ -48,6 +49,7 @@ from planner.runs.history import (
     previous_plan,
     prunable_runs,
     record_plan,
+    recorded_folders,
     running_run,
     start_run,
     week_monday,
@@ -116,7 +118,7 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
         edits = read_planning(planning, chain, config)
         chain, config = apply_planning(chain, edits), edits.config
         say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
-    close_stale_runs(db, _published_run(out_dir))  # before as_of_week: a killed run may be last week's plan
+    close_stale_runs(db, _published_run)  # before as_of_week: a killed run may be last week's plan
     chain = with_store_requests(chain, db, say)
     chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
@@ -174,12 +176,23 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     return RunOutcome(out_dir, summary, result, chain, profiles)
 
 
-def prune_runs(data_dir: Path, config: PlanConfig, keep: int, *, wait_seconds: float = 0.0) -> list[Path]:
+@dataclass(frozen=True)
+class PruneResult:
+    """What `runs prune` deleted."""
+
+    run_folders: list[Path]  # folders of old runs (the runs stay in the history)
+    leftovers: list[Path]  # what killed runs left: unnamed run folders, staging folders, temporary files
+
+
+def prune_runs(data_dir: Path, config: PlanConfig, keep: int, *, wait_seconds: float = 0.0) -> PruneResult:
     """Delete the run folders of all but the newest `keep` published runs (never a published one
-    some OUT_DIR/current points to); the runs stay in the history. Holds the run lock."""
+    some OUT_DIR/current points to); the runs stay in the history. Also delete what killed runs
+    left behind more than a day ago: run folders no run names, staging folders and temporary files.
+    Holds the run lock."""
     db = open_database(data_dir, config)
     try:
         with run_lock(db, wait_seconds, lambda: running_run(db)):
+            close_stale_runs(db, _published_run)
             deleted = []
             for run_id, folder in prunable_runs(db, keep):
                 if _published_run(folder.parent.parent) == folder.resolve():
@@ -187,9 +200,35 @@ def prune_runs(data_dir: Path, config: PlanConfig, keep: int, *, wait_seconds: f
                 shutil.rmtree(folder, ignore_errors=True)
                 forget_folder(db, run_id)
                 deleted.append(folder)
-            return deleted
+            return PruneResult(deleted, _leftovers(data_dir, recorded_folders(db)))
     finally:
         db.dispose()
+
+
+LEFTOVER_AGE_SECONDS = 86_400  # a leftover younger than a day may belong to a process still writing it
+
+
+def _leftovers(data_dir: Path, recorded: dict[Path, set[Path]]) -> list[Path]:
+    """Delete (and list) the run folders no run names in each OUT_DIR, staging folders, temporary
+    files of interrupted writes in OUT_DIR and the POS cache, when older than LEFTOVER_AGE_SECONDS."""
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS
+    found: list[Path] = []
+    for out_dir, named in recorded.items():
+        published = _published_run(out_dir)
+        runs_dir = out_dir / RUNS_DIR
+        if runs_dir.is_dir():
+            found += [f for f in runs_dir.iterdir() if f.is_dir() and not f.is_symlink() and f.resolve() not in named and f.resolve() != published]
+        found += [f for f in out_dir.glob(".*.link") if f.is_symlink()] + list(out_dir.glob(".*.tmp"))
+        if runs_dir.is_dir():
+            found += list(runs_dir.glob("*/.*.tmp"))
+    found += list((data_dir / CACHE_DIR).glob(".*.tmp"))
+    old = [f for f in found if f.lstat().st_mtime < cutoff]
+    for leftover in old:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return sorted(old)
 
 
 def as_of_week(chain: ChainData, db: Database, week: str, say: Callable[[str], None]) -> ChainData:
@@ -419,6 +458,6 @@ def quality_rows(quality: dict[str, Any]) -> list[tuple[str, Any]]:
         rows.append((f"Uplift against {label} (EUR / week)", quality["uplift_per_week"][name]))
     for store, over in quality["current_over_limits"].items():
         rows.append((f"Today's assortment of {store} breaks its limits",
-                     f"shelf {over['shelf_used']:,.0f} of {over['shelf_capacity']:,.0f}, budget EUR {over['budget_used']:,.0f} of "
-                     f"{over['inventory_budget']:,.0f}; valued as its best trim, {over['kept_in_trim']} of {over['products']} products"))
+                     (f"shelf {over['shelf_used']:,.0f} of {over['shelf_capacity']:,.0f}, budget EUR {over['budget_used']:,.0f} of "
+                      f"{over['inventory_budget']:,.0f}; valued as its best trim, {over['kept_in_trim']} of {over['products']} products")))
     return rows
