@@ -1,7 +1,7 @@
 """The `planner` command: a thin layer that parses options, calls the library and maps errors to exit codes.
 
-Exit codes: 0 ok; 1 bad input, configuration or command line; 2 infeasible limits, solver failure, or
-another run of the same chain in progress.
+Exit codes: 0 ok; 1 bad input, configuration or command line; 2 infeasible limits, solver failure,
+another run of the same chain in progress, a file that could not be written, or an internal error.
 Progress goes to stderr; results go to files.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+import sqlalchemy.exc
 
 from planner.config import PlanConfig, load_config
 from planner.db import Database, open_database
@@ -27,7 +28,13 @@ from planner.db.accounts import (
     list_users,
     remove_user,
 )
-from planner.errors import InputError, PlannerError, Problem
+from planner.errors import (
+    InputError,
+    PlannerError,
+    Problem,
+    StorageError,
+    storage_error,
+)
 from planner.evaluate.decisions import decision_backtest
 from planner.inputs import load_chain
 from planner.inputs.masters import read_products, read_stores
@@ -67,7 +74,15 @@ class PlannerGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:  # a full disk or a read-only folder outside a run's own handling
+                raise storage_error(exc, "a file") or exc from exc
+            except sqlalchemy.exc.OperationalError as exc:
+                if any(text in str(exc) for text in ("disk is full", "disk I/O error", "readonly database")):
+                    raise StorageError(f"cannot write the planner's database ({exc.orig}): is its disk full or read-only?"
+                                       " The published plan is unchanged") from exc
+                raise
         except PlannerError as exc:
             kind = {1: "input error", 2: "planning failed"}[exc.exit_code]
             click.echo(f"{kind}: {exc}", err=True)

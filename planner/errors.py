@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -68,3 +69,20 @@ class SolverError(PlannerError):
     """The solver is missing, failed, or stopped without a usable plan."""
 
     exit_code = 2
+
+
+class StorageError(PlannerError):
+    """A file could not be written: the disk is full, the folder read-only or not ours to write."""
+
+    exit_code = 2
+
+
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_error(exc: OSError, where: str) -> StorageError | None:
+    """A StorageError naming the file (else `where`) for a full disk, a read-only or forbidden folder;
+    None for other OSErrors."""
+    if exc.errno not in STORAGE_ERRNOS:
+        return None
+    return StorageError(f"cannot write {exc.filename or where}: {exc.strerror or exc}; the published plan is unchanged")

@@ -9,6 +9,7 @@ fails or is killed at any moment leaves the previous plan published and the data
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -26,7 +27,7 @@ import pandas as pd
 from planner.config import PlanConfig
 from planner.db import Database, open_database
 from planner.db.requests import approved_rules
-from planner.errors import InputError, Problem
+from planner.errors import InputError, Problem, storage_error
 from planner.inputs import ChainData, chain_before, load_chain
 from planner.inputs.overrides import expand_overrides
 from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_planning
@@ -135,12 +136,17 @@ def _recorded_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfi
         shutil.rmtree(leftover, ignore_errors=True)
     run_id = start_run(db, week, data_dir, out_dir, config.to_dict())
     log = RunLog(out_dir / LOGS_DIR / f"{week}-{run_id:05d}.log", say)
-    log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
     try:
+        log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
         outcome = _plan_and_publish(db, run_id, week, chain, config, out_dir, timings, started, log)
     except BaseException as exc:
+        for staging in runs_dir.glob(f"{STAGING_PREFIX}*"):  # half written: its space back at once
+            shutil.rmtree(staging, ignore_errors=True)
         finish_run(db, run_id, FAILED, str(exc) or type(exc).__name__)
-        log(f"failed: {exc}")
+        with contextlib.suppress(OSError):  # the disk may be full
+            log(f"failed: {exc}")
+        if isinstance(exc, OSError) and (storage := storage_error(exc, f"the run's outputs in {out_dir}")):
+            raise storage from exc
         raise
     finish_run(db, run_id, PUBLISHED)
     log(f"published run #{run_id} in {outcome.out_dir}")
@@ -357,10 +363,10 @@ class RunLog:
     """The run's log file (one per run, in OUT_DIR/logs), each line also passed to `say`."""
 
     def __init__(self, path: Path, say: Callable[[str], None]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.say = path, say
 
     def __call__(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {text}\n")
         self.say(text)
