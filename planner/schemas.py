@@ -64,6 +64,8 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
+    max_rows: int | None = None  # more rows than this is not a small chain's file (or a runaway export), refused
+    row_noun: str = "rows"
 
     def __getattr__(self, item: str) -> str:
         for column in self.columns:
@@ -87,6 +89,8 @@ STORES = Table(
         Column("inventory_budget", "number", "EUR", "inventory the store may tie up (see README)", 0, True, 10_000_000_000),
     ),
     key=("store_id",),
+    max_rows=5_000,  # store similarity is a stores x stores matrix; a bigger chain is planned region by region
+    row_noun="stores",
 )
 
 PRODUCTS = Table(
@@ -103,6 +107,8 @@ PRODUCTS = Table(
         Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery", 0, True, 3_650),
     ),
     key=("sku",),
+    max_rows=100_000,
+    row_noun="products",
 )
 
 ASSORTMENT = Table(

@@ -177,3 +177,15 @@ def test_a_link_out_of_the_data_folder_is_refused_by_name_and_its_content_never_
     (folder / "pos/S1/linked.csv").symlink_to(folder / "inside.csv")
     (folder / "pos/S1/loop").symlink_to(folder / "pos")
     assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
+
+
+def test_a_hundred_thousand_stores_are_refused_at_once_not_planned_out_of_memory(tmp_path: Path) -> None:
+    folder = chain_with(DATA / "bad" / "pos__bad_date.csv", tmp_path / "chain")
+    shutil.copyfile(DATA / "chain" / "pos/S1/2026.csv", folder / "pos/S1/2026.csv")
+    with (folder / "stores.csv").open("a", encoding="utf-8") as handle:
+        handle.writelines(f"X{i:06d},Markt {i},Stadt,5,400\n" for i in range(100_000))
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["run", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and time.perf_counter() - started < 10
+    assert ("input error: stores.csv line 5002: expected at most 5,000 stores (the planner is built for a small chain; "
+            "plan a bigger one region by region), found '100,002 stores'") in result.output

@@ -23,7 +23,7 @@ def test_a_week_without_any_data_is_left_out_not_counted_as_zero(tmp_path: Path)
     pos = pd.read_csv(folder / "pos/S1/2026.csv", dtype=str)
     outage = pd.to_datetime(pos["date"]).between("2026-11-02", "2026-11-08")
     pos[~outage].to_csv(folder / "pos/S1/2026.csv", index=False)
-    chain, profiles = profiles_for(folder)
+    _chain, profiles = profiles_for(folder)
     assert profiles.history.excluded_weeks["S1"] == ["2026-11-02"]
     with_gap = profiles.pairs.set_index(["store_id", "sku"])
     assert with_gap.at[("S1", "000101"), "weeks_observed"] == full.at[("S1", "000101"), "weeks_observed"] - 1
@@ -32,7 +32,7 @@ def test_a_week_without_any_data_is_left_out_not_counted_as_zero(tmp_path: Path)
 
 
 def test_unlisted_products_get_an_estimate_from_other_stores() -> None:
-    chain, profiles = profiles_for(DATA / "chain")
+    _chain, profiles = profiles_for(DATA / "chain")
     pairs = profiles.pairs.set_index(["store_id", "sku"])
     new = pairs.loc[("S2", "000102")]  # bread rolls sell only in S1
     assert not new["listed_now"] and new["source"] == "other stores" and new["units_per_week"] > 0
@@ -82,3 +82,12 @@ def test_a_store_without_pos_data_is_planned_from_the_other_stores(tmp_path: Pat
     assert (s2.loc[s2["source"] == "other stores", "units_per_week"] > 0).all()
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
     assert (result.plan["store_id"] == "S2").any()
+
+
+def test_store_distance_equals_the_mean_squared_difference_without_the_cube_of_differences() -> None:
+    from planner.profiles.similar import _mean_square_distance
+
+    block = np.random.default_rng(3).normal(size=(40, 7))
+    naive = ((block[:, None, :] - block[None, :, :]) ** 2).mean(axis=2)
+    np.testing.assert_allclose(_mean_square_distance(block), naive, atol=1e-12)
+    assert (np.diag(_mean_square_distance(block)) == 0).all()

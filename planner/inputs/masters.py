@@ -22,6 +22,10 @@ def read_master(path: Path, table: Table, label: str) -> pd.DataFrame:
     refuse_link_outside(path, path.parent, label)
     text_table = read_text_table(path, label)
     frame = text_table.frame
+    if table.max_rows is not None and len(frame) > table.max_rows:
+        raise InputError(Problem(label, line=int(frame[LINE].iloc[table.max_rows]),
+                                 expected=f"at most {table.max_rows:,} {table.row_noun} (the planner is built for a small chain; "
+                                          "plan a bigger one region by region)", found=f"{len(frame):,} {table.row_noun}"))
     missing = [name for name in table.names if name not in frame.columns]
     if missing:
         found = ", ".join(text_table.raw_headers)

@@ -72,8 +72,14 @@ def _standardised(matrix: np.ndarray) -> np.ndarray:
 
 
 def _mean_square_distance(block: np.ndarray) -> np.ndarray:
-    diff = block[:, None, :] - block[None, :, :]
-    return (diff**2).mean(axis=2) if block.shape[1] else np.zeros((len(block), len(block)))
+    """Mean squared difference over the columns between every two rows, in stores x stores memory
+    (|a|^2 + |b|^2 - 2 a.b, never the stores x stores x columns differences)."""
+    if not block.shape[1]:
+        return np.zeros((len(block), len(block)))
+    squares = (block**2).sum(axis=1)
+    distance = np.maximum(squares[:, None] + squares[None, :] - 2 * block @ block.T, 0.0) / block.shape[1]
+    np.fill_diagonal(distance, 0.0)
+    return distance
 
 
 def new_listing_estimates(
