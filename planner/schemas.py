@@ -104,7 +104,7 @@ PRODUCTS = Table(
         Column("unit_cost", "number", "EUR per unit", "purchase cost", 0, maximum=100_000),
         Column("shelf_space", "number", "shelf units", "space one listing takes on the shelf", 0, True, 10_000),
         Column("case_pack", "int", "units", "units per delivered case", 1, maximum=10_000),
-        Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery", 0, True, 3_650),
+        Column("shelf_life_days", "number", "days", "days a unit can be sold after delivery (half a day or more)", 0.5, False, 3_650),
     ),
     key=("sku",),
     max_rows=100_000,

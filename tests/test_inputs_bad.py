@@ -48,7 +48,7 @@ EXPECTED = {
     "products__absurd_unit_cost.csv": r"products\.csv line 2, column unit_cost: expected a number of 0 or more up to 100,000, found '1e308'",
     "products__absurd_case_pack.csv":
         r"products\.csv line 2, column case_pack: expected a whole number of at least 1 up to 10,000, found '10000000000000000000'",
-    "products__absurd_shelf_life.csv": r"products\.csv line 2, column shelf_life_days: expected a positive number up to 3,650, found '100000'",
+    "products__absurd_shelf_life.csv": r"products\.csv line 2, column shelf_life_days: expected a number of at least 0.5 up to 3,650, found '100000'",
     "stores__absurd_budget.csv": r"stores\.csv line 2, column inventory_budget: expected a positive number up to 10,000,000,000, found '1e300'",
     "pos__absurd_units.csv": r"pos/S1/2026\.csv line 3, column units: expected a number from -1,000,000 to 1,000,000, found '1e308'",
     "pos__ancient_date.csv": r"pos/S1/2026\.csv line 3, column date: expected a date from 1990-01-01 \(YYYY-MM-DD, DD\.MM\.YYYY, DD/MM/YYYY or MM/DD/YYYY\), found '0001-01-01'",
