@@ -60,8 +60,12 @@ def offer_first_run(out_dir: Path, data_dir: Path) -> None:
 
 st.set_page_config(page_title="Assortment planner", layout="wide")
 out_dir, data_dir = settings()
-config = load_config(data_dir / "planning.toml")
-db = chain_database(database_url(data_dir, config), str(data_dir))
+try:
+    config = load_config(data_dir / "planning.toml")
+    db = chain_database(database_url(data_dir, config), str(data_dir))
+except PlannerError as exc:  # a broken planning.toml, a wrong or unreachable database: say so, no traceback
+    st.error(str(exc))
+    st.stop()
 who = current_user(db)
 if who is None:
     sign_in_form(db)

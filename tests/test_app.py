@@ -257,3 +257,15 @@ def test_names_from_the_data_are_shown_as_text_not_markdown() -> None:
         if character in string.punctuation and character != "\\":
             assert shown[position - 1] == "\\", f"unescaped {character!r} at {position} in {shown!r}"
     assert plain("Milch 3,5% 1l") == "Milch 3\\,5\\% 1l"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql+psycopg://hq:secret@localhost:99999999/planner",
+     "PLANNER_DATABASE_URL = 'postgresql+psycopg://hq:***@localhost:99999999/planner': expected a port from 1 to 65535"),
+    ("sqlite:///no/such/folder/planner.db", "cannot open the database sqlite:///no/such/folder/planner.db: unable to open database file"),
+])
+def test_a_wrong_database_is_one_message_in_the_app_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, message: str) -> None:
+    at = app(monkeypatch, tmp_path / "out", url).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [message]
+    assert "secret" not in str([e.value for e in at.error])

@@ -184,3 +184,25 @@ def test_demo_accounts_only_for_the_sample_folders_own_database(tmp_path: Path) 
     assert list_users(other_chain) == []
     other_chain.dispose()
     elsewhere.dispose()
+
+
+@pytest.mark.parametrize(("url", "code", "message"), [
+    ("postgresql+psycopg://hq:secret@localhost:99999999/planner", 1,
+     "input error: PLANNER_DATABASE_URL = 'postgresql+psycopg://hq:***@localhost:99999999/planner': expected a port from 1 to 65535"),
+    ("postgresql+psycopg://hq@localhost:abc/planner", 1, ("input error: PLANNER_DATABASE_URL: expected a database URL like "
+                                                          "postgresql+psycopg://user@host:5432/dbname or sqlite:///path/planner.db")),
+    ("mysql://hq@localhost/planner", 1, "input error: PLANNER_DATABASE_URL = 'mysql://hq@localhost/planner': expected a postgresql or sqlite URL"),
+    ("sqlite:///no/such/folder/planner.db", 2, "planning failed: cannot open the database sqlite:///no/such/folder/planner.db: unable to open database file"),
+])
+def test_a_wrong_database_url_is_named_with_its_password_hidden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, code: int,
+                                                                message: str) -> None:
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    monkeypatch.setenv(URL_VARIABLE, url)
+    chain, out = str(ROOT / "tests/data/chain"), tmp_path / "out"
+    for command in (["runs", "list", chain], ["users", "list", chain], ["run", chain, "--quiet", "--out", str(out)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == code and result.output.strip() == message, (command, result.output)
+    assert not out.exists()

@@ -13,11 +13,26 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, Engine, ForeignKey, String, Text, create_engine, event
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import (
+    JSON,
+    Engine,
+    ForeignKey,
+    String,
+    Text,
+    create_engine,
+    event,
+    make_url,
+)
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from planner.config import PlanConfig
+from planner.errors import ConfigError, PlannerError
 
 URL_VARIABLE = "PLANNER_DATABASE_URL"
 SQLITE_FILE = "planner.db"
@@ -127,8 +142,22 @@ class Database:
 
 
 def database_url(data_dir: Path, config: PlanConfig) -> str:
-    """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder."""
-    return os.environ.get(URL_VARIABLE) or config.database.url or default_url(data_dir)
+    """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder;
+    a ConfigError naming where it came from if it is not a usable database URL."""
+    if os.environ.get(URL_VARIABLE):
+        return _checked_url(os.environ[URL_VARIABLE], URL_VARIABLE)
+    if config.database.url:
+        return _checked_url(config.database.url, "planning.toml: [database] url")
+    return default_url(data_dir)
+
+
+def connect(url: str) -> Database:
+    """The Database at `url`; a DatabaseUnavailable naming it (password as ***) if it cannot be opened."""
+    try:
+        return Database(url)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {reason}") from exc
 
 
 def _create_tables(engine: Engine) -> None:
@@ -149,7 +178,32 @@ def open_database(data_dir: Path, config: PlanConfig, *, create: bool = True) ->
     url = database_url(data_dir, config)
     if not create and url == default_url(data_dir) and not (data_dir / SQLITE_FILE).exists():
         return None
-    return Database(url)
+    return connect(url)
+
+
+class DatabaseUnavailable(PlannerError):
+    """The database is down, unreachable, or its file cannot be opened."""
+
+    exit_code = 2
+
+
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+
+
+def _checked_url(url: str, source: str) -> str:
+    """`url`, or a ConfigError naming `source` if it is not a usable database URL (password shown as ***)."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"{source}: expected a database URL like postgresql+psycopg://user@host:5432/dbname"
+                          " or sqlite:///path/planner.db") from exc
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() not in DATABASE_BACKENDS:
+        raise ConfigError(f"{source} = {shown!r}: expected a postgresql or sqlite URL")
+    if port is not None and not 1 <= port <= 65_535:
+        raise ConfigError(f"{source} = {shown!r}: expected a port from 1 to 65535")
+    return url
 
 
 def default_url(data_dir: Path) -> str:

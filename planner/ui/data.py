@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.db import Database
+from planner.db import Database, connect
 from planner.db.accounts import Principal, seed_demo_accounts
 from planner.db.requests import AccessDenied
 from planner.inputs.masters import read_stores
@@ -135,7 +135,7 @@ def workbook_for(published: PublishedPlan, who: Principal) -> bytes:
 def chain_database(url: str, data_dir: str) -> Database:
     """The database, shared by every session of this server; the sample chain's demo accounts are
     added to it the first time."""
-    db = Database(url)
+    db = connect(url)
     seed_demo_accounts(db, Path(data_dir), list(read_stores(Path(data_dir))["store_id"]))
     return db
 
