@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy.exc
 
 from planner.config import PlanConfig, load_config
-from planner.db import Database, open_database
+from planner.db import FULL_OR_READ_ONLY, Database, open_database
 from planner.db.accounts import (
     ROLES,
     Principal,
@@ -79,7 +79,7 @@ class PlannerGroup(click.Group):
             except OSError as exc:  # a full disk or a read-only folder outside a run's own handling
                 raise storage_error(exc, "a file") or exc from exc
             except sqlalchemy.exc.OperationalError as exc:
-                if any(text in str(exc) for text in ("disk is full", "disk I/O error", "readonly database")):
+                if any(text in str(exc) for text in FULL_OR_READ_ONLY):
                     raise StorageError(f"cannot write the planner's database ({exc.orig}): is its disk full or read-only?"
                                        " The published plan is unchanged") from exc
                 raise

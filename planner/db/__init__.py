@@ -32,9 +32,10 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from planner.config import PlanConfig
-from planner.errors import ConfigError, PlannerError
+from planner.errors import ConfigError, PlannerError, StorageError
 
 URL_VARIABLE = "PLANNER_DATABASE_URL"
+FULL_OR_READ_ONLY = ("disk is full", "disk I/O error", "readonly database")  # SQLite's words for a disk it cannot write
 SQLITE_FILE = "planner.db"
 
 
@@ -157,6 +158,9 @@ def connect(url: str) -> Database:
         return Database(url)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if any(text in reason for text in FULL_OR_READ_ONLY):
+            raise StorageError(f"cannot write the planner's database ({reason}): is its disk full or read-only?"
+                               " The published plan is unchanged") from exc
         raise DatabaseUnavailable(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {reason}") from exc
 
 
