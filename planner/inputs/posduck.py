@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import MAX_COLUMNS, guess_separator, normalise_header
-from planner.inputs.parse import FLAGS
+from planner.inputs.parse import DATE_FORMATS, FLAGS
 from planner.inputs.posmeta import (
     LineCounts,
     PendingFile,
@@ -39,7 +39,7 @@ BATCH_ROWS = 3_000_000  # lines read per DuckDB call (bounds the staging table's
 FILE_COLUMN = "__pos_file"
 # date formats the fast path reads: one per batch, from its first line; a file in another one (or
 # in DD/MM/YYYY, which may be MM/DD/YYYY: the whole file decides) goes to the careful reader
-FAST_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d")
+FAST_DATE_FORMATS = tuple(DATE_FORMATS[name] for name in ("YYYY-MM-DD", "DD.MM.YYYY", "YYYY/MM/DD"))
 
 
 class DuckLines:
