@@ -29,6 +29,7 @@ from planner.ui.session import (
     sign_in_form,
     sign_out,
 )
+from planner.ui.text import plain
 
 HERE = Path(__file__).parent
 UI = HERE / "planner" / "ui"
@@ -47,13 +48,14 @@ def settings() -> tuple[Path, Path]:
 
 def offer_first_run(out_dir: Path, data_dir: Path) -> None:
     """No plan yet: say how to make one, and offer to run it here."""
-    st.info(f"No plan in {out_dir.resolve()} yet. Run `planner run {data_dir} --out {out_dir}`, or plan here:")
-    if st.button(f"Plan {data_dir.name} now", type="primary"):
+    st.info(f"No plan in {plain(out_dir.resolve())} yet. Run this, or plan here:")
+    st.code(f'planner run "{data_dir}" --out "{out_dir}"', language="bash")
+    if st.button(f"Plan {plain(data_dir.name)} now", type="primary"):
         with st.spinner("Reading POS data, building profiles and solving ..."):
             try:
                 run_week(data_dir, out_dir, load_config(data_dir / "planning.toml"))
             except PlannerError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
         st.rerun()
 
@@ -64,13 +66,13 @@ try:
     config = load_config(data_dir / "planning.toml")
     db = chain_database(database_url(data_dir, config), str(data_dir))
 except PlannerError as exc:  # a broken planning.toml, a wrong or unreachable database: say so, no traceback
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 who = current_user(db)
 if who is None:
     sign_in_form(db)
     st.stop()
-st.sidebar.write(f"Signed in as **{who.username}** ({'head office' if who.is_head_office else f'manager of {who.store_id}'})")
+st.sidebar.write(f"Signed in as **{plain(who.username)}** ({'head office' if who.is_head_office else f'manager of {plain(who.store_id)}'})")
 if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()

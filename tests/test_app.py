@@ -52,15 +52,15 @@ def db_url(tmp_path: Path) -> str:
     return url
 
 
-def app(monkeypatch: pytest.MonkeyPatch, out: Path, url: str) -> AppTest:
+def app(monkeypatch: pytest.MonkeyPatch, out: Path, url: str, data: Path = DATA / "chain") -> AppTest:
     monkeypatch.setenv("PLANNER_OUT", str(out))
-    monkeypatch.setenv("PLANNER_DATA", str(DATA / "chain"))
+    monkeypatch.setenv("PLANNER_DATA", str(data))
     monkeypatch.setenv("PLANNER_DATABASE_URL", url)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
 
 
-def signed_in(monkeypatch: pytest.MonkeyPatch, out: Path, url: str, username: str) -> AppTest:
-    at = app(monkeypatch, out, url).run()
+def signed_in(monkeypatch: pytest.MonkeyPatch, out: Path, url: str, username: str, data: Path = DATA / "chain") -> AppTest:
+    at = app(monkeypatch, out, url, data).run()
     at.text_input[0].input(username)
     at.text_input[1].input(PASSWORDS[username])
     click(at, "Sign in")
@@ -112,7 +112,7 @@ def test_a_manager_cannot_reach_another_store_on_any_page(monkeypatch: pytest.Mo
         for page in STORE_PAGES:
             at.switch_page(f"planner/ui/{page}").run()
             assert not at.exception
-            assert [e.value for e in at.error] == ["you can only see your own store (S1), not S2"], page
+            assert [e.value for e in at.error] == [plain("you can only see your own store (S1), not S2")], page
             assert not at.dataframe and not at.metric and "Markt Nord" not in " ".join(page_names(at))
         with pytest.raises(ValueError, match="Could not find a navigation page"):  # not routed for a manager
             at.switch_page("planner/ui/chain_overview.py")
@@ -159,7 +159,7 @@ def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: p
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any(note.startswith("today's assortment of S1 does not fit its limits") for note in notes)
     at = signed_in(monkeypatch, out, db_url, "hq")
-    assert [info.value for info in at.info][: len(notes)] == notes
+    assert [info.value for info in at.info][: len(notes)] == [plain(note) for note in notes]
     assert "Today within limits / week" in at.dataframe[0].value.columns
 
 
@@ -259,6 +259,35 @@ def test_names_from_the_data_are_shown_as_text_not_markdown() -> None:
     assert plain("Milch 3,5% 1l") == "Milch 3\\,5\\% 1l"
 
 
+def test_markdown_in_the_data_is_shown_literally_on_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    """Store and product names written as Markdown reach every heading and message escaped, the
+    request confirmation included."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "chain", data)
+    product, store = "**BIG** [deal](http://x.example) <b>b</b>", "_Markt_ [x](http://y.example)"
+    for name, old, new in (("products.csv", "Brötchen 6er", product), ("stores.csv", "Markt Mitte", store)):
+        path = data / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    out = tmp_path / "out"
+    run_week(data, out, PlanConfig(), today=TODAY)
+    at = signed_in(monkeypatch, out, db_url, "m1", data)
+    shown = []
+    for page in STORE_PAGES:
+        at.switch_page(f"planner/ui/{page}").run()
+        if page == "why.py":
+            at.selectbox[0].select("000102").run()
+        if page == "requests.py":
+            at.selectbox[0].select("000102")
+            click(at, "Send the request")
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        shown += [e.value for kind in ("header", "subheader", "markdown", "caption", "success", "info", "warning")
+                  for e in getattr(at, kind)]
+    assert not [text for text in shown if product in text or store in text]
+    assert f"{plain(store)} (S1): requests" in shown
+    assert any(text.startswith(f"{plain(product)}: ") for text in shown)  # the Why page's heading
+    assert "Request #1 sent: add " + plain(product) + "." in shown
+
+
 @pytest.mark.parametrize(("url", "message"), [
     ("postgresql+psycopg://hq:secret@localhost:99999999/planner",
      "PLANNER_DATABASE_URL = 'postgresql+psycopg://hq:***@localhost:99999999/planner': expected a port from 1 to 65535"),
@@ -267,5 +296,5 @@ def test_names_from_the_data_are_shown_as_text_not_markdown() -> None:
 def test_a_wrong_database_is_one_message_in_the_app_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, message: str) -> None:
     at = app(monkeypatch, tmp_path / "out", url).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [message]
+    assert [e.value for e in at.error] == [plain(message)]
     assert "secret" not in str([e.value for e in at.error])

@@ -9,6 +9,7 @@ import streamlit as st
 from planner.db.requests import AccessDenied
 from planner.ui.data import chain_view, workbook_for
 from planner.ui.session import AppContext, context
+from planner.ui.text import plain
 
 STORE_COLUMNS = {
     "name": "Store", "expected_sales_per_week": "Sales / week", "expected_profit_per_week": "Profit / week",
@@ -22,7 +23,7 @@ def render(ctx: AppContext) -> None:
     try:
         summary = chain_view(ctx.published, ctx.who)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     quality = summary["quality"]
     st.header("Chain overview")
@@ -53,9 +54,9 @@ def render(ctx: AppContext) -> None:
              f"{data['pos_lines']:,} lines. Solver {summary['solver']}: {summary['status']}, gap {100 * (summary['mip_gap'] or 0):.3f} %, "
              f"{summary['solve_seconds']:.1f} s.")
     for note in summary["notes"]:  # e.g. a store whose range today breaks its limits: compared with its best trim
-        st.info(note)
+        st.info(plain(note))
     for warning in summary["warnings"]:
-        st.warning(warning)
+        st.warning(plain(warning))
     st.download_button("Download the chain workbook (Excel)", workbook_for(ctx.published, ctx.who), file_name="plan.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
 

@@ -21,7 +21,7 @@ def render(ctx: AppContext) -> None:
     try:
         view = store_view(ctx.published, ctx.who, ctx.store_id)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): customers against the chain")
     st.caption(

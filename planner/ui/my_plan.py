@@ -26,7 +26,7 @@ def render(ctx: AppContext) -> None:
     try:
         view = store_view(ctx.published, ctx.who, ctx.store_id)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     figures = view.figures
     st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): this week's plan")

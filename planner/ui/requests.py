@@ -30,7 +30,7 @@ def render(ctx: AppContext) -> None:
     try:
         view = store_view(ctx.published, ctx.who, ctx.store_id)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): requests")
     names = view.profiles.set_index("sku")["name"]
@@ -41,7 +41,7 @@ def render(ctx: AppContext) -> None:
     else:
         _request_form(ctx, view.store_id, names, set(view.plan["sku"]))
     requests = requests_for(ctx.db, ctx.who, view.store_id)
-    st.subheader(f"Requests of {view.store_id}")
+    st.subheader(f"Requests of {plain(view.store_id)}")
     if requests.empty:
         st.info("No requests yet.")
         return
@@ -63,7 +63,7 @@ def _request_form(ctx: AppContext, store_id: str, names: pd.Series, carried: set
                 st.error("Pick a product first.")
             else:
                 number = propose(ctx.db, ctx.who, store_id, sku, change, comment)
-                st.success(f"Request #{number} sent: {change} {names[sku]}.")
+                st.success(f"Request #{number} sent: {change} {plain(names[sku])}.")
 
 
 def _decisions(ctx: AppContext, names: pd.Series) -> None:
@@ -87,7 +87,7 @@ def _decisions(ctx: AppContext, names: pd.Series) -> None:
                     retire(ctx.db, ctx.who, int(row.id), comment=comment)
                     st.rerun()
             except PlannerError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

@@ -16,6 +16,7 @@ import streamlit as st
 from planner.db import Database
 from planner.db.accounts import AccountError, Principal, principal, sign_in
 from planner.ui.data import PublishedPlan
+from planner.ui.text import plain
 
 USER_KEY = "username"
 ACCOUNT_KEY = "account"  # which account of that name the session signed in to
@@ -45,7 +46,7 @@ def current_user(db: Database) -> Principal | None:
     if who is None:
         st.session_state.pop(USER_KEY, None)
         st.session_state.pop(ACCOUNT_KEY, None)
-        st.warning(f"The account {username!r} you signed in to no longer exists: you have been signed out.")
+        st.warning(f"The account '{plain(username)}' you signed in to no longer exists: you have been signed out.")
     return who
 
 
@@ -60,7 +61,7 @@ def sign_in_form(db: Database) -> None:
         try:
             who = sign_in(db, username, password)
         except AccountError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         st.session_state[USER_KEY] = who.username
         st.session_state[ACCOUNT_KEY] = who.account

@@ -18,7 +18,7 @@ def render(ctx: AppContext) -> None:
     try:
         view = store_view(ctx.published, ctx.who, ctx.store_id)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     figures = view.figures
     st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): what if ...?")
@@ -44,7 +44,7 @@ def render(ctx: AppContext) -> None:
             outcome = store_what_if(basis, ctx.who, view.store_id, shelf_capacity=shelf, inventory_budget=budget,
                                     force_in=force_in, force_out=force_out)
         except PlannerError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
     after = outcome.plan[outcome.plan["change"] != "drop"]
     profit_now = float(figures["expected_profit_per_week"])  # the figure My plan shows; the re-plan moves it by profit_change

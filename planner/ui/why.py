@@ -18,7 +18,7 @@ def render(ctx: AppContext) -> None:
     try:
         view = store_view(ctx.published, ctx.who, ctx.store_id)
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): why, or why not?")
     profiles = view.profiles.sort_values(["category", "name"])
@@ -83,7 +83,7 @@ def render(ctx: AppContext) -> None:
                 change = {"force_out": [sku]} if role else {"force_in": [sku]}
                 outcome = store_what_if(basis, ctx.who, view.store_id, **change)
             except PlannerError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
         after = view.figures["expected_profit_per_week"] + outcome.profit_change
         st.metric(f"Store profit / week after {action} it (the store re-planned around it)", f"EUR {after:,.2f}",
