@@ -88,6 +88,8 @@ def test_store_distance_equals_the_mean_squared_difference_without_the_cube_of_d
     from planner.profiles.similar import _mean_square_distance
 
     block = np.random.default_rng(3).normal(size=(40, 7))
-    naive = ((block[:, None, :] - block[None, :, :]) ** 2).mean(axis=2)
-    np.testing.assert_allclose(_mean_square_distance(block), naive, atol=1e-12)
+    block[1] = block[0] + 1e-9  # two near-identical stores: their small distance must survive
+    cube = ((block[:, None, :] - block[None, :, :]) ** 2).mean(axis=2)
+    np.testing.assert_array_equal(_mean_square_distance(block), cube)
     assert (np.diag(_mean_square_distance(block)) == 0).all()
+    assert _mean_square_distance(block[:, :0]).shape == (40, 40)

@@ -72,14 +72,12 @@ def _standardised(matrix: np.ndarray) -> np.ndarray:
 
 
 def _mean_square_distance(block: np.ndarray) -> np.ndarray:
-    """Mean squared difference over the columns between every two rows, in stores x stores memory
-    (|a|^2 + |b|^2 - 2 a.b, never the stores x stores x columns differences)."""
-    if not block.shape[1]:
+    """Mean squared difference over the columns between every two rows, one row against all at a
+    time: stores x columns memory, never the stores x stores x columns cube, and exact for close rows
+    (the |a|^2 + |b|^2 - 2ab shortcut loses the small distances that matter most)."""
+    if not block.size:
         return np.zeros((len(block), len(block)))
-    squares = (block**2).sum(axis=1)
-    distance = np.maximum(squares[:, None] + squares[None, :] - 2 * block @ block.T, 0.0) / block.shape[1]
-    np.fill_diagonal(distance, 0.0)
-    return distance
+    return np.stack([((block - row) ** 2).mean(axis=1) for row in block])
 
 
 def new_listing_estimates(
