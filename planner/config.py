@@ -95,6 +95,7 @@ class StabilityConfig:
     max_adds_per_store: int | None = setting(None, 0, 1_000_000)  # new listings per store and run; None = no limit
     max_drops_per_store: int | None = setting(None, 0, 1_000_000)  # delistings per store and run (overrides excluded); None = no limit
     min_listing_weeks: int = setting(8, 0, 520)  # a product first sold in a store fewer weeks ago stays listed there
+    max_changes_per_store_per_week: int | None = setting(20, 1, 1_000_000)  # adds + drops a store carries out in one week on the way to the target; None = all at once
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class AppConfig:
+    """What the app tells its users."""
+
+    contact: str = "head office"  # whom to ask for an account, a locked account or a new password (a name, phone or e-mail)
+
+
+@dataclass(frozen=True)
 class PlanConfig:
     """The whole configuration of a planning run."""
 
@@ -134,6 +142,7 @@ class PlanConfig:
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     pos: PosConfig = field(default_factory=PosConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    app: AppConfig = field(default_factory=AppConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Section -> key -> value, for the workbook and summary.json (a database password shows as ***)."""

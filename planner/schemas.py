@@ -167,6 +167,7 @@ EDITABLE_SETTINGS = {  # (section, key) -> meaning shown next to the value; empt
     ("stability", "max_adds_per_store"): "new listings per store and run, at most (empty = no limit)",
     ("stability", "max_drops_per_store"): "delistings per store and run, at most (empty = no limit)",
     ("stability", "min_listing_weeks"): "a product first sold fewer weeks ago stays listed",
+    ("stability", "max_changes_per_store_per_week"): "adds + drops a store carries out per week on the way to the target (empty = all at once)",
     ("solver", "time_limit_seconds"): "seconds the solver may take",
     ("solver", "mip_gap"): "relative gap to the bound at which the solver may stop (0.001 = 0.1 %)",
 }
