@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["id", "text", "int", "number", "flag", "date"]
+Kind = Literal["label", "id", "text", "int", "number", "flag", "date"]
 EARLIEST_DATE = "1990-01-01"  # an older sale date is a typo or a placeholder (0001-01-01), refused
 
 
@@ -30,6 +30,7 @@ class Column:
         words = {
             "id": "a non-empty identifier",
             "text": "a non-empty text",
+            "label": "a text (may be empty)",
             "int": "a whole number",
             "number": "a number",
             "flag": "0 or 1",
@@ -75,16 +76,21 @@ class Table:
 
     @property
     def names(self) -> list[str]:
-        """The required column names, in contract order."""
+        """The contract's column names, in contract order."""
         return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        """The column names a file must have (a descriptive "label" column may be left out)."""
+        return [c.name for c in self.columns if c.kind != "label"]
 
 
 STORES = Table(
     "stores.csv",
     (
         Column("store_id", "id", description="store identifier, read as text"),
-        Column("name", "text"),
-        Column("town", "text"),
+        Column("name", "label", description="optional: shown with the store id (the id when empty)"),
+        Column("town", "label", description="optional"),
         Column("shelf_capacity", "number", "shelf units", "shelf space available for the planned range", 0, True, 10_000_000),
         Column("inventory_budget", "number", "EUR", "inventory the store may tie up (see README)", 0, True, 10_000_000_000),
     ),

@@ -13,6 +13,7 @@ from conftest import TODAY
 
 from planner import PlanConfig, load_chain
 from planner.config import PosConfig
+from planner.errors import InputError
 from planner.inputs.pos import fingerprint, read_pos_file
 
 DATA = Path(__file__).parent / "data"
@@ -46,3 +47,17 @@ def test_both_engines_sum_the_pinned_lines_to_weeks(tmp_path: Path, name: str, e
     expected = EXPECTED[EXPECTED["file"] == name].assign(week_start=lambda f: f["date"] - pd.to_timedelta(f["date"].dt.day_of_week, unit="D"))
     sums = expected.groupby(["store_id", "sku", "week_start"], as_index=False)[["units", "revenue"]].sum()
     pd.testing.assert_frame_equal(weekly[["store_id", "sku", "week_start", "units", "revenue"]], sums, check_dtype=False, atol=1e-9)
+
+
+def test_store_name_and_town_are_optional(tmp_path: Path) -> None:
+    """A store master without a town column and with an empty name is read; the store is then
+    called by its id. Shelf and budget stay required."""
+    chain = tmp_path / "chain"
+    shutil.copytree(Path(__file__).parent / "data" / "chain", chain)
+    (chain / "stores.csv").write_text("store_id,name,shelf_capacity,inventory_budget\nS1,,5,400\nS2,Markt Nord,6,500\n", encoding="utf-8")
+    stores = load_chain(chain, PlanConfig(), today=TODAY).stores
+    assert list(stores["name"]) == ["S1", "Markt Nord"]
+    assert list(stores["town"]) == ["", ""]
+    (chain / "stores.csv").write_text("store_id,name,inventory_budget\nS1,,400\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column.s. shelf_capacity in the header"):
+        load_chain(chain, PlanConfig(), today=TODAY)

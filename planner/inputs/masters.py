@@ -18,7 +18,7 @@ def read_master(path: Path, table: Table, label: str) -> pd.DataFrame:
     The result keeps extra columns as text and a `_line` column with each row's line number.
     """
     if not path.exists():
-        raise InputError(Problem(label, expected=f"the file {table.name} (columns: {', '.join(table.names)})"))
+        raise InputError(Problem(label, expected=f"the file {table.name} (columns: {', '.join(table.required)})"))
     refuse_link_outside(path, path.parent, label)
     text_table = read_text_table(path, label)
     frame = text_table.frame
@@ -26,7 +26,8 @@ def read_master(path: Path, table: Table, label: str) -> pd.DataFrame:
         raise InputError(Problem(label, line=int(frame[LINE].iloc[table.max_rows]),
                                  expected=f"at most {table.max_rows:,} {table.row_noun} (the planner is built for a small chain; "
                                           "plan a bigger one region by region)", found=f"{len(frame):,} {table.row_noun}"))
-    missing = [name for name in table.names if name not in frame.columns]
+    missing = [name for name in table.required if name not in frame.columns]
+    frame = frame.assign(**{name: "" for name in table.names if name not in frame.columns})
     if missing:
         found = ", ".join(text_table.raw_headers)
         raise InputError(
@@ -44,8 +45,11 @@ def read_master(path: Path, table: Table, label: str) -> pd.DataFrame:
 
 
 def read_stores(data_dir: Path) -> pd.DataFrame:
-    """`stores.csv`: one row per store with shelf capacity (shelf units) and inventory budget (EUR)."""
-    return read_master(data_dir / "stores.csv", STORES, "stores.csv")
+    """`stores.csv`: one row per store with shelf capacity (shelf units) and inventory budget (EUR);
+    a store without a name is called by its id."""
+    stores = read_master(data_dir / "stores.csv", STORES, "stores.csv")
+    stores["name"] = stores["name"].where(stores["name"] != "", stores[STORES.store_id])
+    return stores
 
 
 def read_products(data_dir: Path) -> pd.DataFrame:

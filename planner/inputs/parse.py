@@ -127,6 +127,8 @@ def _parse_one(raw: pd.Series, column: Column, *, decimal_comma: bool) -> tuple[
     stripped = raw.str.strip()
     if column.kind in ("id", "text"):
         return stripped, stripped == ""
+    if column.kind == "label":
+        return stripped, pd.Series(False, index=raw.index)
     if column.kind == "flag":
         values = stripped.str.lower().map(FLAGS)
         return values.fillna(-1).astype("int64"), values.isna()

@@ -33,6 +33,7 @@ from planner.optimize.plan import (
     store_summary,
 )
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
+from planner.optimize.transition import change_impacts, paced_weeks
 
 PLAN_EXTRA_COLUMNS = [
     "fresh", "listed_now", "change", "source", "weeks_observed", "local_index", "category_index",
@@ -47,7 +48,7 @@ class PlanResult:
 
     plan: pd.DataFrame  # one row per store and carried product (schemas.PLAN_COLUMNS without reason, + extras)
     stores: pd.DataFrame  # per-store summary (optimize.plan.store_summary) + shelf_value, budget_value
-    changes: pd.DataFrame  # store_id, sku, change ("add" / "drop"), forced
+    changes: pd.DataFrame  # store_id, sku, change ("add" / "drop"), forced, profit_impact_per_week, week (1 = this week)
     solve: SolveResult
     value: PlanValue  # the plan valued from its (store, sku) list alone; value.objective == solve.objective
     baselines: dict[str, PlanValue]  # "current", "uniform", "greedy" (optimize.baselines), valued the same way
@@ -70,6 +71,23 @@ class PlanResult:
     def basis(self) -> WhatIfBasis:
         """The plan as a starting point for store what-ifs (kept with the published plan for the app)."""
         return WhatIfBasis(self.inputs, self.plan[["store_id", "sku", "role"]].copy())
+
+    @property
+    def this_week(self) -> pd.DataFrame:
+        """store_id, sku, role: what each store carries after this week's step (the target's lines
+        minus adds of later weeks, plus products whose drop comes later): next week's starting point."""
+        later = self.changes[self.changes["week"] > 1]
+        keys = pd.MultiIndex.from_frame(self.plan[["store_id", "sku"]])
+        deferred_adds = pd.MultiIndex.from_frame(later.loc[later["change"] == "add", ["store_id", "sku"]])
+        kept = self.plan.loc[~keys.isin(deferred_adds), ["store_id", "sku", "role"]]
+        deferred_drops = later.loc[later["change"] == "drop", ["store_id", "sku"]].assign(role="addon")
+        return pd.concat([kept, deferred_drops], ignore_index=True)
+
+    @property
+    def weeks_to_target(self) -> pd.Series:
+        """store_id -> weeks of steps until the store carries the target (0: nothing to change)."""
+        weeks = self.changes.groupby("store_id")["week"].max()
+        return weeks.reindex(self.inputs.stores, fill_value=0).astype(int).rename_axis("store_id")
 
     def store_uplift(self, baseline: str) -> pd.Series:
         """store_id -> the same per store, EUR / week, before the chain's listing cost."""
@@ -171,10 +189,14 @@ def plan_assortment(
         store_values = shadow_prices(inputs, carried)
         timings["store_values"] = time.perf_counter() - mark
     summary = store_summary(plan, stores, listed).merge(store_values, on="store_id", how="left")
+    to_target = changes(plan, listed, inputs)
+    to_target["profit_impact_per_week"] = change_impacts(to_target, plan, inputs)
+    to_target["week"] = paced_weeks(to_target, to_target["profit_impact_per_week"].to_numpy(), inputs,
+                                    config.stability.max_changes_per_store_per_week)
     return PlanResult(
         plan=plan,
         stores=summary,
-        changes=changes(plan, listed, inputs),
+        changes=to_target,
         solve=result,
         value=value,
         baselines=baselines,

@@ -1,0 +1,108 @@
+"""The paced transition: from today's assortment to the plan (the target) in weekly steps a store can
+carry out, at most `max_changes_per_store_per_week` adds plus drops per store and week.
+
+Each week's step is a small MILP per store over the changes still to make: binary z[c] = 1 when change
+c is made this week; maximise the weekly profit impact of the chosen changes, subject to
+
+    shelf and budget after the step <= the store's limits       (every week, not only at the target)
+    chosen changes >= min(limit, remaining)                      (each week makes full progress)
+    chosen changes <= limit + excess, excess >= 0 at a high price (only where the limits need more)
+    forced changes (head-office rules, approved requests) in the first week.
+
+A drop that frees the space for an add lands in the same week, since the add cannot go in without it.
+The steps always exist and always reach the target: doing every drop keeps a store within its limits
+(the target fits them and adds only take space), and after all drops any set of adds fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from planner.optimize.inputs import ModelInputs
+from planner.optimize.plan import moved_demand
+from planner.optimize.solve import solve
+
+STEP_TIME_LIMIT_SECONDS = 10.0  # per store and week; the step problems are small
+LIMIT_TOLERANCE = 1e-6  # relative: the target itself holds the limits only to the solver's tolerance
+
+
+def change_impacts(changes: pd.DataFrame, plan: pd.DataFrame, inputs: ModelInputs) -> np.ndarray:
+    """EUR / week each change adds to the store's profit: an add its own profit, a drop minus what
+    the product earned plus the margin its customers bring to substitutes the plan carries (counted
+    once, on the drop, so the impacts of a store's changes add up)."""
+    keys = pd.MultiIndex.from_frame(changes[["store_id", "sku"]])
+    own = inputs.all_pairs["profit"].reindex(keys).to_numpy(dtype=float)
+    recaptured = moved_demand(plan, inputs).set_index(["store_id", "sku"])["margin"].astype(float)
+    recaptured = recaptured.reindex(keys).fillna(0.0).to_numpy()
+    return np.where(changes["change"].to_numpy() == "add", own, -own + recaptured)
+
+
+def paced_weeks(changes: pd.DataFrame, impacts: np.ndarray, inputs: ModelInputs, limit: int | None) -> pd.Series:
+    """The week (1 = this week) in which each change of `changes` (store_id, sku, change, forced) is
+    carried out, aligned with `changes`; every change in week 1 when `limit` is None."""
+    weeks = pd.Series(1, index=changes.index, dtype=int)
+    if limit is None:
+        return weeks
+    table = changes.assign(impact=impacts)
+    for store, block in table.groupby("store_id", sort=False):
+        weeks.loc[block.index] = _store_weeks(store, block, inputs, limit)
+    return weeks
+
+
+def _store_weeks(store: str, block: pd.DataFrame, inputs: ModelInputs, limit: int) -> np.ndarray:
+    pairs = inputs.all_pairs.loc[store]
+    listed = pairs[pairs["listed_now"]]
+    used = np.array([listed["shelf_space"].sum(), listed["inventory_cost"].sum()], dtype=float)
+    caps = np.array([inputs.shelf_capacity[store], inputs.inventory_budget[store]], dtype=float)
+    caps = caps + LIMIT_TOLERANCE * np.maximum(caps, 1.0)
+    sign = np.where(block["change"].to_numpy() == "add", 1.0, -1.0)
+    delta = sign[:, None] * pairs.loc[block["sku"], ["shelf_space", "inventory_cost"]].to_numpy(dtype=float)
+    impact = block["impact"].to_numpy(dtype=float)
+    forced = block["forced"].fillna("").astype(str).ne("").to_numpy()
+    week = np.zeros(len(block), dtype=int)
+    current = 0
+    while (week == 0).any():
+        current += 1
+        open_ = np.flatnonzero(week == 0)
+        chosen = open_ if len(open_) <= limit else _step(
+            store, current, open_, delta, impact, forced if current == 1 else np.zeros_like(forced), used, caps, limit, inputs)
+        week[chosen] = current
+        used = used + delta[chosen].sum(axis=0)
+    return week
+
+
+def _step(store: str, week: int, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
+          used: np.ndarray, caps: np.ndarray, limit: int, inputs: ModelInputs) -> np.ndarray:
+    """The changes (positions in the block) of this week's step: the most valuable full step."""
+    problem = pulp.LpProblem(f"step_{inputs.tokens.get(store, 'store')}_{week}", pulp.LpMaximize)
+    z = {i: problem.add_variable(f"z_{i}", 0, 1, pulp.LpBinary) for i in open_}
+    excess = problem.add_variable("excess", 0, None)
+    price = 1.0 + float(np.abs(impact[open_]).sum())  # one change over the limit costs more than any gain
+    problem += pulp.lpSum(float(impact[i]) * z[i] for i in open_) - price * excess
+    for column, name in enumerate(("shelf", "budget")):
+        problem += pulp.lpSum(float(delta[i, column]) * z[i] for i in open_) <= float(caps[column] - used[column]), name
+    problem += pulp.lpSum(z.values()) >= min(limit, len(open_)), "progress"
+    problem += pulp.lpSum(z.values()) <= limit + excess, "weekly_limit"
+    for i in open_[forced[open_]]:
+        problem += z[i] == 1, f"forced_{i}"
+    solver = dataclasses.replace(inputs.config.solver, time_limit_seconds=min(STEP_TIME_LIMIT_SECONDS, inputs.config.solver.time_limit_seconds))
+    if not solve(problem, solver).status.has_plan:  # out of time: a step that holds the limits all the same
+        return _greedy_step(open_, delta, impact, forced, used, caps, limit)
+    return np.array([i for i in open_ if (z[i].varValue or 0.0) > 0.5], dtype=int)
+
+
+def _greedy_step(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
+                 used: np.ndarray, caps: np.ndarray, limit: int) -> np.ndarray:
+    """Forced changes, then the others by impact while they fit. A drop always fits, and after the
+    drops every add does, so the step makes progress and holds the limits."""
+    order = sorted(open_, key=lambda i: (not forced[i], -impact[i], i))
+    chosen, state = [], used.copy()
+    for i in order:
+        if forced[i] or (len(chosen) < limit and (state + delta[i] <= caps).all()):
+            chosen.append(i)
+            state = state + delta[i]
+    return np.array(chosen, dtype=int)
