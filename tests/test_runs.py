@@ -17,6 +17,7 @@ from conftest import TODAY, tiny_chain
 
 from planner import PlanConfig, run_week
 from planner.cli import cli
+from planner.config import StabilityConfig
 from planner.db import Base, Database, Run, open_database
 from planner.runs.history import (
     close_stale_runs,
@@ -63,13 +64,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):
     db.dispose()
 
 
-def test_runs_are_recorded_and_last_weeks_plan_is_this_weeks_assortment(tmp_path: Path) -> None:
+def test_runs_are_recorded_and_last_weeks_step_is_this_weeks_assortment(tmp_path: Path) -> None:
+    """With one change per store and week, the next week starts from what the first step carried
+    out, not from the target."""
     folder, out = chain_copy(tmp_path), tmp_path / "out"
-    first = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
-    second = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
-    again = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
+    config = PlanConfig(stability=StabilityConfig(max_changes_per_store_per_week=1))
+    first = run_week(folder, out, config, today=TODAY, week="2026-W46")
+    second = run_week(folder, out, config, today=TODAY, week="2026-W47")
+    again = run_week(folder, out, config, today=TODAY, week="2026-W47")
     listed = set(zip(second.chain.assortment["store_id"], second.chain.assortment["sku"], strict=True))
-    assert listed == set(zip(first.result.plan["store_id"], first.result.plan["sku"], strict=True))
+    step = set(zip(first.result.this_week["store_id"], first.result.this_week["sku"], strict=True))
+    assert listed == step != set(zip(first.result.plan["store_id"], first.result.plan["sku"], strict=True))
+    assert first.summary["transition"]["weeks_to_target"] == 2 and first.summary["stores"]["S1"]["weeks_to_target"] == 2
+    assert len(first.result.changes[first.result.changes["week"] == 1].groupby("store_id").size().loc[lambda n: n > 1]) == 0
     assert second.chain.weekly["week_start"].max() < pd.Timestamp("2026-11-16")  # W47 starts 2026-11-16
     assert (out / "runs" / "2026-W47-00003" / "plan.csv").read_bytes() == (out / "runs" / "2026-W47-00002" / "plan.csv").read_bytes()
     assert os.readlink(out / "current") == "runs/2026-W47-00003" and again.summary["run"] == {"id": 3, "week": "2026-W47", "folder": "runs/2026-W47-00003"}

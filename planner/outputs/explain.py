@@ -15,27 +15,28 @@ def plan_reasons(plan: pd.DataFrame, haircut: pd.Series) -> pd.Series:
                      index=plan.index, dtype=str)
 
 
-def drop_reasons(dropped: pd.DataFrame) -> pd.Series:
-    """Why a product listed today leaves the shelf (rows carry the store's profile of the product,
-    `forced`, `moved_units` and `substitute_names`)."""
+def change_reasons(changes: pd.DataFrame) -> pd.Series:
+    """One short sentence per add or drop for the shelf's change list, saying only what its columns
+    (units, profit impact, shelf units, case pack) do not: why. Rows carry the store's profile of the
+    product, `role` (adds), `forced`, `moved_units`, `substitute_names` and `new_listing_haircut`."""
     reasons = []
-    for row in dropped.itertuples(index=False):
+    for row in changes.itertuples(index=False):
         if row.forced:
-            text = f"excluded by {row.forced}"
+            text = f"{'required' if row.change == 'add' else 'excluded'} by {row.forced}"
+        elif row.change == "add" and row.role == "core":
+            text = "new core product: carried in every store"
+        elif row.change == "add" and row.source == "other stores":
+            text = f"new here: similar stores sell it ({row.new_listing_haircut:.0%} of their rate trusted)"
+        elif row.change == "add":
+            text = "earns more per shelf unit than the products it replaces"
         elif row.profit_per_week <= 0:
-            text = f"loses money: {_eur(row.profit_per_week)}/week expected"
-            if row.waste_cost_per_week > 0.01:
-                text += f" after {_eur(row.waste_cost_per_week)}/week of waste"
+            text = "loses money after waste" if row.waste_cost_per_week > 0.01 else "loses money"
         else:
-            text = (
-                f"makes {_eur(row.profit_per_week)}/week ({_eur(row.profit_per_week / row.shelf_space)} per shelf unit); "
-                "its shelf space and budget earn more with other products"
-            )
-        if row.moved_units > 0.05 and row.units_per_week > 0:
-            share = min(row.moved_units / row.units_per_week, 1.0)
-            text += f"; about {share:.0%} of its buyers are expected to switch to {row.substitute_names}, still carried"
+            text = "its shelf space and budget earn more with other products"
+        if row.change == "drop" and row.moved_units > 0.05 and row.units_per_week > 0:
+            text += f"; about {min(row.moved_units / row.units_per_week, 1.0):.0%} of its buyers switch to {row.substitute_names}"
         reasons.append(text)
-    return pd.Series(reasons, index=dropped.index, dtype=str)
+    return pd.Series(reasons, index=changes.index, dtype=str)
 
 
 def _reason(row: object, haircut: float) -> str:

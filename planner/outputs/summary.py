@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
 from typing import Any
+
+import pandas as pd
 
 from planner.config import PlanConfig
 from planner.inputs import ChainData
@@ -10,10 +14,15 @@ from planner.optimize import PlanResult
 from planner.profiles import Profiles
 
 
-def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, config: PlanConfig, timings: dict[str, float]) -> dict[str, Any]:
-    """Everything a person or a scheduler needs to judge the run, in plain JSON types."""
+def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, config: PlanConfig, timings: dict[str, float],
+                  week: str, monday: date) -> dict[str, Any]:
+    """Everything a person or a scheduler needs to judge the run, in plain JSON types; `week` is the
+    planned ISO week, starting on `monday`."""
     solve = result.solve
     stores = {}
+    limit = config.stability.max_changes_per_store_per_week
+    first_week = result.changes[result.changes["week"] == 1].groupby(["store_id", "change"]).size()
+    weeks_to_target = result.weeks_to_target
     current_profit = result.baselines["current"].store_profit
     uplifts = {name: result.store_uplift(name) for name in result.baselines}
     for row in result.stores.itertuples(index=False):
@@ -32,11 +41,16 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "uplift_per_week": {name: round(float(uplift[row.store_id]), 2) for name, uplift in uplifts.items()},
             "adds": int(row.adds),
             "drops": int(row.drops),
+            "adds_this_week": int(first_week.get((row.store_id, "add"), 0)),
+            "drops_this_week": int(first_week.get((row.store_id, "drop"), 0)),
+            "weeks_to_target": int(weeks_to_target[row.store_id]),
             "shelf_unit_value_per_week": _rounded(row.shelf_value, 4),
             "budget_euro_value_per_week": _rounded(row.budget_value, 4),
+            "binding_limit": binding_limit(row.shelf_value, row.budget_value),
         }
     weeks = profiles.history.weeks
     report = chain.pos_report
+    last_day = last_pos_day(chain, monday)
     core = sorted(result.plan.loc[result.plan["role"] == "core", "sku"].unique())
     return {
         "solver": solve.solver,
@@ -52,8 +66,13 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
         "quality": quality(result),
         "stores": stores,
         "notes": result.notes,
+        "planned_week": {"week": week, "first_day": monday.isoformat(), "last_day": (monday + timedelta(days=6)).isoformat()},
+        "transition": {"max_changes_per_store_per_week": limit, "weeks_to_target": int(weeks_to_target.max()) if len(weeks_to_target) else 0,
+                       "changes_this_week": int(first_week.sum())},
         "data": {
             "history_weeks": [weeks[0].date().isoformat(), weeks[-1].date().isoformat()],
+            "last_pos_day": last_day.isoformat(),
+            "stale_warning": stale_warning(last_day, week, monday),
             "stores": len(chain.stores),
             "products": len(chain.products),
             "pos_files": len(report.files),
@@ -106,9 +125,35 @@ def quality(result: PlanResult) -> dict[str, Any]:
     }
 
 
+STALE_DAYS = 7  # a whole week without POS data before the planned week is a missing delivery
+
+
+def last_pos_day(chain: ChainData, monday: date) -> date:
+    """The last day with POS data the plan used (data from the planned week on is left out)."""
+    days = [info.last_date for info in chain.pos_report.files if info.last_date is not None and not info.skipped_reason]
+    last_week_end = (chain.weekly["week_start"].max() + pd.Timedelta(days=6)).date()
+    return min([max(days, default=last_week_end), last_week_end, monday - timedelta(days=1)])
+
+
+def stale_warning(last_day: date, week: str, monday: date) -> str:
+    """A warning when the POS data ends more than STALE_DAYS days before the planned week, else ""."""
+    gap = (monday - last_day).days - 1
+    if gap < STALE_DAYS:
+        return ""
+    return (f"the POS data ends on {last_day:%d %b %Y}, {gap} days before the planned week {week} ({monday:%d %b}): "
+            f"the sales of {last_day + timedelta(days=1):%d %b} to {monday - timedelta(days=1):%d %b} are missing; "
+            "deliver the latest POS exports and run again")
+
+
+def binding_limit(shelf_value: float, budget_value: float) -> str:
+    """Which store limit holds the plan back, from the values of one more shelf unit and one more euro."""
+    shelf, budget = (v > 1e-6 for v in (shelf_value, budget_value))  # False for NaN (no LP values)
+    return {(True, True): "shelf and budget", (True, False): "shelf", (False, True): "budget"}.get((shelf, budget), "neither")
+
+
 def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / abs(whole), 3) if abs(whole) > 1e-9 else None
 
 
 def _rounded(value: float, digits: int) -> float | None:
-    return None if value != value else round(float(value), digits)  # NaN (no LP solution) -> null
+    return None if math.isnan(value) else round(float(value), digits)  # NaN (no LP solution) -> null

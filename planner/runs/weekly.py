@@ -36,7 +36,7 @@ from planner.optimize import PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.optimize.plan import moved_demand
 from planner.outputs.excel import write_workbook
-from planner.outputs.explain import drop_reasons, plan_reasons
+from planner.outputs.explain import change_reasons, plan_reasons
 from planner.outputs.files import plan_csv_frame, write_csv, write_json
 from planner.outputs.summary import build_summary
 from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
@@ -170,14 +170,18 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
     folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
-    summary = build_summary(result, chain, profiles, config, timings) | {"run": {"id": run_id, "week": week, "folder": f"{RUNS_DIR}/{folder}"}}
+    summary = build_summary(result, chain, profiles, config, timings, week, week_monday(week))
+    summary |= {"run": {"id": run_id, "week": week, "folder": f"{RUNS_DIR}/{folder}"}}
+    for line in [summary["data"]["stale_warning"]] if summary["data"]["stale_warning"] else []:
+        say(f"warning: {line}")
+    say(step_report(summary))
     say(f"writing run folder {out_dir / RUNS_DIR / folder}")
     staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
     write_outputs(staging, result, changes, profiles, summary, chain)
     run_dir = out_dir / RUNS_DIR / folder
     os.rename(staging, run_dir)  # complete, and never changed again
     inputs = [{"file": f.file, "sha256": f.sha256, "lines": f.lines} for f in chain.pos_report.files]
-    record_plan(db, run_id, run_dir, result.plan, inputs, _figures(summary))
+    record_plan(db, run_id, run_dir, result.this_week, inputs, _figures(summary))  # next week starts from this week's step
     publish(out_dir, run_dir)
     return RunOutcome(out_dir, summary, result, chain, profiles)
 
@@ -272,31 +276,45 @@ def with_store_requests(chain: ChainData, db: Database, say: Callable[[str], Non
     return dataclasses.replace(chain, overrides=overrides, warnings=[*chain.warnings, *warnings])
 
 
+def step_report(summary: dict[str, Any]) -> str:
+    """One line on this week's step toward the target, per store."""
+    transition = summary["transition"]
+    stores = "; ".join(f"{sid} +{s['adds_this_week']}/-{s['drops_this_week']}" + (f" (week 1 of {s['weeks_to_target']})" if s["weeks_to_target"] > 1 else "")
+                       for sid, s in summary["stores"].items())
+    limit = transition["max_changes_per_store_per_week"]
+    return (f"this week's step, {summary['planned_week']['week']} (at most {limit} changes per store): " if limit else "this week: all changes: ") + stores
+
+
 def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd.DataFrame:
-    """Adds and drops with the product's name, expected weekly profit and the reason."""
-    names = chain.products.set_index("sku")["name"]
+    """The change list for the shelf, week by week (1 = this week): per store in aisle order (the
+    optional products.csv columns `location` or `aisle`), then category and subcategory; each line
+    with what a person needs to act on it (shelf units, units a week, case pack, first order) and why."""
+    product = chain.products.set_index("sku")
+    names = product["name"]
     table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
-    table["name"] = table["sku"].map(names)
-    table["shelf_space"] = table["sku"].map(chain.products.set_index("sku")["shelf_space"]).astype(float)
-    planned = result.plan.set_index(["store_id", "sku"])
-    added = table["change"] == "add"
-    moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
     keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
+    added = (table["change"] == "add").to_numpy()
+    planned = result.plan.set_index(["store_id", "sku"])
+    moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
+    table["name"] = table["sku"].map(names)
+    table["role"] = planned["role"].reindex(keys).fillna("").to_numpy()
     table["moved_units"] = moved["units"].astype(float).reindex(keys).fillna(0.0).to_numpy()
-    table["substitutes"] = [s if isinstance(s, list) else [] for s in moved["substitutes"].reindex(keys)]
-    table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) for subs in table["substitutes"]]
-    table["reason"] = ""
-    table.loc[added, "reason"] = planned["reason"].reindex(keys[added.to_numpy()]).to_numpy()
-    table.loc[~added, "reason"] = drop_reasons(table.loc[~added])
-    recaptured = moved["margin"].astype(float).reindex(keys).fillna(0.0).to_numpy()
-    own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
-    # an add shows its plan line (with demand it takes over from dropped substitutes), a drop what it earned;
-    # the impact counts moved demand once, on the drop, so the impacts add up
+    table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) if isinstance(subs, list) else ""
+                                 for subs in moved["substitutes"].reindex(keys)]
+    table["reason"] = change_reasons(table)
+    table["shelf_space"] = table["sku"].map(product["shelf_space"]).astype(float)
+    table["case_pack"] = table["sku"].map(product["case_pack"]).astype(int)
+    cases = np.maximum(1.0, np.ceil(table["order_up_to"].to_numpy(dtype=float) / table["case_pack"] - 1e-9))
+    table["first_order_units"] = np.where(added, cases * table["case_pack"], 0).astype(int)  # fills the shelf to its order-up-to level
     table["expected_units_per_week"] = np.where(added, planned["expected_units_per_week"].reindex(keys), table["units_per_week"])
-    table["expected_profit_per_week"] = np.where(added, planned["expected_profit_per_week"].reindex(keys), own)
-    table["profit_impact_per_week"] = np.where(added, own, -own + recaptured)
-    return table[["store_id", "sku", "name", "category", "change", "expected_units_per_week", "expected_profit_per_week",
-                  "profit_impact_per_week", "forced", "reason"]]
+    aisle = [c for c in ("location", "aisle") if c in product.columns]
+    shelf_order = [*aisle, "category", *(["subcategory"] if "subcategory" in product.columns else [])]
+    for column in shelf_order:
+        table[column] = table["sku"].map(product[column]).fillna("").astype(str)
+    order = {sid: i for i, sid in enumerate(chain.stores["store_id"])}
+    table = table.assign(_store=table["store_id"].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
+    return table[["store_id", "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
+                  "first_order_units", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
 
 
 def write_outputs(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
