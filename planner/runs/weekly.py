@@ -307,6 +307,8 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     cases = np.maximum(1.0, np.ceil(table["order_up_to"].to_numpy(dtype=float) / table["case_pack"] - 1e-9))
     table["first_order_units"] = np.where(added, cases * table["case_pack"], 0).astype(int)  # fills the shelf to its order-up-to level
     table["expected_units_per_week"] = np.where(added, planned["expected_units_per_week"].reindex(keys), table["units_per_week"])
+    own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
+    table["expected_profit_per_week"] = np.where(added, planned["expected_profit_per_week"].reindex(keys), own)  # a drop: what it earned
     aisle = [c for c in ("location", "aisle") if c in product.columns]
     shelf_order = [*aisle, "category", *(["subcategory"] if "subcategory" in product.columns else [])]
     for column in shelf_order:
@@ -314,7 +316,7 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     order = {sid: i for i, sid in enumerate(chain.stores["store_id"])}
     table = table.assign(_store=table["store_id"].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
     return table[["store_id", "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
-                  "first_order_units", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
+                  "first_order_units", "expected_profit_per_week", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
 
 
 def write_outputs(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
@@ -395,9 +397,11 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     stores = result.stores.assign(shelf_use=result.stores["shelf_use_pct"] / 100, budget_use=result.stores["budget_use_pct"] / 100)
     for name in BASELINE_NAMES:
         stores[f"uplift_{name}"] = stores["store_id"].map(result.store_uplift(name)).to_numpy()
+    for column in ("adds_this_week", "drops_this_week", "weeks_to_target", "binding_limit"):
+        stores[column] = stores["store_id"].map({sid: figures[column] for sid, figures in summary["stores"].items()}).to_numpy()
     stores = stores[["store_id", "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
-                     "shelf_use", "budget_use", "core_items", "addon_items", "adds", "drops",
-                     *[f"uplift_{name}" for name in BASELINE_NAMES], "shelf_value", "budget_value"]]
+                     "shelf_use", "budget_use", "core_items", "addon_items", "adds_this_week", "drops_this_week", "weeks_to_target",
+                     *[f"uplift_{name}" for name in BASELINE_NAMES], "binding_limit", "shelf_value", "budget_value"]]
     plan = result.plan
     core = (
         plan[plan["role"] == "core"]
@@ -410,7 +414,9 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
                     "shelf_space", "inventory_cost", "local_index", "waste_cost_per_week", "reason"]
     solve = result.solve
     run = [
+        ("Planned week", planned_week_label(summary)),
         ("Data period (weeks starting)", " to ".join(summary["data"]["history_weeks"])),
+        ("Last POS day", summary["data"]["last_pos_day"]),
         ("Stores / products", f"{len(chain.stores)} / {len(chain.products)}"),
         ("POS files read", len(chain.pos_report.files)),
         ("POS lines", chain.pos_report.counts.lines),
@@ -421,17 +427,37 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         *quality_rows(summary["quality"]),
         *[(f"Time: {k} (s)", v) for k, v in summary["timings_seconds"].items()],
         *[("note", n) for n in result.notes],
-        *[("warning", w) for w in chain.warnings],
+        *[("warning", w) for w in [summary["data"]["stale_warning"], *chain.warnings] if w],
         *[(f"file: {info.file}", f"{info.lines} lines, {info.first_date} to {info.last_date} {info.skipped_reason}".strip())
           for info in chain.pos_report.files],
         *[(f"[{section}] {key}", str(value)) for section, values in summary["config"].items() for key, value in values.items()],
     ]
-    week = summary["data"]["history_weeks"][1]
+    stale = [f"Warning: {summary['data']['stale_warning']}."] if summary["data"]["stale_warning"] else []
     return {
-        "title": f"Assortment plan (demand up to the week of {week})",
-        "stores": stores, "notes": [*headline(summary["quality"]), *result.notes], "core": core, "plan": plan[plan_columns],
+        "title": f"Assortment plan for {planned_week_label(summary)}, from POS data up to {summary['data']['last_pos_day']}",
+        "stores": stores, "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core, "plan": plan[plan_columns],
         "changes": changes, "profile": profile_table(profiles, chain), "run": run,
     }
+
+
+def planned_week_label(summary: dict[str, Any]) -> str:
+    """'2026-W49 (30 Nov - 6 Dec 2026)'."""
+    week = summary["planned_week"]
+    first, last = (date.fromisoformat(week[k]) for k in ("first_day", "last_day"))
+    return f"{week['week']} ({first:%-d %b} - {last:%-d %b %Y})"
+
+
+def transition_notes(summary: dict[str, Any]) -> list[str]:
+    """The Summary sheet's lines on the paced transition and on the value of the limits."""
+    limit = summary["transition"]["max_changes_per_store_per_week"]
+    lines = [f"This week's step: at most {limit} adds plus drops per store (the Changes sheet lists them by week; "
+             "week 1 is this week); 'Weeks to target' is how many such weeks remain." if limit else
+             "Every change is planned for this week (no weekly limit is set)."]
+    lines += [f"{sid} needs {s['adds_this_week'] + s['drops_this_week'] - limit} changes more than {limit} this week to come within its limits."
+              for sid, s in summary["stores"].items() if limit and s["adds_this_week"] + s["drops_this_week"] > limit]
+    lines.append("Value of +1 shelf unit / +1 EUR budget: EUR a week the store's plan would earn with one more; 0 where that "
+                 "limit is not the binding one ('Binding limit' names it).")
+    return lines
 
 
 def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
