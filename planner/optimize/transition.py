@@ -6,12 +6,15 @@ c is made this week; maximise the weekly profit impact of the chosen changes, su
 
     shelf and budget after the step <= the store's limits       (every week, not only at the target)
     chosen changes >= min(limit, remaining)                      (each week makes full progress)
-    chosen changes <= limit + excess, excess >= 0 at a high price (only where the limits need more)
+    chosen changes <= limit (+ the forced changes beyond it)
     forced changes (head-office rules, approved requests) in the first week.
 
 A drop that frees the space for an add lands in the same week, since the add cannot go in without it.
-The steps always exist and always reach the target: doing every drop keeps a store within its limits
-(the target fits them and adds only take space), and after all drops any set of adds fits.
+A store whose assortment today breaks its limits comes back within them as fast as the weekly limit
+allows: its step first minimises what is left over the limits (relative to each), never goes further
+over, and then earns the most. The steps always exist and always reach the target: doing every drop
+keeps a store within its limits (the target fits them and adds only take space), and after all drops
+any set of adds fits.
 """
 
 from __future__ import annotations
@@ -77,19 +80,33 @@ def _store_weeks(store: str, block: pd.DataFrame, inputs: ModelInputs, limit: in
 
 def _step(store: str, week: int, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
           used: np.ndarray, caps: np.ndarray, limit: int, inputs: ModelInputs) -> np.ndarray:
-    """The changes (positions in the block) of this week's step: the most valuable full step."""
+    """The changes (positions in the block) of this week's step: within the limits, the most valuable
+    full step; over them (today's assortment may be), first as far back toward them as the step can go."""
     problem = pulp.LpProblem(f"step_{inputs.tokens.get(store, 'store')}_{week}", pulp.LpMaximize)
     z = {i: problem.add_variable(f"z_{i}", 0, 1, pulp.LpBinary) for i in open_}
-    excess = problem.add_variable("excess", 0, None)
+    excess = problem.add_variable("excess", 0, None)  # changes beyond the limit: only forced ones need it
     price = 1.0 + float(np.abs(impact[open_]).sum())  # one change over the limit costs more than any gain
-    problem += pulp.lpSum(float(impact[i]) * z[i] for i in open_) - price * excess
+    over = []
     for column, name in enumerate(("shelf", "budget")):
-        problem += pulp.lpSum(float(delta[i, column]) * z[i] for i in open_) <= float(caps[column] - used[column]), name
+        after = float(used[column]) + pulp.lpSum(float(delta[i, column]) * z[i] for i in open_)
+        problem += after <= float(max(caps[column], used[column])), name  # never further over a limit
+        if used[column] > caps[column]:
+            over.append(problem.add_variable(f"over_{name}", 0, None))
+            problem += over[-1] >= (after - float(caps[column])) * (1.0 / float(caps[column])), f"over_{name}"
     problem += pulp.lpSum(z.values()) >= min(limit, len(open_)), "progress"
     problem += pulp.lpSum(z.values()) <= limit + excess, "weekly_limit"
     for i in open_[forced[open_]]:
         problem += z[i] == 1, f"forced_{i}"
     solver = dataclasses.replace(inputs.config.solver, time_limit_seconds=min(STEP_TIME_LIMIT_SECONDS, inputs.config.solver.time_limit_seconds))
+    if over:  # first: the least overage the step can reach (relative to each limit)
+        problem.sense = pulp.LpMinimize
+        problem.setObjective(pulp.lpSum(over) + 10.0 * (1.0 + len(open_)) * excess)
+        if not solve(problem, solver).status.has_plan:
+            return _greedy_step(open_, delta, impact, forced, used, caps, limit)
+        least = sum(v.varValue or 0.0 for v in over)
+        problem += pulp.lpSum(over) <= least + 1e-7, "least_overage"
+        problem.sense = pulp.LpMaximize
+    problem.setObjective(pulp.lpSum(float(impact[i]) * z[i] for i in open_) - price * excess)
     if not solve(problem, solver).status.has_plan:  # out of time: a step that holds the limits all the same
         return _greedy_step(open_, delta, impact, forced, used, caps, limit)
     return np.array([i for i in open_ if (z[i].varValue or 0.0) > 0.5], dtype=int)
