@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from planner import PlannerError, load_config, run_week
-from planner.db import database_url
+from planner.db import claim_data_folder, database_url
 from planner.ui.data import (
     chain_database,
     load_plan,
@@ -65,12 +65,13 @@ out_dir, data_dir = settings()
 try:
     config = load_config(data_dir / "planning.toml")
     db = chain_database(database_url(data_dir, config), str(data_dir))
-except PlannerError as exc:  # a broken planning.toml, a wrong or unreachable database: say so, no traceback
+    claim_data_folder(db, data_dir)  # on every page load: the database may have been reset for another folder since
+except PlannerError as exc:  # a broken planning.toml, a wrong, unreachable or another folder's database: say so, no traceback
     st.error(plain(exc))
     st.stop()
 who = current_user(db)
 if who is None:
-    sign_in_form(db)
+    sign_in_form(db, config.app.contact)
     st.stop()
 st.sidebar.write(f"Signed in as **{plain(who.username)}** ({'head office' if who.is_head_office else f'manager of {plain(who.store_id)}'})")
 if st.sidebar.button("Sign out"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -20,14 +21,30 @@ import pandas as pd
 import sqlalchemy.exc
 
 from planner.config import PlanConfig, load_config
-from planner.db import FULL_OR_READ_ONLY, Database, open_database
+from planner.db import (
+    FULL_OR_READ_ONLY,
+    Database,
+    ForeignDatabase,
+    claim_data_folder,
+    connect,
+    database_url,
+    made_for,
+    open_database,
+    shown_url,
+    sqlite_file,
+)
 from planner.db.accounts import (
     ROLES,
+    AccountError,
     Principal,
     add_user,
     list_users,
+    principal,
     remove_user,
+    set_password,
+    unlock_user,
 )
+from planner.db.reset import contents, reset_database
 from planner.errors import (
     InputError,
     PlannerError,
@@ -45,7 +62,14 @@ from planner.outputs.template import write_planning_template
 from planner.profiles.backtest import RESULT_COLUMNS
 from planner.profiles.backtest import backtest as run_backtest
 from planner.runs import run_week
-from planner.runs.history import iso_week, list_runs, run_details, week_monday
+from planner.runs.history import (
+    iso_week,
+    list_runs,
+    run_details,
+    running_run,
+    week_monday,
+)
+from planner.runs.lock import RunLocked, run_lock
 from planner.runs.weekly import prune_runs
 
 
@@ -123,12 +147,16 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another run of the same chain to finish before giving up.")
 @click.option("--quiet", is_flag=True, help="No progress lines (for schedulers); errors are still printed.")
+@click.option("--new-db", is_flag=True,
+              help="If the SQLite database was made for another data folder (a copied or moved folder), move it aside and start a new one.")
 def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, planning_path: Path | None, week: str | None,
-        wait_seconds: float, quiet: bool) -> None:
+        wait_seconds: float, quiet: bool, new_db: bool) -> None:
     """Plan the chain in DATA_DIR and write the plan to OUT."""
     progress = Progress(quiet)
-    outcome = run_week(data_dir, out_dir, _config(data_dir, config_path, solver), planning=planning_path, week=week,
-                       wait_seconds=wait_seconds, progress=progress)
+    config = _config(data_dir, config_path, solver)
+    if new_db:
+        _new_database(data_dir, config, progress)
+    outcome = run_week(data_dir, out_dir, config, planning=planning_path, week=week, wait_seconds=wait_seconds, progress=progress)
     summary = outcome.summary
     quality = summary["quality"]
     gap = 100 * (summary["mip_gap"] or 0.0)
@@ -227,6 +255,32 @@ def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int,
         progress(f"wrote {out_file}")
 
 
+def _new_database(data_dir: Path, config: PlanConfig, say: Progress) -> None:
+    """--new-db: a database made for another folder is moved aside (SQLite only); this folder's own is kept."""
+    db = connect(database_url(data_dir, config))
+    try:
+        folder, owner = str(data_dir.resolve()), made_for(db)
+        if owner in (None, folder):  # this folder's (or nobody's yet): never thrown away
+            claim_data_folder(db, data_dir)
+            say(f"--new-db: the database belongs to {folder} already; kept it")
+            return
+        if sqlite_file(db.url) is None:
+            raise ForeignDatabase(f"--new-db moves only an SQLite file aside, and {shown_url(db.url)} was made for the data folder {owner}: "
+                                  f"empty it for this folder with `planner db reset {shlex.quote(folder)}` (it asks first)")
+        say(_reset(db, data_dir))
+    finally:
+        db.dispose()
+
+
+def _reset(db: Database, data_dir: Path) -> str:
+    """reset_database under the chain's run lock: never while a run writes to the database."""
+    try:
+        with run_lock(db, 0, lambda: running_run(db)):
+            return reset_database(db, data_dir)
+    except RunLocked:
+        raise RunLocked(f"a planning run of this chain is in progress ({running_run(db)}): reset the database when it has finished") from None
+
+
 def _week(value: str | None) -> str | None:
     if value is None:
         return None
@@ -281,6 +335,37 @@ def runs_prune(data_dir: Path, keep: int, config_path: Path | None) -> None:
                    + "".join(f"\n  {path}" for path in pruned.leftovers))
 
 
+@cli.group("db", cls=PlannerGroup)
+def database() -> None:
+    """The planner's database (accounts, store requests, run history) and the data folder it belongs to."""
+
+
+@database.command("reset")
+@data_dir_argument
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@config_option
+def database_reset(data_dir: Path, yes: bool, config_path: Path | None) -> None:
+    """Start the database afresh for DATA_DIR: an SQLite file is moved aside to a dated name (kept), a PostgreSQL database emptied."""
+    config = _config(data_dir, config_path, None)
+    url = database_url(data_dir, config)
+    folder, path = str(data_dir.resolve()), sqlite_file(url)
+    if path is not None and not path.exists():
+        open_database(data_dir, config).dispose()
+        click.echo(f"there was no database yet: made a new one at {path} for {folder}")
+        return
+    db = connect(url)
+    try:
+        owner = made_for(db)
+        if not yes:
+            held = f"{shown_url(url)} {'was made for ' + owner if owner else 'belongs to no data folder yet'} and holds {contents(db)}."
+            question = (f"{held} Move it aside (kept next to it under a dated name) and start a new, empty one for {folder}?" if path
+                        else f"{held} Delete all of it and start afresh for {folder}?")
+            click.confirm(question, abort=True)
+        click.echo(_reset(db, data_dir))
+    finally:
+        db.dispose()
+
+
 @cli.group(cls=PlannerGroup)
 def users() -> None:
     """Accounts of the app: store managers (one store each) and head office (every store)."""
@@ -300,12 +385,15 @@ def _chain_database(data_dir: Path, config_path: Path | None) -> tuple[Database,
 def users_add(data_dir: Path, username: str, role: str, store_id: str | None, password_stdin: bool, config_path: Path | None) -> None:
     """Add an account; the password is asked twice (never an argument, so it stays out of the shell history)."""
     db, stores = _chain_database(data_dir, config_path)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    who = add_user(db, username, password, role, store_id, stores)
+    who = add_user(db, username, _password(password_stdin), role, store_id, stores)
     click.echo(f"added {who.username} ({_describe(who)})")
+
+
+def _password(from_stdin: bool) -> str:
+    """The first line of stdin, or asked twice with the typing hidden."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @users.command("list")
@@ -328,6 +416,31 @@ def users_remove(data_dir: Path, username: str, config_path: Path | None) -> Non
     if not remove_user(db, username):
         raise PlannerError(f"there is no user {username!r}")
     click.echo(f"removed {username}")
+
+
+@users.command("unlock")
+@data_dir_argument
+@click.argument("username")
+@config_option
+def users_unlock(data_dir: Path, username: str, config_path: Path | None) -> None:
+    """Clear an account's failed sign-ins: a user locked out after too many wrong passwords can sign in at once."""
+    db, _stores = _chain_database(data_dir, config_path)
+    cleared = unlock_user(db, username)
+    click.echo(f"unlocked {username} ({cleared} failed sign-ins cleared)" if cleared else f"{username} had no failed sign-ins: nothing to unlock")
+
+
+@users.command("set-password")
+@data_dir_argument
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin instead of asking.")
+@config_option
+def users_set_password(data_dir: Path, username: str, password_stdin: bool, config_path: Path | None) -> None:
+    """Give an account a new password (asked twice) and unlock it; its open sessions end at their next page load."""
+    db, _stores = _chain_database(data_dir, config_path)
+    if principal(db, username) is None:  # before asking for a password
+        raise AccountError(f"there is no user {username!r}")
+    who = set_password(db, username, _password(password_stdin))
+    click.echo(f"changed the password of {who.username} and cleared its failed sign-ins; its open sessions end at their next page load")
 
 
 def _describe(who: Principal) -> str:

@@ -12,8 +12,16 @@ from conftest import ROOT, TODAY
 from streamlit.testing.v1 import AppTest
 
 from planner import PlanConfig, run_week
-from planner.db import Database
-from planner.db.accounts import HEAD_OFFICE, MANAGER, Principal, add_user, remove_user
+from planner.db import Database, connect, default_url
+from planner.db.accounts import (
+    HEAD_OFFICE,
+    MANAGER,
+    MAX_FAILURES,
+    Principal,
+    add_user,
+    remove_user,
+    set_password,
+)
 from planner.db.requests import AccessDenied, requests_for
 from planner.ui.data import (
     chain_view,
@@ -32,9 +40,11 @@ STORE_PAGES = ["my_plan.py", "my_customers.py", "why.py", "what_if.py", "request
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("app") / "out"
-    run_week(DATA / "chain", out, PlanConfig(), today=TODAY)
-    return out
+    folder = tmp_path_factory.mktemp("app")
+    with pytest.MonkeyPatch.context() as patch:  # its own database: the session's may belong to another data folder
+        patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{folder / 'planner.db'}")
+        run_week(DATA / "chain", folder / "out", PlanConfig(), today=TODAY)
+    return folder / "out"
 
 
 def accounts(url: str) -> Database:
@@ -158,7 +168,7 @@ def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: p
     run_week(chain, out, PlanConfig(), today=TODAY)
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any(note.startswith("today's assortment of S1 does not fit its limits") for note in notes)
-    at = signed_in(monkeypatch, out, db_url, "hq")
+    at = signed_in(monkeypatch, out, db_url, "hq", chain)
     assert [info.value for info in at.info][: len(notes)] == [plain(note) for note in notes]
     assert "Today within limits / week" in at.dataframe[0].value.columns
 
@@ -298,3 +308,64 @@ def test_a_wrong_database_is_one_message_in_the_app_not_a_traceback(monkeypatch:
     assert not at.exception
     assert [e.value for e in at.error] == [plain(message)]
     assert "secret" not in str([e.value for e in at.error])
+
+
+def sign_in_as(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    return click(at, "Sign in")
+
+
+def test_the_sign_in_page_names_whom_to_ask(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    at = app(monkeypatch, tmp_path / "out", db_url).run()
+    assert [c.value for c in at.caption] == ["No account, locked out or forgot your password? Ask head office."]
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "chain", data)
+    contact = "Maria *Kaufmann* [HQ](http://x.example), 0761 123"
+    (data / "planning.toml").write_text(f'[app]\ncontact = "{contact}"\n', encoding="utf-8")
+    url = f"sqlite:///{data / 'planner.db'}"  # the database of this data folder
+    accounts(url).dispose()
+    at = app(monkeypatch, tmp_path / "out", url, data).run()
+    assert [c.value for c in at.caption] == [f"No account, locked out or forgot your password? Ask {plain(contact)}."]
+    for attempt in range(MAX_FAILURES):
+        sign_in_as(at, "m1", f"guess {attempt}")
+    sign_in_as(at, "m1", PASSWORDS["m1"])
+    assert [e.value for e in at.error] == [plain(f"too many failed sign-ins for 'm1': try again in 15 minutes, or ask {contact} to unlock the account")]
+    assert not at.header and not at.dataframe
+
+
+def test_a_new_password_signs_the_open_session_out(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    at = signed_in(monkeypatch, published, db_url, "m1")
+    db = Database(db_url)
+    set_password(db, "m1", "a brand new password")
+    at.run()
+    assert [w.value for w in at.warning] == ["The password of 'm1' was changed: you have been signed out. Sign in with the new one."]
+    assert not at.header and not at.dataframe
+    assert [e.value for e in sign_in_as(at, "m1", PASSWORDS["m1"]).error] == ["wrong username or password"]
+    sign_in_as(at, "m1", "a brand new password")
+    assert not at.exception and not at.error
+    assert page_names(at) == ["Markt Mitte (S1): this week's plan"]
+    db.dispose()
+
+
+def test_the_app_refuses_a_copied_folders_database_until_it_is_reset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, published: Path) -> None:
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    shutil.copytree(DATA / "chain", original)
+    accounts(default_url(original)).dispose()
+    connect(default_url(original), original).dispose()  # the original's database, in the original folder
+    shutil.copytree(original, copy)
+    at = app(monkeypatch, published, default_url(copy), copy).run()
+    assert not at.exception and not at.text_input
+    assert [e.value for e in at.error] == [plain(
+        f"the database {default_url(copy)} was made for the data folder {original}, not {copy} (a copied or moved folder brings "
+        f"its database along): start a new one for this folder with `planner db reset {copy}` (the old file is kept) "
+        f"or `planner run {copy} --new-db`")]
+    assert CliRunner().invoke(cli, ["db", "reset", str(copy), "--yes"]).exit_code == 0
+    at.run()
+    assert not at.exception and not at.error and [t.label for t in at.text_input] == ["Username", "Password"]
+    assert [e.value for e in sign_in_as(at, "hq", PASSWORDS["hq"]).error] == ["wrong username or password"]  # the original's accounts stay there
+    assert sign_in_as(app(monkeypatch, published, default_url(original), original).run(), "hq", PASSWORDS["hq"]).header

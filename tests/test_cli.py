@@ -155,3 +155,139 @@ def test_an_unforeseen_failure_is_one_line_and_a_log_file(tmp_path: Path, monkey
     log = Path(message.rsplit(" ", 1)[-1])
     assert "Traceback" in log.read_text(encoding="utf-8") and "something nobody foresaw" in log.read_text(encoding="utf-8")
     log.unlink()
+
+
+def planned_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A chain planned once with its own planner.db, and a copy of the whole folder, planner.db included."""
+    monkeypatch.delenv("PLANNER_DATABASE_URL")  # the default: planner.db in the data folder
+    original, copy = tmp_path / "original", tmp_path / "copy of it"
+    shutil.copytree(DATA / "chain", original)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", str(original), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "add", str(original), "hq", "--role", "head_office", "--password-stdin"],
+                         input="hq password 1\n").exit_code == 0
+    shutil.copytree(original, copy)
+    return original, copy
+
+
+def history(folder: Path) -> list[str]:
+    listed = CliRunner().invoke(cli, ["runs", "list", str(folder)])
+    assert listed.exit_code == 0, listed.output
+    return [] if listed.output == "no runs yet\n" else [line.split("\t")[0] for line in listed.output.splitlines()]
+
+
+def test_a_copied_data_folder_refuses_the_database_it_brought_along(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original, copy = planned_copy(tmp_path, monkeypatch)
+    refusal = (f"planning failed: the database sqlite:///{copy}/planner.db was made for the data folder {original}, not {copy} "
+               f"(a copied or moved folder brings its database along): start a new one for this folder with "
+               f"`planner db reset '{copy}'` (the old file is kept) or `planner run '{copy}' --new-db`")
+    for command in (["run", str(copy), "--out", str(tmp_path / "copy out")], ["runs", "list", str(copy)], ["runs", "show", str(copy), "1"],
+                    ["runs", "prune", str(copy), "--keep", "1"], ["users", "list", str(copy)], ["users", "unlock", str(copy), "hq"]):
+        result = CliRunner().invoke(cli, command)
+        assert (result.exit_code, result.output.strip()) == (2, refusal), command
+    assert not (tmp_path / "copy out").exists()
+
+    declined = CliRunner().invoke(cli, ["db", "reset", str(copy)], input="n\n")
+    assert declined.exit_code == 1 and declined.output.startswith(
+        f"sqlite:///{copy}/planner.db was made for {original} and holds 1 account, 0 store requests and 1 run. "
+        f"Move it aside (kept next to it under a dated name) and start a new, empty one for {copy}? [y/N]")
+    assert sorted(p.name for p in copy.glob("planner*.db")) == ["planner.db"]  # nothing moved
+
+    reset = CliRunner().invoke(cli, ["db", "reset", str(copy), "--yes"])
+    assert reset.exit_code == 0, reset.output
+    backup = next(copy.glob("planner-*.db"))
+    assert reset.output == f"moved the old database to {backup}; a new, empty one at {copy}/planner.db now belongs to {copy}\n"
+    assert history(copy) == [] and CliRunner().invoke(cli, ["users", "list", str(copy)]).output == ""
+    assert history(original) == ["#1"]  # the original is untouched
+    assert CliRunner().invoke(cli, ["users", "list", str(original)]).output == "hq\thead office\n"
+    assert CliRunner().invoke(cli, ["run", str(copy), "--out", str(tmp_path / "copy out"), "--quiet"]).exit_code == 0
+    assert history(copy) == ["#1"]
+
+
+def test_new_db_starts_a_copied_folder_with_its_own_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original, copy = planned_copy(tmp_path, monkeypatch)
+    first = CliRunner().invoke(cli, ["run", str(copy), "--out", str(tmp_path / "copy out"), "--new-db"])
+    assert first.exit_code == 0, first.output
+    backup = next(copy.glob("planner-*.db"))
+    assert first.output.splitlines()[0].endswith(f"s] moved the old database to {backup}; a new, empty one at {copy}/planner.db now belongs to {copy}")
+    assert history(copy) == ["#1"] and history(original) == ["#1"]
+    assert CliRunner().invoke(cli, ["users", "list", str(copy)]).output == ""  # the original's accounts stay there
+    again = CliRunner().invoke(cli, ["run", str(copy), "--out", str(tmp_path / "copy out"), "--new-db"])  # its own now: kept
+    assert again.exit_code == 0 and f"--new-db: the database belongs to {copy} already; kept it" in again.output
+    assert history(copy) == ["#2", "#1"] and len(list(copy.glob("planner-*.db"))) == 1
+
+
+def test_reset_of_a_folder_without_a_database_makes_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLANNER_DATABASE_URL")
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    result = CliRunner().invoke(cli, ["db", "reset", str(folder)])
+    assert result.output == f"there was no database yet: made a new one at {folder}/planner.db for {folder}\n"
+    assert history(folder) == []
+
+
+def test_a_locked_out_account_is_unlocked_from_the_command_line(tmp_path: Path) -> None:
+    from planner.db import Database
+    from planner.db.accounts import MAX_FAILURES, AccountError, SignInThrottled, sign_in
+
+    runner, chain = CliRunner(), str(DATA / "chain")
+    assert runner.invoke(cli, ["users", "add", chain, "anna", "--role", "manager", "--store", "S1", "--password-stdin"],
+                         input="correct horse\n").exit_code == 0
+    db = Database(f"sqlite:///{tmp_path / 'planner.db'}")
+    for attempt in range(MAX_FAILURES):
+        with pytest.raises(AccountError):
+            sign_in(db, "anna", f"guess {attempt}")
+    with pytest.raises(SignInThrottled):
+        sign_in(db, "anna", "correct horse")
+    unlocked = runner.invoke(cli, ["users", "unlock", chain, "anna"])
+    assert (unlocked.exit_code, unlocked.output) == (0, f"unlocked anna ({MAX_FAILURES} failed sign-ins cleared)\n")
+    assert sign_in(db, "anna", "correct horse").username == "anna"
+    assert runner.invoke(cli, ["users", "unlock", chain, "anna"]).output == "anna had no failed sign-ins: nothing to unlock\n"
+    unknown = runner.invoke(cli, ["users", "unlock", chain, "nobody"])
+    assert (unknown.exit_code, unknown.output) == (1, "input error: there is no user 'nobody'\n")
+    db.dispose()
+
+
+def test_a_new_password_is_set_from_the_command_line(tmp_path: Path) -> None:
+    from planner.db import Database
+    from planner.db.accounts import AccountError, sign_in
+
+    runner, chain = CliRunner(), str(DATA / "chain")
+    assert runner.invoke(cli, ["users", "add", chain, "anna", "--role", "manager", "--store", "S1", "--password-stdin"],
+                         input="correct horse\n").exit_code == 0
+    changed = runner.invoke(cli, ["users", "set-password", chain, "anna"], input="a new horse\na new horse\n")
+    assert changed.exit_code == 0, changed.output
+    assert "a new horse" not in changed.output  # the prompt hides what is typed
+    assert changed.output.endswith("changed the password of anna and cleared its failed sign-ins; its open sessions end at their next page load\n")
+    db = Database(f"sqlite:///{tmp_path / 'planner.db'}")
+    assert sign_in(db, "anna", "a new horse").username == "anna"
+    with pytest.raises(AccountError, match="wrong username or password"):
+        sign_in(db, "anna", "correct horse")
+    piped = runner.invoke(cli, ["users", "set-password", chain, "anna", "--password-stdin"], input="third horse\n")
+    assert piped.exit_code == 0 and sign_in(db, "anna", "third horse").username == "anna"
+    short = runner.invoke(cli, ["users", "set-password", chain, "anna", "--password-stdin"], input="short\n")
+    assert (short.exit_code, short.output) == (1, "input error: the password needs at least 8 characters\n")
+    unknown = runner.invoke(cli, ["users", "set-password", chain, "nobody"])  # refused before any password is asked
+    assert (unknown.exit_code, unknown.output) == (1, "input error: there is no user 'nobody'\n")
+    db.dispose()
+
+
+def test_the_new_commands_have_help() -> None:
+    for command in (["db", "reset"], ["users", "unlock"], ["users", "set-password"]):
+        result = CliRunner().invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0 and "DATA_DIR" in result.output, command
+    assert "--new-db" in CliRunner().invoke(cli, ["run", "--help"]).output
+
+
+def test_reset_waits_for_no_run(tmp_path: Path) -> None:
+    """Never while a run writes to the database: the run lock is held by a run in progress."""
+    from planner.db import Database
+    from planner.runs.lock import run_lock
+
+    db = Database(f"sqlite:///{tmp_path / 'planner.db'}")
+    with run_lock(db, 0, lambda: "held by the test"):
+        result = CliRunner().invoke(cli, ["db", "reset", str(DATA / "chain"), "--yes"])
+    assert (result.exit_code, result.output) == (2, ("planning failed: a planning run of this chain is in progress (started moments ago): "
+                                                     "reset the database when it has finished\n"))
+    assert [p.name for p in tmp_path.glob("planner*.db")] == ["planner.db"]
+    db.dispose()

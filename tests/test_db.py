@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,17 @@ from conftest import ROOT, TODAY
 from sqlalchemy import select
 
 from planner import PlanConfig, run_week
-from planner.db import URL_VARIABLE, Database, LoginAttempt, User, default_url, utc_now
+from planner.db import (
+    URL_VARIABLE,
+    Database,
+    ForeignDatabase,
+    LoginAttempt,
+    User,
+    connect,
+    default_url,
+    made_for,
+    utc_now,
+)
 from planner.db.accounts import (
     HEAD_OFFICE,
     MANAGER,
@@ -25,7 +35,9 @@ from planner.db.accounts import (
     principal,
     remove_user,
     seed_demo_accounts,
+    set_password,
     sign_in,
+    unlock_user,
 )
 from planner.db.requests import (
     AccessDenied,
@@ -36,6 +48,8 @@ from planner.db.requests import (
     requests_for,
     retire,
 )
+from planner.db.reset import contents, reset_database
+from planner.runs.history import list_runs, start_run
 
 STORES = ["S1", "S2"]
 DATA = Path(__file__).parent / "data"
@@ -206,3 +220,135 @@ def test_a_wrong_database_url_is_named_with_its_password_hidden(monkeypatch: pyt
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == code and result.output.strip() == message, (command, result.output)
     assert not out.exists()
+
+
+def lock_out(db: Database, username: str) -> None:
+    for attempt in range(MAX_FAILURES):
+        with pytest.raises(AccountError, match="wrong username or password"):
+            sign_in(db, username, f"guess {attempt}")
+    with pytest.raises(SignInThrottled):
+        sign_in(db, username, "correct horse")
+
+
+def test_unlock_ends_a_lockout_at_once(database) -> None:
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    lock_out(database, "anna")
+    assert unlock_user(database, "anna") == MAX_FAILURES
+    assert sign_in(database, "anna", "correct horse").username == "anna"
+    assert unlock_user(database, "anna") == 0
+    with pytest.raises(AccountError, match="^there is no user 'nobody'$"):
+        unlock_user(database, "nobody")
+
+
+def test_a_new_password_replaces_the_old_one_and_ends_its_sessions(database) -> None:
+    before = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    lock_out(database, "anna")
+    after = set_password(database, "anna", "a new horse")
+    assert after.account == before.account and after.credential != before.credential
+    assert principal(database, "anna", before.account, before.credential) is None  # the old session ends
+    assert principal(database, "anna", before.account) == after  # the account itself is the same
+    assert sign_in(database, "anna", "a new horse").credential == after.credential  # and no longer locked
+    with pytest.raises(AccountError, match="wrong username or password"):
+        sign_in(database, "anna", "correct horse")
+    with pytest.raises(AccountError, match="at least 8 characters"):
+        set_password(database, "anna", "short")
+    with pytest.raises(AccountError, match="^there is no user 'nobody'$"):
+        set_password(database, "nobody", "long enough")
+
+
+def chain_folder(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(DATA / "chain", folder)
+    return folder
+
+
+def test_a_database_belongs_to_the_data_folder_that_first_opens_it(database, tmp_path: Path) -> None:
+    """A database without the record (as an earlier version made it) is adopted; another folder is refused."""
+    own, other = chain_folder(tmp_path, "own"), chain_folder(tmp_path, "copy of own")
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    assert made_for(database) is None
+    connect(database.url, own).dispose()
+    assert made_for(database) == str(own.resolve())
+    connect(database.url, own).dispose()  # again: still its own
+    with pytest.raises(ForeignDatabase) as refused:
+        connect(database.url, other)
+    message = str(refused.value)
+    assert message.startswith(f"the database {database.url} was made for the data folder {own.resolve()}, not {other.resolve()}")
+    assert f"`planner db reset '{other.resolve()}'`" in message
+    if database.engine.dialect.name == "sqlite":
+        assert message.endswith(f"(the old file is kept) or `planner run '{other.resolve()}' --new-db`")
+    else:
+        assert "a database used from two machines needs the same folder path on both" in message and "--new-db" not in message
+    assert [u.username for u in list_users(database)] == ["anna"]  # refusing changes nothing
+
+
+def test_an_earlier_versions_database_belongs_to_the_folder_of_its_runs(database, tmp_path: Path) -> None:
+    original, copy = chain_folder(tmp_path, "original"), chain_folder(tmp_path, "copy")
+    start_run(database, "2026-W48", original, tmp_path / "out", {})  # recorded by a version without the record
+    with pytest.raises(ForeignDatabase, match=f"made for the data folder {original.resolve()}, not {copy.resolve()}"):
+        connect(database.url, copy)
+    connect(database.url, original).dispose()
+
+
+def test_reset_starts_the_database_afresh_for_the_new_folder(database, tmp_path: Path) -> None:
+    """SQLite: the file moves aside with everything in it; PostgreSQL: the planner's tables are emptied."""
+    original, copy = chain_folder(tmp_path, "original"), chain_folder(tmp_path, "copy")
+    connect(database.url, original).dispose()
+    add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
+    start_run(database, "2026-W48", original, tmp_path / "out", {})
+    assert contents(database) == "1 account, 0 store requests and 1 run"
+    done = reset_database(database, copy, now=datetime(2026, 11, 23, 14, 15))
+    fresh = connect(database.url, copy)
+    assert contents(fresh) == "0 accounts, 0 store requests and 0 runs" and made_for(fresh) == str(copy.resolve())
+    assert start_run(fresh, "2026-W48", copy, tmp_path / "out", {}) == 1  # numbering starts again
+    if database.engine.dialect.name == "sqlite":
+        backup = tmp_path / "planner-20261123-141500.db"
+        assert done == f"moved the old database to {backup}; a new, empty one at {tmp_path / 'planner.db'} now belongs to {copy.resolve()}"
+        kept = Database(f"sqlite:///{backup}")
+        assert [u.username for u in list_users(kept)] == ["anna"] and len(list_runs(kept)) == 1
+        assert made_for(kept) == str(original.resolve())
+        kept.dispose()
+        assert not list(tmp_path.glob("planner-*.db-*")), "no WAL file is left without its database"
+    else:
+        assert done == (f"emptied the planner's tables in {database.url} (1 account, 0 store requests and 1 run deleted); "
+                        f"the database now belongs to {copy.resolve()}")
+    fresh.dispose()
+
+
+def test_a_postgresql_database_of_another_folder_is_refused_until_it_is_reset(postgres_url: str, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Used from a second machine with the data folder at another path: refused; --new-db does not empty a
+    shared database; `db reset --yes` does."""
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    first, second = chain_folder(tmp_path, "machine one"), chain_folder(tmp_path, "machine two")
+    monkeypatch.setenv(URL_VARIABLE, postgres_url)
+    db = connect(postgres_url, first)
+    try:
+        add_user(db, "hq", "head office pw", HEAD_OFFICE, None, STORES)
+        runner = CliRunner()
+        refused = runner.invoke(cli, ["users", "list", str(second)])
+        assert (refused.exit_code, refused.output.strip()) == (2, (
+            f"planning failed: the database {postgres_url} was made for the data folder {first}, not {second}: run the planner "
+            f"with the data folder at {first} (a database used from two machines needs the same folder path on both), "
+            f"or empty it for this folder with `planner db reset '{second}'`"))
+        new_db = runner.invoke(cli, ["run", str(second), "--out", str(tmp_path / "out"), "--new-db"])
+        assert (new_db.exit_code, new_db.output.strip()) == (2, (
+            f"planning failed: --new-db moves only an SQLite file aside, and {postgres_url} was made for the data folder {first}: "
+            f"empty it for this folder with `planner db reset '{second}'` (it asks first)"))
+        assert [u.username for u in list_users(db)] == ["hq"] and not (tmp_path / "out").exists()
+        asked = runner.invoke(cli, ["db", "reset", str(second)], input="y\n")
+        assert asked.exit_code == 0, asked.output
+        assert asked.output.startswith(f"{postgres_url} was made for {first} and holds 1 account, 0 store requests and 0 runs. "
+                                       f"Delete all of it and start afresh for {second}? [y/N]: ")
+        assert asked.output.endswith(f"emptied the planner's tables in {postgres_url} (1 account, 0 store requests and 0 runs deleted); "
+                                     f"the database now belongs to {second}\n")
+        assert runner.invoke(cli, ["users", "list", str(second)]).output == ""
+        assert runner.invoke(cli, ["users", "list", str(first)]).exit_code == 2  # now the first machine is the other one
+    finally:
+        from planner.db import Base
+
+        Base.metadata.drop_all(db.engine)
+        db.dispose()

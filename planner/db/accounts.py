@@ -7,6 +7,7 @@ in; every data function of the app takes one and checks it (ui.access), whatever
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,7 @@ class Principal:
     role: str
     store_id: str | None  # the manager's store; None for head office
     account: str = field(default="", compare=False)  # which account of that name: a removed and re-added name is another
+    credential: str = field(default="", compare=False)  # which password of the account: a new one ends the older sessions
 
     @property
     def is_head_office(self) -> bool:
@@ -57,8 +59,15 @@ class Principal:
 
 
 def _principal(user: User) -> Principal:
-    """Who an account row is, with its identity (id and creation time: a re-added name differs)."""
-    return Principal(user.username, user.role, user.store_id, f"{user.id}@{user.created_at.isoformat()}")
+    """Who an account row is, with its identity (id and creation time: a re-added name differs) and a
+    fingerprint of its password hash (a new password, salted afresh, differs)."""
+    credential = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return Principal(user.username, user.role, user.store_id, f"{user.id}@{user.created_at.isoformat()}", credential)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def add_user(db: Database, username: str, password: str, role: str, store_id: str | None, known_stores: list[str]) -> Principal:
@@ -72,8 +81,7 @@ def add_user(db: Database, username: str, password: str, role: str, store_id: st
         raise AccountError(f"store {store_id!r}: a manager needs one of the chain's stores ({', '.join(known_stores)})")
     if role == HEAD_OFFICE and store_id:
         raise AccountError("head office sees every store: leave the store out")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     with db.session.begin() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise AccountError(f"user {username!r} exists already")
@@ -91,6 +99,29 @@ def remove_user(db: Database, username: str) -> bool:
     return bool(removed)
 
 
+def set_password(db: Database, username: str, password: str) -> Principal:
+    """Give an account a new password (the rules of add_user) and clear its failed sign-ins; the
+    sessions signed in with the old password end at their next page load."""
+    _check_password(password)
+    with db.session.begin() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise AccountError(f"there is no user {username!r}")
+        user.password_hash = _HASHER.hash(password)
+        session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, ~LoginAttempt.succeeded))
+        session.flush()
+        return _principal(user)
+
+
+def unlock_user(db: Database, username: str) -> int:
+    """Clear an account's failed sign-ins, which ends a lockout (MAX_FAILURES in a row) at once; how
+    many were cleared."""
+    with db.session.begin() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            raise AccountError(f"there is no user {username!r}")
+        return session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, ~LoginAttempt.succeeded)).rowcount
+
+
 def list_users(db: Database) -> list[Principal]:
     """Every account, by username."""
     with db.session() as session:
@@ -98,13 +129,16 @@ def list_users(db: Database) -> list[Principal]:
     return [_principal(u) for u in users]
 
 
-def principal(db: Database, username: str, account: str | None = None) -> Principal | None:
+def principal(db: Database, username: str, account: str | None = None, credential: str | None = None) -> Principal | None:
     """The account as it is now, or None when it was removed (or, given the `account` a session signed in
-    to, when the name now belongs to another account): checked on every page load."""
+    to, when the name now belongs to another account; given its `credential`, when the password was
+    changed since): checked on every page load."""
     with db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
     found = None if user is None else _principal(user)
-    return None if found is None or (account is not None and found.account != account) else found
+    if found is None or (account is not None and found.account != account):
+        return None
+    return None if credential is not None and found.credential != credential else found
 
 
 def sign_in(db: Database, username: str, password: str, *, now: datetime | None = None) -> Principal:

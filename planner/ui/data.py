@@ -133,9 +133,10 @@ def workbook_for(published: PublishedPlan, who: Principal) -> bytes:
 
 @st.cache_resource(show_spinner=False)
 def chain_database(url: str, data_dir: str) -> Database:
-    """The database, shared by every session of this server; the sample chain's demo accounts are
-    added to it the first time."""
-    db = connect(url)
+    """The database, shared by every session of this server, once it is checked to be the data
+    folder's (a ForeignDatabase is not cached: the next page load checks again); the sample chain's
+    demo accounts are added to it the first time."""
+    db = connect(url, Path(data_dir))
     seed_demo_accounts(db, Path(data_dir), list(read_stores(Path(data_dir))["store_id"]))
     return db
 

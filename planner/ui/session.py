@@ -1,9 +1,9 @@
 """Signing in and out, and the per-run context every page renders from.
 
-The session keeps only the username and which account of that name it signed in to (a removed and
-re-added name is another account). On every page load the account is read again from the
-database, so a removed account's open session ends at once, and its role and store are never
-taken from the browser.
+The session keeps only the username, which account of that name it signed in to (a removed and
+re-added name is another account) and with which password. On every page load the account is read
+again from the database, so the open session of a removed account, or of one whose password was
+changed, ends at once, and its role and store are never taken from the browser.
 """
 
 from __future__ import annotations
@@ -14,12 +14,19 @@ from pathlib import Path
 import streamlit as st
 
 from planner.db import Database
-from planner.db.accounts import AccountError, Principal, principal, sign_in
+from planner.db.accounts import (
+    AccountError,
+    Principal,
+    SignInThrottled,
+    principal,
+    sign_in,
+)
 from planner.ui.data import PublishedPlan
 from planner.ui.text import plain
 
 USER_KEY = "username"
 ACCOUNT_KEY = "account"  # which account of that name the session signed in to
+CREDENTIAL_KEY = "credential"  # with which password of the account (Principal.credential)
 CONTEXT_KEY = "context"
 
 
@@ -38,20 +45,26 @@ class AppContext:
 
 
 def current_user(db: Database) -> Principal | None:
-    """The signed-in account as the database has it now; None (and a message) if it was removed."""
+    """The signed-in account as the database has it now; None (and a message) if it was removed or
+    its password was changed."""
     username = st.session_state.get(USER_KEY)
     if username is None:
         return None
-    who = principal(db, username, st.session_state.get(ACCOUNT_KEY, ""))
+    account = st.session_state.get(ACCOUNT_KEY, "")
+    who = principal(db, username, account, st.session_state.get(CREDENTIAL_KEY, ""))
     if who is None:
-        st.session_state.pop(USER_KEY, None)
-        st.session_state.pop(ACCOUNT_KEY, None)
-        st.warning(f"The account '{plain(username)}' you signed in to no longer exists: you have been signed out.")
+        for key in (USER_KEY, ACCOUNT_KEY, CREDENTIAL_KEY):
+            st.session_state.pop(key, None)
+        if principal(db, username, account) is None:
+            st.warning(f"The account '{plain(username)}' you signed in to no longer exists: you have been signed out.")
+        else:
+            st.warning(f"The password of '{plain(username)}' was changed: you have been signed out. Sign in with the new one.")
     return who
 
 
-def sign_in_form(db: Database) -> None:
-    """Username and password; a correct pair signs in and reloads the page."""
+def sign_in_form(db: Database, contact: str) -> None:
+    """Username and password; a correct pair signs in and reloads the page. `contact` ([app] contact)
+    is whom to ask for an account, an unlock or a new password."""
     st.title("Assortment planner")
     with st.form("sign_in"):
         username = st.text_input("Username")
@@ -60,12 +73,16 @@ def sign_in_form(db: Database) -> None:
     if submitted:
         try:
             who = sign_in(db, username, password)
+        except SignInThrottled as exc:
+            st.error(plain(f"{exc}, or ask {contact} to unlock the account"))
         except AccountError as exc:
             st.error(plain(exc))
-            return
-        st.session_state[USER_KEY] = who.username
-        st.session_state[ACCOUNT_KEY] = who.account
-        st.rerun()
+        else:
+            st.session_state[USER_KEY] = who.username
+            st.session_state[ACCOUNT_KEY] = who.account
+            st.session_state[CREDENTIAL_KEY] = who.credential
+            st.rerun()
+    st.caption(f"No account, locked out or forgot your password? Ask {plain(contact)}.")
 
 
 def sign_out() -> None:
