@@ -39,7 +39,9 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
     from planner import load_config
 
     out = tmp_path_factory.mktemp("sample out")
-    return run_week(SAMPLE, out, load_config(SAMPLE / "planning.toml"), today=TODAY)
+    with pytest.MonkeyPatch.context() as patch:  # a database belongs to one data folder
+        patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('sample db') / 'planner.db'}")
+        return run_week(SAMPLE, out, load_config(SAMPLE / "planning.toml"), today=TODAY)
 
 
 def profiles_for(folder: Path, config: PlanConfig | None = None):
