@@ -17,6 +17,8 @@ process, so peak memory is that solver's own. Per solver it prints and writes (-
     greedy_objective  EUR / week the greedy ranking earns, valued the same way
     uniform_objective EUR / week one chain-wide ranking earns (each store down to what fits), valued the same way
     baselines_s       time to value today's assortment (trimmed to the limits), the uniform and the greedy baselines
+    transition_s      time to pace the changes into weekly steps (one small MILP per store and week)
+    weeks_to_target   weeks the busiest store needs at [stability] max_changes_per_store_per_week (default 20)
     peak_mib          peak resident memory of the child process
     what_if_median_s  with --what-if N: median of N store re-plans with the core fixed
 """
@@ -42,7 +44,7 @@ from planner.optimize import replan_store
 from planner.optimize.inputs import Substitutes
 
 COLUMNS = ["build_s", "solve_s", "status", "objective", "lp_bound", "gap", "profit", "greedy_objective",
-           "uniform_objective", "baselines_s", "peak_mib", "what_if_median_s"]
+           "uniform_objective", "baselines_s", "transition_s", "weeks_to_target", "peak_mib", "what_if_median_s"]
 
 
 def say(text: str) -> None:
@@ -99,6 +101,8 @@ def plan_once(path: Path, solver: str, time_limit: float, what_if: int) -> dict[
         "greedy_objective": result.baselines["greedy"].profit,
         "uniform_objective": result.baselines["uniform"].profit,
         "baselines_s": result.timings["baselines"],
+        "transition_s": result.timings["transition"],
+        "weeks_to_target": int(result.weeks_to_target.max()),
         "method": result.model_size["method"],
         "candidates": result.model_size["candidates"],
         "substitution_links": result.model_size["substitution_links"],

@@ -189,10 +189,12 @@ def plan_assortment(
         store_values = shadow_prices(inputs, carried)
         timings["store_values"] = time.perf_counter() - mark
     summary = store_summary(plan, stores, listed).merge(store_values, on="store_id", how="left")
+    mark = time.perf_counter()
     to_target = changes(plan, listed, inputs)
     to_target["profit_impact_per_week"] = change_impacts(to_target, plan, inputs)
     to_target["week"] = paced_weeks(to_target, to_target["profit_impact_per_week"].to_numpy(), inputs,
                                     config.stability.max_changes_per_store_per_week)
+    timings["transition"] = time.perf_counter() - mark
     return PlanResult(
         plan=plan,
         stores=summary,

@@ -1,20 +1,25 @@
 """The paced transition: from today's assortment to the plan (the target) in weekly steps a store can
 carry out, at most `max_changes_per_store_per_week` adds plus drops per store and week.
 
-Each week's step is a small MILP per store over the changes still to make: binary z[c] = 1 when change
-c is made this week; maximise the weekly profit impact of the chosen changes, subject to
+This week's step, the one carried out now, is a small MILP per store over the changes to make:
+binary z[c] = 1 when change c is made this week; maximise the weekly profit impact of the chosen
+changes, subject to
 
-    shelf and budget after the step <= the store's limits       (every week, not only at the target)
-    chosen changes >= min(limit, remaining)                      (each week makes full progress)
+    shelf and budget after the step <= the store's limits
+    chosen changes >= min(limit, remaining)                      (full progress)
     chosen changes <= limit (+ the forced changes beyond it)
-    forced changes (head-office rules, approved requests) in the first week.
+    forced changes (head-office rules, approved requests) this week.
 
 A drop that frees the space for an add lands in the same week, since the add cannot go in without it.
-A store whose assortment today breaks its limits comes back within them as fast as the weekly limit
-allows: its step first minimises what is left over the limits (relative to each), never goes further
-over, and then earns the most. The steps always exist and always reach the target: doing every drop
-keeps a store within its limits (the target fits them and adds only take space), and after all drops
-any set of adds fits.
+A store whose assortment today breaks its limits cannot come within them in one step: its step first
+minimises what is left over the limits (relative to each), never goes further over, then earns the most.
+
+The later weeks are an outlook (each weekly run plans its own step from what was carried out): a
+greedy schedule in the same limits, the most valuable change first whenever it fits without going
+further over a limit, so that a store with a thousand changes costs milliseconds, not a thousand MILPs.
+
+The steps always exist and always reach the target: doing every drop keeps a store within its limits
+(the target fits them and adds only take space), and after all drops any set of adds fits.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from planner.optimize.inputs import ModelInputs
 from planner.optimize.plan import moved_demand
 from planner.optimize.solve import solve
 
-STEP_TIME_LIMIT_SECONDS = 10.0  # per store and week; the step problems are small
+STEP_TIME_LIMIT_SECONDS = 10.0  # per store; the step problems are small
 LIMIT_TOLERANCE = 1e-6  # relative: the target itself holds the limits only to the solver's tolerance
 
 
@@ -71,18 +76,22 @@ def _store_weeks(store: str, block: pd.DataFrame, inputs: ModelInputs, limit: in
     while (week == 0).any():
         current += 1
         open_ = np.flatnonzero(week == 0)
-        chosen = open_ if len(open_) <= limit else _step(
-            store, current, open_, delta, impact, forced if current == 1 else np.zeros_like(forced), used, caps, limit, inputs)
+        if len(open_) <= limit:
+            chosen = open_
+        elif current == 1:
+            chosen = _step(store, open_, delta, impact, forced, used, caps, limit, inputs)
+        else:
+            chosen = _greedy_step(open_, delta, impact, np.zeros_like(forced), used, caps, limit)
         week[chosen] = current
         used = used + delta[chosen].sum(axis=0)
     return week
 
 
-def _step(store: str, week: int, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
+def _step(store: str, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
           used: np.ndarray, caps: np.ndarray, limit: int, inputs: ModelInputs) -> np.ndarray:
     """The changes (positions in the block) of this week's step: within the limits, the most valuable
     full step; over them (today's assortment may be), first as far back toward them as the step can go."""
-    problem = pulp.LpProblem(f"step_{inputs.tokens.get(store, 'store')}_{week}", pulp.LpMaximize)
+    problem = pulp.LpProblem(f"step_{inputs.tokens.get(store, 'store')}", pulp.LpMaximize)
     z = {i: problem.add_variable(f"z_{i}", 0, 1, pulp.LpBinary) for i in open_}
     excess = problem.add_variable("excess", 0, None)  # changes beyond the limit: only forced ones need it
     price = 1.0 + float(np.abs(impact[open_]).sum())  # one change over the limit costs more than any gain
@@ -114,12 +123,20 @@ def _step(store: str, week: int, open_: np.ndarray, delta: np.ndarray, impact: n
 
 def _greedy_step(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
                  used: np.ndarray, caps: np.ndarray, limit: int) -> np.ndarray:
-    """Forced changes, then the others by impact while they fit. A drop always fits, and after the
-    drops every add does, so the step makes progress and holds the limits."""
-    order = sorted(open_, key=lambda i: (not forced[i], -impact[i], i))
-    chosen, state = [], used.copy()
-    for i in order:
-        if forced[i] or (len(chosen) < limit and (state + delta[i] <= caps).all()):
-            chosen.append(i)
-            state = state + delta[i]
+    """Forced changes, then the others by impact while they fit (never further over a limit), pass
+    after pass, since a drop frees room for an add skipped before it. A drop always fits, and after
+    the drops every add does, so the step makes full progress."""
+    chosen = [i for i in open_ if forced[i]]
+    state = used + delta[chosen].sum(axis=0)
+    waiting = sorted((i for i in open_ if not forced[i]), key=lambda i: (-impact[i], i))
+    while waiting and len(chosen) < limit:
+        taken = []
+        for i in waiting:
+            if len(chosen) < limit and (state + delta[i] <= np.maximum(caps, state)).all():
+                chosen.append(i)
+                taken.append(i)
+                state = state + delta[i]
+        if not taken:
+            break
+        waiting = [i for i in waiting if i not in set(taken)]
     return np.array(chosen, dtype=int)
