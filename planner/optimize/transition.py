@@ -107,17 +107,20 @@ def _step(store: str, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, 
     for i in open_[forced[open_]]:
         problem += z[i] == 1, f"forced_{i}"
     solver = dataclasses.replace(inputs.config.solver, time_limit_seconds=min(STEP_TIME_LIMIT_SECONDS, inputs.config.solver.time_limit_seconds))
+    start = set(_greedy_step(open_, delta, impact, forced, used, caps, limit).tolist())  # a first plan for the solver
+    for i, variable in z.items():
+        variable.setInitialValue(1.0 if i in start else 0.0)
     if over:  # first: the least overage the step can reach (relative to each limit)
         problem.sense = pulp.LpMinimize
         problem.setObjective(pulp.lpSum(over) + 10.0 * (1.0 + len(open_)) * excess)
-        if not solve(problem, solver).status.has_plan:
-            return _greedy_step(open_, delta, impact, forced, used, caps, limit)
+        if not solve(problem, solver, warm_start=True).status.has_plan:
+            return np.array(sorted(start), dtype=int)
         least = sum(v.varValue or 0.0 for v in over)
         problem += pulp.lpSum(over) <= least + 1e-7, "least_overage"
         problem.sense = pulp.LpMaximize
     problem.setObjective(pulp.lpSum(float(impact[i]) * z[i] for i in open_) - price * excess)
-    if not solve(problem, solver).status.has_plan:  # out of time: a step that holds the limits all the same
-        return _greedy_step(open_, delta, impact, forced, used, caps, limit)
+    if not solve(problem, solver, warm_start=True).status.has_plan:  # out of time: the greedy step holds the limits all the same
+        return np.array(sorted(start), dtype=int)
     return np.array([i for i in open_ if (z[i].varValue or 0.0) > 0.5], dtype=int)
 
 
@@ -126,17 +129,22 @@ def _greedy_step(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, force
     """Forced changes, then the others by impact while they fit (never further over a limit), pass
     after pass, since a drop frees room for an add skipped before it. A drop always fits, and after
     the drops every add does, so the step makes full progress."""
-    chosen = [i for i in open_ if forced[i]]
-    state = used + delta[chosen].sum(axis=0)
-    waiting = sorted((i for i in open_ if not forced[i]), key=lambda i: (-impact[i], i))
+    chosen = [int(i) for i in open_ if forced[i]]
+    shelf, money = (float(v) for v in used + delta[chosen].sum(axis=0))
+    cap_shelf, cap_money = (float(v) for v in caps)
+    steps = delta.tolist()  # plain floats: this loop runs for every change of a big store
+    waiting = sorted((int(i) for i in open_ if not forced[i]), key=lambda i: (-impact[i], i))
     while waiting and len(chosen) < limit:
-        taken = []
+        taken = set()
         for i in waiting:
-            if len(chosen) < limit and (state + delta[i] <= np.maximum(caps, state)).all():
+            if len(chosen) >= limit:
+                break
+            d_shelf, d_money = steps[i]
+            if shelf + d_shelf <= max(cap_shelf, shelf) and money + d_money <= max(cap_money, money):
                 chosen.append(i)
-                taken.append(i)
-                state = state + delta[i]
+                taken.add(i)
+                shelf, money = shelf + d_shelf, money + d_money
         if not taken:
             break
-        waiting = [i for i in waiting if i not in set(taken)]
+        waiting = [i for i in waiting if i not in taken]
     return np.array(chosen, dtype=int)
