@@ -1,18 +1,23 @@
-"""plan.xlsx opens with openpyxl, has the expected sheets, matches plan.csv, and never holds a formula from data."""
+"""plan.xlsx opens with openpyxl, has the expected sheets, matches plan.csv, never holds a formula from
+data, and prints each store on its own legible pages."""
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import TODAY
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from planner import PlanConfig, run_week
-from planner.outputs.excel import EUR
+from planner.outputs.excel import EUR, REASON_WIDTH, tables_workbook, write_workbook
 from planner.outputs.files import csv_safe
 from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
 
@@ -42,7 +47,6 @@ def test_workbook_has_the_expected_sheets_and_tables(hostile_run) -> None:
         sheet = workbook[name]
         assert sheet.freeze_panes == "A4"
         assert len(sheet.tables) == 1
-        assert sheet.page_setup.orientation == "landscape"
     assert len(workbook["Summary"]._charts) == 1
 
 
@@ -92,7 +96,8 @@ def test_summary_sheet_matches_summary_json(hostile_run) -> None:
             assert table.at[store_id, f"Uplift vs {header} / week"] == pytest.approx(figures["uplift_per_week"][baseline], abs=0.01)
     chain = table.loc["Chain"]
     assert chain["Profit / week"] == pytest.approx(sum(f["expected_profit_per_week"] for f in stores.values()), abs=0.05)
-    assert chain["Adds"] == sum(f["adds"] for f in stores.values())
+    assert chain["Adds this week"] == sum(f["adds_this_week"] for f in stores.values())
+    assert pd.isna(chain["Weeks to target"])  # weeks are not added up over stores
 
 
 def test_core_changes_and_profile_sheets_match_the_csv_files(hostile_run) -> None:
@@ -260,3 +265,104 @@ def test_a_name_longer_than_an_excel_cell_is_warned_about_and_cut_in_the_workboo
     assert names and all(len(n) == EXCEL_CELL_CHARACTERS and n.endswith(CUT_MARK) for n in names)
     plan = pd.read_csv(result.out_dir / "plan.csv")
     assert (plan.loc[plan["sku"] == products.loc[0, "sku"], "name"] == long_name).all()
+
+
+# Printing, checked independently of outputs.printing: A4 in points, and the printed width of one unit
+# of column width at 100 %: Excel measures it in Calibri 11 as 7 px (5.25 pt), LibreOffice with Carlito
+# (Calibri's metric twin) as 5.57 pt, LibreOffice with DejaVu Sans standing in for Calibri as 7.3 pt.
+A4_LANDSCAPE, A4_PORTRAIT = 841.89, 595.28
+CALIBRI_UNIT_PT, STAND_IN_UNIT_PT = 5.58, 7.3
+PER_STORE_SHEETS = ["Store plans", "Changes", "Local profile"]
+# the order CT_Worksheet (ECMA-376) gives the children of <worksheet>; Excel repairs a file that breaks it
+WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr", "sheetProtection",
+                   "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate", "customSheetViews", "mergeCells",
+                   "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup",
+                   "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+                   "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst"]
+
+
+def _printed(sheet) -> tuple[float, float, float]:
+    """(printable width in points, sheet width in points at 100 % in Calibri, the printed scale)."""
+    paper = A4_LANDSCAPE if sheet.page_setup.orientation == "landscape" else A4_PORTRAIT
+    printable = paper - 72 * (sheet.page_margins.left + sheet.page_margins.right)
+    units = sum(sheet.column_dimensions[get_column_letter(c)].width for c in range(1, sheet.max_column + 1))
+    if sheet.sheet_properties.pageSetUpPr.fitToPage:
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        # fit to width shrinks with the font the printer measures in: legible even with the wide stand-in
+        return printable, units * CALIBRI_UNIT_PT, min(1.0, printable / (units * STAND_IN_UNIT_PT))
+    return printable, units * CALIBRI_UNIT_PT, sheet.page_setup.scale / 100
+
+
+def test_each_store_prints_on_its_own_legible_pages(sample_run) -> None:
+    """Every sheet of the sample plan: A4, landscape only where wider than a portrait page, the smallest
+    text >= 8 pt as printed, one page wide in Calibri, wrapped text with room; on the per-store sheets
+    a page break at every change of store, header row and store column on every page."""
+    path = sample_run.out_dir / "plan.xlsx"
+    workbook = load_workbook(path)
+    title = workbook["Summary"]["A1"].value
+    assert sample_run.summary["run"]["week"] in title  # the planned week, in the header of every page
+    for sheet in workbook.worksheets:
+        assert sheet.page_setup.paperSize == 9  # A4
+        printable, width, scale = _printed(sheet)
+        assert (sheet.page_setup.orientation == "landscape") == (width > A4_PORTRAIT - 72 * 0.5), sheet.title
+        assert width * scale <= printable + 1, f"{sheet.title} is wider than a page at {scale:.0%}"
+        sizes = {cell.font.sz or 11 for row in sheet.iter_rows() for cell in row if cell.value is not None}
+        assert min(sizes) * scale >= 8, f"{sheet.title}: {min(sizes)} pt text prints at {min(sizes) * scale:.1f} pt"
+        assert (sheet.oddHeader.left.text, sheet.oddHeader.center.text) == ("&A", title)
+        assert sheet.oddFooter.center.text == "Page &P of &N"
+        assert not sheet.HeaderFooter.scaleWithDoc
+        if sheet.title != "Run":
+            assert sheet.print_title_rows == "$3:$3"
+            assert any("A1" in str(merged) for merged in sheet.merged_cells.ranges)  # the title wraps within the table
+        breaks = [b.id for b in sheet.row_breaks.brk]
+        if sheet.title in PER_STORE_SHEETS:
+            stores = [row[0] for row in sheet.iter_rows(min_row=4, max_col=1, values_only=True)]
+            changes = [4 + i for i in range(1, len(stores)) if stores[i] != stores[i - 1]]
+            assert len(set(stores)) == 3 and breaks == [row - 1 for row in changes]  # a break after the row before each store
+            assert sheet.print_title_cols == "$A:$A"
+        else:
+            assert breaks == []
+    plans = workbook["Store plans"]
+    reasons = [(row[12].value, plans.row_dimensions[row[12].row].height) for row in plans.iter_rows(min_row=4)]
+    assert plans.column_dimensions["M"].width <= REASON_WIDTH and plans["M4"].alignment.wrap_text
+    assert all(height and height >= 30 for text, height in reasons if len(text) > 1.2 * plans.column_dimensions["M"].width)
+    labels = set(_sheet_table(path, "Local profile").query("Dimension == 'organic'")["Value"])
+    assert labels == {"organic", "not organic"}
+
+
+def test_printed_sheets_are_valid_ooxml_after_the_rows_are_spliced_in(sample_run) -> None:
+    """The print settings sit where the schema puts them, in every sheet, also those with rows spliced in."""
+    with zipfile.ZipFile(sample_run.out_dir / "plan.xlsx") as package:
+        sheets = [name for name in package.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)]
+        workbook = package.read("xl/workbook.xml").decode()
+        assert workbook.count('name="_xlnm.Print_Titles"') == len(sheets) - 1  # all but Run
+        for name in sheets:
+            xml = package.read(name).decode()
+            children = re.findall(r"<(?:\w+:)?(\w+)\b", xml.split(">", 2)[2])
+            top = [tag for tag in dict.fromkeys(children) if tag in WORKSHEET_ORDER]
+            assert top == sorted(top, key=WORKSHEET_ORDER.index), name
+            assert {"pageMargins", "pageSetup", "headerFooter"} <= set(top), name
+        plans = package.read("xl/worksheets/sheet3.xml").decode()
+        assert plans.index("</sheetData>") < plans.index("<rowBreaks") and plans.count("<row ") > 800
+
+
+def test_the_header_argument_and_yes_no_attributes_print_as_words(tmp_path: Path) -> None:
+    stores = pd.DataFrame({"store_id": ["S1", "S2"], "name": ["Markt Mitte", "Markt Nord"], "expected_profit_per_week": [10.0, 20.0]})
+    plan = pd.DataFrame({"store_id": ["S1", "S1", "S2"], "sku": ["001", "002", "001"], "name": ["Milch", "Brot", "Milch"],
+                         "expected_profit_per_week": [1.0, 2.0, 3.0], "reason": ["kurz", "lang " * 60, "kurz"]})
+    profile = pd.DataFrame({"store_id": ["S1", "S1", "S1", "S1", "S1", "S2", "S2"],
+                            "dimension": ["organic", "organic", "pack_size", "pack_size", "private_label", "organic", "private_label"],
+                            "value": ["1", "0", "1", "6", "Yes", "0", "no"], "index": [1.2, 0.9, 1.0, 1.0, 1.1, 1.0, 0.8]})
+    sheets = {"title": "Plan", "stores": stores, "notes": ["a note " * 80], "core": plan.drop(columns="store_id"), "plan": plan,
+              "changes": plan.assign(change="add"), "profile": profile, "run": [("Planned week", "2026-W49")]}
+    write_workbook(tmp_path / "plan.xlsx", sheets, header="Plan for 2026-W49 & W50")
+    workbook = load_workbook(tmp_path / "plan.xlsx")
+    assert {sheet.oddHeader.center.text for sheet in workbook.worksheets} == {"Plan for 2026-W49 && W50"}  # & doubled: not a code
+    values = [row[2] for row in workbook["Local profile"].iter_rows(min_row=4, values_only=True)]
+    assert values == ["organic", "not organic", "1", "6", "private label", "not organic", "not private label"]  # packs of 1 and 6
+    changes = workbook["Changes"]
+    assert [b.id for b in changes.row_breaks.brk] == [5]
+    assert changes.row_dimensions[5].height >= 4 * 15 and changes.column_dimensions["E"].width <= REASON_WIDTH
+    assert workbook["Summary"].row_dimensions[8].height >= 30  # the long note (below the 2 stores and the total) wraps across the table
+    download = load_workbook(io.BytesIO(tables_workbook({"Plan": ("Markt Mitte (S1): every carried product", plan.head(2))})))
+    assert download["Plan"].oddHeader.center.text == "Markt Mitte (S1): every carried product"
