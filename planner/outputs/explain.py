@@ -40,27 +40,20 @@ def change_reasons(changes: pd.DataFrame) -> pd.Series:
 
 
 def _reason(row: object, haircut: float) -> str:
-    units = f"{row.expected_units_per_week:.1f} units/week"
-    money = f"{_eur(row.expected_profit_per_week)}/week profit ({_eur(row.profit_per_shelf_unit)} per shelf unit)"
+    """Why the line is on the shelf, without the figures its row already shows (units, profit)."""
     if row.role == "core":
-        head = "Core: earns its place in every store"
+        head = "core: earns its place in every store"
     elif row.change == "add":
-        own_units = row.expected_units_per_week - row.transfer_units_per_week
-        head = f"New add-on: other stores suggest {own_units:.1f} units/week here ({haircut:.0%} of their rate: the less they agree, the less is trusted)"
-        units = ""
+        head = f"new here: similar stores sell it ({haircut:.0%} of their rate trusted: the less they agree, the less)"
     else:
-        head = "Add-on: sells well here"
+        head = "add-on: earns its shelf space here"
     if row.forced:
         head += f" (required by {row.forced})"
-    parts = [head, ", ".join(p for p in (units, money) if p)]
+    parts = [head]
     if row.transfer_units_per_week > 0.05:
-        parts.append(f"includes {row.transfer_units_per_week:.1f} units/week from buyers of dropped substitutes")
+        parts.append(f"{row.transfer_units_per_week:.1f} of its units come from buyers of dropped substitutes")
     if row.local_index >= 1.2 or row.local_index <= 0.8:
         parts.append(f"sells {row.local_index:.1f}x the chain rate here")
     if row.fresh and row.expected_units_per_week > 0 and row.waste_units_per_week / row.expected_units_per_week > HIGH_WASTE_SHARE:
-        parts.append(f"waste risk: about {row.waste_units_per_week:.1f} units/week expire")
+        parts.append(f"waste risk: {row.waste_units_per_week / row.expected_units_per_week:.0%} of its units expire")
     return "; ".join(parts)
-
-
-def _eur(value: float) -> str:
-    return f"EUR {value:,.2f}"
