@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from conftest import TODAY
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from planner import PlanConfig, run_week
+from planner.cli import cli
 from planner.outputs.excel import EUR, REASON_WIDTH, tables_workbook, write_workbook
 from planner.outputs.files import csv_safe
 from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
@@ -37,7 +40,9 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
     stores.loc[0, "name"] = "=1+1"
     stores.to_csv(folder / "stores.csv", index=False)
     out = folder.parent / "out"
-    return run_week(folder, out, PlanConfig(), today=TODAY)
+    with pytest.MonkeyPatch.context() as patch:  # a database belongs to one data folder
+        patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{folder.parent / 'planner.db'}")
+        return run_week(folder, out, PlanConfig(), today=TODAY)
 
 
 def test_workbook_has_the_expected_sheets_and_tables(hostile_run) -> None:
@@ -95,9 +100,30 @@ def test_summary_sheet_matches_summary_json(hostile_run) -> None:
         for baseline, header in [("current", "today"), ("uniform", "uniform"), ("greedy", "greedy")]:
             assert table.at[store_id, f"Uplift vs {header} / week"] == pytest.approx(figures["uplift_per_week"][baseline], abs=0.01)
     chain = table.loc["Chain"]
-    assert chain["Profit / week"] == pytest.approx(sum(f["expected_profit_per_week"] for f in stores.values()), abs=0.05)
+    assert chain["Profit / week"] == pytest.approx(hostile_run.summary["quality"]["expected_profit_per_week"], abs=0.005)
     assert chain["Adds this week"] == sum(f["adds_this_week"] for f in stores.values())
     assert pd.isna(chain["Weeks to target"])  # weeks are not added up over stores
+
+
+def test_one_chain_figure_in_the_summary_row_summary_json_and_the_command_line(tmp_path: Path) -> None:
+    """With a chain listing cost, the Chain row is not the sum of the store rows: it is the chain's
+    expected profit and uplifts after that cost, the same figures as summary.json and the CLI's."""
+    folder = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", folder)
+    (folder / "planning.toml").write_text("[costs]\nlisting_cost_per_product = 2.5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    printed = CliRunner().invoke(cli, ["run", str(folder), "--out", str(out), "--week", "2026-W48"])
+    assert printed.exit_code == 0, printed.output
+    quality = json.loads((out / "summary.json").read_text())["quality"]
+    assert quality["listing_cost_per_week"] > 0
+    done = re.search(r"done: \w+ plan, EUR ([\d,.]+) expected profit per week", printed.output)
+    assert float(done[1].replace(",", "")) == pytest.approx(quality["expected_profit_per_week"], abs=0.005)
+    table = _sheet_table(out / "plan.xlsx", "Summary").set_index("Store")
+    chain, stores = table.loc["Chain"], table.drop(index="Chain").dropna(subset=["Name"])
+    assert chain["Profit / week"] == pytest.approx(quality["expected_profit_per_week"], abs=0.005)
+    assert chain["Profit / week"] == pytest.approx(stores["Profit / week"].sum() - quality["listing_cost_per_week"], abs=0.01)
+    for baseline, header in [("current", "today"), ("uniform", "uniform"), ("greedy", "greedy")]:
+        assert chain[f"Uplift vs {header} / week"] == pytest.approx(quality["uplift_per_week"][baseline], abs=0.005)
 
 
 def test_core_changes_and_profile_sheets_match_the_csv_files(hostile_run) -> None:
@@ -353,7 +379,7 @@ def test_the_header_argument_and_yes_no_attributes_print_as_words(tmp_path: Path
     profile = pd.DataFrame({"store_id": ["S1", "S1", "S1", "S1", "S1", "S2", "S2"],
                             "dimension": ["organic", "organic", "pack_size", "pack_size", "private_label", "organic", "private_label"],
                             "value": ["1", "0", "1", "6", "Yes", "0", "no"], "index": [1.2, 0.9, 1.0, 1.0, 1.1, 1.0, 0.8]})
-    sheets = {"title": "Plan", "stores": stores, "notes": ["a note " * 80], "core": plan.drop(columns="store_id"), "plan": plan,
+    sheets = {"title": "Plan", "stores": stores, "chain": {}, "notes": ["a note " * 80], "core": plan.drop(columns="store_id"), "plan": plan,
               "changes": plan.assign(change="add"), "profile": profile, "run": [("Planned week", "2026-W49")]}
     write_workbook(tmp_path / "plan.xlsx", sheets, header="Plan for 2026-W49 & W50")
     workbook = load_workbook(tmp_path / "plan.xlsx")

@@ -108,7 +108,7 @@ def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> N
         ("Local profile", "How each store indexes against the chain (1.00 = chain average)", "profile"),
     ]
     frames = sheets | {"profile": flag_labels(sheets["profile"])}
-    bulk = [_summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"], header)]
+    bulk = [_summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"], header, sheets["chain"])]
     bulk += [_table_sheet(workbook, name, title, frames[key], header=header, per_store=key in PER_STORE) for name, title, key in tables]
     _color_scale(workbook["Local profile"], sheets["profile"], "index")
     _key_value_sheet(workbook, "Run", sheets["run"], header)
@@ -139,8 +139,11 @@ def flag_labels(profile: pd.DataFrame) -> pd.DataFrame:
     return profile.assign(value=profile["value"].astype(str).where(~yes_no, words))
 
 
-def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str], header: str) -> BulkRows:
-    rows = _table_sheet(workbook, "Summary", title, stores, header=header, total_row=True)
+def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str], header: str,
+                   chain: dict[str, float]) -> BulkRows:
+    """The store table with its Chain row (`chain`: the chain's own figures where they are not the
+    sum of the stores, e.g. profit after the chain listing cost), the notes and the uplift chart."""
+    rows = _table_sheet(workbook, "Summary", title, stores, header=header, total_row=True, chain=chain)
     sheet = workbook["Summary"]
     row = len(stores) + 6
     last = get_column_letter(max(len(stores.columns), 1))
@@ -187,7 +190,7 @@ def _chart_title(text: str, points: float) -> Any:
 
 
 def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame, *, header: str,
-                 per_store: bool = False, total_row: bool = False) -> BulkRows:
+                 per_store: bool = False, total_row: bool = False, chain: dict[str, float] | None = None) -> BulkRows:
     """Title in row 1, an Excel table from row 3, frozen header, formats, widths and print setup.
 
     openpyxl writes the title and header; the data rows are returned, to be spliced in on save.
@@ -210,7 +213,7 @@ def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame,
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     sheet.add_table(table)
     if total_row:
-        _chain_total_row(sheet, frame, last_row + 1)
+        _chain_total_row(sheet, frame, last_row + 1, chain or {})
     widths = _widths(sheet, frame, header_row, totals=total_row)
     for col in range(2, len(frame.columns) + 1):
         if numeric[col - 2] and not numeric[col - 1]:  # the header lines up with its indented text
@@ -277,13 +280,14 @@ def print_setup(sheet: Worksheet, header_row: int) -> None:
     print_layout(sheet, header_row=header_row)
 
 
-def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int) -> None:
+def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int, chain: dict[str, float]) -> None:
+    """The bold Chain row: `chain`'s figure where it has one, else the sum of the stores."""
     sheet.cell(row=row, column=1, value="Chain").font = BOLD_FONT
     for col, column in enumerate(frame.columns, start=1):
         number_format = COLUMNS.get(column, ("", None))[1]
         additive = column not in NOT_ADDITIVE and number_format != PERCENT
-        if col > 1 and number_format and additive and pd.api.types.is_numeric_dtype(frame[column]):
-            cell = sheet.cell(row=row, column=col, value=float(frame[column].sum()))
+        if col > 1 and number_format and (additive or column in chain) and pd.api.types.is_numeric_dtype(frame[column]):
+            cell = sheet.cell(row=row, column=col, value=float(chain.get(column, frame[column].sum())))
             cell.number_format = number_format
             cell.font = BOLD_FONT
 

@@ -435,9 +435,17 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     stale = [f"Warning: {summary['data']['stale_warning']}."] if summary["data"]["stale_warning"] else []
     return {
         "title": f"Assortment plan for {planned_week_label(summary)}, from POS data up to {summary['data']['last_pos_day']}",
-        "stores": stores, "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core, "plan": plan[plan_columns],
+        "stores": stores, "chain": chain_figures(summary["quality"]),
+        "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core, "plan": plan[plan_columns],
         "changes": changes, "profile": profile_table(profiles, chain), "run": run,
     }
+
+
+def chain_figures(quality: dict[str, Any]) -> dict[str, float]:
+    """The Summary's Chain row where it is not the sum of the stores: the chain's expected profit and
+    uplifts after the chain listing cost, the figures of summary.json and the command line."""
+    return {"expected_profit_per_week": quality["expected_profit_per_week"],
+            **{f"uplift_{name}": quality["uplift_per_week"][name] for name in BASELINE_NAMES}}
 
 
 def planned_week_label(summary: dict[str, Any]) -> str:
@@ -489,8 +497,8 @@ def headline(quality: dict[str, Any]) -> list[str]:
         share = f" ({pct:+.1f} %)" if pct is not None else ""
         lines.append(f"Against {label}: EUR {uplift:+,.2f} per week{share}")
     if quality["listing_cost_per_week"]:
-        lines.append(f"The store rows leave out the chain listing cost (EUR {quality['listing_cost_per_week']:,.2f} per week "
-                     "for this plan); the chain figures above include it.")
+        lines.append(f"The Chain row's profit and uplifts are the chain's: after the chain listing cost (EUR "
+                     f"{quality['listing_cost_per_week']:,.2f} a week for this plan), which the store rows leave out.")
     return lines
 
 
