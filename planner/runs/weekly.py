@@ -463,8 +463,8 @@ def transition_notes(summary: dict[str, Any]) -> list[str]:
              "Every change is planned for this week (no weekly limit is set)."]
     lines += [f"{sid} needs {s['adds_this_week'] + s['drops_this_week'] - limit} changes more than {limit} this week to come within its limits."
               for sid, s in summary["stores"].items() if limit and s["adds_this_week"] + s["drops_this_week"] > limit]
-    lines.append("Value of +1 shelf unit / +1 EUR budget: EUR a week the store's plan would earn with one more; 0 where that "
-                 "limit is not the binding one ('Binding limit' names it).")
+    lines.append("EUR / week per extra shelf unit (or EUR of budget): what the store's plan would earn a week with one more; "
+                 "0 where that limit is not the binding one ('Binding limit' names it).")
     return lines
 
 
