@@ -82,7 +82,9 @@ def load_chain(
     check_store_coverage(stores, pos.weekly, warnings)
     report = pos.report
     if report.counts.unknown_sku_lines:
-        top = ", ".join(f"{sku} ({n} lines)" for sku, n in sorted(report.counts.unknown_skus.items())[:8])
+        unknown = sorted(report.counts.unknown_skus.items(), key=lambda item: (-item[1], item[0]))  # the most frequent first
+        top = ", ".join(f"{sku} ({n} line{'s' if n != 1 else ''})" for sku, n in unknown[:8])
+        top += f" and {len(unknown) - 8} more SKUs" if len(unknown) > 8 else ""
         warnings.append(
             f"POS: {report.counts.unknown_sku_lines} lines ({report.counts.unknown_sku_units:g} units) name SKUs missing from "
             f"products.csv and are left out of demand: {top}"
