@@ -1,22 +1,58 @@
-"""The README's promises: two commands first, CI runs the same test command, every CLI command documented."""
+"""The documentation's promises: the README's two commands first and CI running the second; every CLI
+command and option documented in docs/commands.md; the refused and messy inputs listed in docs/input.md
+with their pinned messages; the documented planning.toml valid and equal to the defaults; every relative
+link resolving; the README short."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tomllib
+from pathlib import Path
 
+import click
 from conftest import ROOT
+from test_inputs_bad import EXPECTED as BAD_INPUT_MESSAGES
 
 from planner.cli import cli
+from planner.config import PlanConfig, config_from_dict
+
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+README_MAX_WORDS = 1_250  # prose outside code blocks: about five minutes; the reference belongs in docs/
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def readme_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```bash\n(.+?)\n```", text, flags=re.S)
+    return re.findall(r"```bash\n(.+?)\n```", read(README), flags=re.S)
+
+
+def doc_files() -> list[Path]:
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def sections(text: str, level: str = "##") -> dict[str, str]:
+    """Heading text (backticks removed) -> the text up to the next heading of the same level."""
+    parts = re.split(rf"^{level} (.+)$", text, flags=re.M)
+    return {heading.replace("`", "").strip(): body for heading, body in zip(parts[1::2], parts[2::2])}
+
+
+def leaf_commands(group: click.Group, prefix: str = "planner") -> dict[str, click.Command]:
+    """'planner run', 'planner runs list' ... -> the click command."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found |= leaf_commands(command, f"{prefix} {name}")
+        else:
+            found[f"{prefix} {name}"] = command
+    return found
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    first_section = text.split("\n## ")[0]
+    first_section = read(README).split("\n## ")[0]
     blocks = re.findall(r"```bash\n(.+?)\n```", first_section, flags=re.S)
     assert len(blocks) == 2
     assert all("\n" not in block for block in blocks)
@@ -25,11 +61,89 @@ def test_readme_starts_with_exactly_two_commands() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = read(ROOT / ".ci" / "run")
     assert readme_commands()[1] in ci.splitlines()
 
 
-def test_every_command_is_documented() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in cli.commands:
-        assert f"planner {name}" in text
+def test_every_command_and_option_is_documented() -> None:
+    documented = sections(read(DOCS / "commands.md"))
+    for path, command in leaf_commands(cli).items():
+        assert command.help, f"{path} has no help text"
+        assert path in documented, f"docs/commands.md has no '## {path}' section"
+        for param in command.params:
+            names = param.opts if isinstance(param, click.Option) else [param.human_readable_name]
+            for name in names:
+                mentioned = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", documented[path])
+                assert mentioned, f"docs/commands.md '## {path}' does not mention {name}"
+
+
+def test_every_command_the_docs_quote_exists() -> None:
+    for path in doc_files():
+        for code in re.findall(r"`([^`\n]+)`|```[a-z]*\n(.*?)```", read(path), flags=re.S):
+            for words in re.findall(r"(?:^|[\s/])planner ([a-z][a-z_-]*)(?: ([a-z][a-z_-]*))?", "".join(code)):
+                command = cli.commands.get(words[0])
+                assert command is not None, f"{path.name} quotes 'planner {words[0]}', which does not exist"
+                if isinstance(command, click.Group):
+                    assert words[1] in command.commands, f"{path.name} quotes 'planner {' '.join(words)}', which does not exist"
+
+
+def test_every_refused_input_is_listed_with_its_pinned_message() -> None:
+    text = read(DOCS / "input.md")
+    listed = dict(re.findall(r"^\| `([a-z]+__[a-z0-9_]+\.[a-z]+)` \| `(.+)` \|$", text, flags=re.M))
+    bad_files = sorted(p.name for p in (ROOT / "tests" / "data" / "bad").iterdir())
+    assert sorted(listed) == bad_files, "docs/input.md lists other files than tests/data/bad/"
+    assert f"`tests/data/bad/` holds {len(bad_files)} such files" in text
+    for name, message in listed.items():
+        assert re.search(BAD_INPUT_MESSAGES[name], message), f"docs/input.md: the message of {name} is out of date"
+
+
+def test_every_messy_input_is_named() -> None:
+    text = read(DOCS / "input.md")
+    messy = sorted(p.name for p in (ROOT / "tests" / "data" / "messy").iterdir())
+    assert f"`tests/data/messy/` holds {len(messy)} messy but valid exports" in text
+    for name in messy:
+        assert f"`{name}`" in text, f"docs/input.md does not name tests/data/messy/{name}"
+
+
+def test_the_documented_planning_toml_shows_every_setting_with_its_default() -> None:
+    block = re.search(r"```toml\n(.+?)```", read(DOCS / "settings.md"), flags=re.S).group(1)
+    assert config_from_dict(tomllib.loads(block), source="docs/settings.md") == PlanConfig()
+    uncommented = re.sub(r"^# (\S+ = )", r"\1", block, flags=re.M)  # the optional settings shown as comments
+    assert uncommented != block
+    config_from_dict(tomllib.loads(uncommented), source="docs/settings.md, commented settings")
+    shown = {(section, key) for section, values in tomllib.loads(uncommented).items() for key in values}
+    defaults = PlanConfig()
+    declared = {(section.name, key.name) for section in dataclasses.fields(defaults)
+                for key in dataclasses.fields(getattr(defaults, section.name))}
+    assert declared - shown == set(), "settings missing from docs/settings.md's planning.toml"
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.replace("`", "").strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_points_to_an_existing_file() -> None:
+    for path in doc_files():
+        text = re.sub(r"```.*?```", "", read(path), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            assert linked.exists(), f"{path.relative_to(ROOT)} links to {target}, which does not exist"
+            if anchor and linked.suffix == ".md":
+                anchors = {slug(h) for h in re.findall(r"^#+ (.+)$", read(linked), flags=re.M)}
+                assert anchor in anchors, f"{path.relative_to(ROOT)} links to {target}: no such heading"
+
+
+def test_every_docs_page_is_linked_from_the_readme() -> None:
+    readme = read(README)
+    for page in sorted(DOCS.glob("*.md")):
+        assert f"](docs/{page.name})" in readme, f"README.md does not link docs/{page.name}"
+
+
+def test_the_readme_stays_a_five_minute_read() -> None:
+    prose = re.sub(r"```.*?```", "", read(README), flags=re.S)
+    words = len(prose.split())
+    assert words <= README_MAX_WORDS, f"README.md has {words} words outside code blocks; move reference text into docs/"
