@@ -73,7 +73,7 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "core_items": ("Core items", "0"), "addon_items": ("Add-ons", "0"), "adds": ("Adds", "0"), "drops": ("Drops", "0"),
     "uplift_current": ("Uplift vs today / week", EUR), "uplift_uniform": ("Uplift vs uniform / week", EUR),
     "uplift_greedy": ("Uplift vs greedy / week", EUR),
-    "shelf_value": ("EUR / week per extra shelf unit", EUR), "budget_value": ("EUR / week per extra EUR of budget", '0.0000 "EUR"'),
+    "shelf_value": ("EUR / week per extra shelf unit", EUR), "budget_value": ("EUR / week per extra EUR of budget", "0.0000"),
     "profit_impact_per_week": ("Profit impact / week", EUR), "forced": ("Required by", None),
     "stores": ("Stores", "0"), "chain_units_per_week": ("Chain units / week", UNITS),
     "chain_profit_per_week": ("Chain profit / week", EUR), "fresh": ("Fresh", None), "town": ("Town", None),
