@@ -100,8 +100,10 @@ def test_a_manager_sees_every_store_page_of_their_own_store(monkeypatch: pytest.
     at = signed_in(monkeypatch, published, db_url, "m1")
     assert not at.sidebar.selectbox  # a manager has no store to choose
     assert page_names(at) == ["Markt Mitte (S1): this week's plan"]
-    assert [m.label for m in at.metric] == ["Expected profit / week", "Core items", "Add-ons", "Changes"]
+    assert [m.label for m in at.metric] == ["Expected profit / week", "Core items", "Add-ons", "Changes this week"]
     assert at.dataframe[-1].value["Why"].str.len().min() > 10
+    assert set(at.dataframe[-1].value["Role"]) <= {"Core", "Add-on"}  # words, not the codes core / addon
+    assert set(at.dataframe[0].value["Change"]) <= {"Add", "Drop"}
     assert {b.label for b in at.get("download_button")} == {"Download my plan (Excel)", "Download my plan (CSV)"}
     titles = {"my_customers.py": "customers against the chain", "why.py": "why, or why not?", "what_if.py": "what if ...?",
               "requests.py": "requests"}
@@ -151,11 +153,16 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
     assert len(at.dataframe[0].value) == 2
     assert at.get("download_button")[0].label == "Download the chain workbook (Excel)"
     assert len(at.get("vega_lite_chart")) == 1
+    stores = at.dataframe[0].value
+    assert {"Store", "Profit / week", "This week", "Shelf use", "Budget use"} <= set(stores.columns)
+    assert stores["Budget use"].between(0, 100).all()  # percent, shown with the bar
     at.sidebar.selectbox[0].select("S2").run()
     for page in STORE_PAGES:
         at.switch_page(f"planner/ui/{page}").run()
         assert not at.exception and not at.error, page
         assert page_names(at)[0].startswith("Markt Nord (S2)")
+    at.switch_page("planner/ui/my_plan.py").run()  # another store's plan is not "my plan"
+    assert {b.label for b in at.get("download_button")} == {"Download S2's plan (Excel)", "Download S2's plan (CSV)"}
 
 
 def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -170,7 +177,7 @@ def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: p
     assert any(note.startswith("today's assortment of S1 does not fit its limits") for note in notes)
     at = signed_in(monkeypatch, out, db_url, "hq", chain)
     assert [info.value for info in at.info][: len(notes)] == [plain(note) for note in notes]
-    assert "Today within limits / week" in at.dataframe[0].value.columns
+    assert "Today / week" in at.dataframe[0].value.columns
 
 
 def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
@@ -200,9 +207,10 @@ def test_what_if_replans_the_store_next_to_the_current_plan(monkeypatch: pytest.
     click(at, "Re-plan this store")
     assert not at.exception and not at.error
     comparison = at.dataframe[0].value
-    assert list(comparison.columns) == ["Current plan", "What-if", "Difference"]
-    assert comparison.loc["Shelf units used", "What-if"] <= 3.0 + 1e-6
-    assert comparison.loc["Profit / week (EUR)", "Difference"] < 0
+    assert list(comparison.index) == ["Current plan", "What-if", "Difference"]
+    assert comparison.loc["What-if", "Shelf units used"] <= 3.0 + 1e-6
+    assert comparison.loc["What-if", "Shelf capacity"] == 3.0
+    assert comparison.loc["Difference", "Profit / week"] < 0
     assert at.metric[0].delta.startswith("-")
     assert len(at.dataframe[2].value) >= 1  # what had to go
 
@@ -216,7 +224,9 @@ def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(mo
     manager.text_area[0].input("nobody buys it here")
     click(manager, "Send the request")
     assert manager.success[0].value.startswith("Request #1 sent: drop")
-    assert list(manager.dataframe[0].value["Status"]) == ["pending"]
+    assert list(manager.dataframe[0].value["Status"]) == ["Pending"]
+    assert list(manager.dataframe[0].value["Change"]) == ["Drop"]
+    assert list(manager.dataframe[0].value["Comment"]) == ["nobody buys it here"]
 
     office = signed_in(monkeypatch, published, db_url, "hq")
     office.switch_page("planner/ui/requests.py").run()
@@ -224,7 +234,9 @@ def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(mo
     assert not office.exception and not office.error
     assert requests_for(Database(db_url), Principal("hq", HEAD_OFFICE, None))["status"].tolist() == ["approved"]
     manager.run()
-    assert list(manager.dataframe[-1].value["action"]) == ["proposed", "approved"]
+    steps = manager.dataframe[-1].value
+    assert list(steps.columns) == ["When (UTC)", "By", "Step", "Comment"]  # not the database's at / actor / action
+    assert list(steps["Step"]) == ["Proposed", "Approved"] and list(steps["By"]) == ["m1", "hq"]
 
 
 def test_a_session_ends_when_its_account_is_removed(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
@@ -369,3 +381,105 @@ def test_the_app_refuses_a_copied_folders_database_until_it_is_reset(monkeypatch
     assert not at.exception and not at.error and [t.label for t in at.text_input] == ["Username", "Password"]
     assert [e.value for e in sign_in_as(at, "hq", PASSWORDS["hq"]).error] == ["wrong username or password"]  # the original's accounts stay there
     assert sign_in_as(app(monkeypatch, published, default_url(original), original).run(), "hq", PASSWORDS["hq"]).header
+
+
+PLAN_PERIOD = "Plan for week 2026-W48 (23 - 29 Nov 2026) from POS data 3 Aug - 14 Nov 2026 (15 weeks)"
+STALE = plain("The POS data ends on 14 Nov 2026, 8 days before the planned week 2026-W48 (23 Nov): the sales of 15 Nov to "
+              "22 Nov are missing; deliver the latest POS exports and run again")
+
+
+def test_every_page_says_which_week_it_plans_from_which_data_and_that_the_data_is_old(
+        monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
+    """The caption under every heading names the ISO week with its dates and the POS period; the run's
+    stale-data warning (the test chain's POS data ends 8 days before the planned week) is on every page."""
+    for username, pages in (("m1", STORE_PAGES), ("hq", ["chain_overview.py", *STORE_PAGES])):
+        at = signed_in(monkeypatch, published, db_url, username)
+        for page in pages:
+            at.switch_page(f"planner/ui/{page}").run()
+            assert not at.exception and not at.error, page
+            assert at.caption[0].value == PLAN_PERIOD, page
+            assert at.warning[0].value == STALE, page
+
+
+def test_without_a_stale_warning_the_pages_warn_of_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    """A run whose data is recent has an empty stale_warning; an older run has none at all: no warning either way."""
+    out = tmp_path / "out"
+    run_week(DATA / "chain", out, PlanConfig(), today=TODAY)
+    summary_file = out / "current" / "summary.json"
+    for stale in ("", None):
+        summary = json.loads(summary_file.read_text())
+        if stale is None:
+            del summary["data"]["stale_warning"], summary["data"]["last_pos_day"]
+        else:
+            summary["data"]["stale_warning"] = stale
+        summary_file.write_text(json.dumps(summary))
+        at = signed_in(monkeypatch, out, db_url, "m1")
+        for page in STORE_PAGES:
+            at.switch_page(f"planner/ui/{page}").run()
+            assert not at.exception and not at.warning, page
+            # without last_pos_day the period ends with the last week of data (Sunday 15 Nov)
+            assert at.caption[0].value == (PLAN_PERIOD if stale == "" else PLAN_PERIOD.replace("14 Nov", "15 Nov")), page
+
+
+@pytest.mark.parametrize(("summary", "caption"), [
+    ({"run": {"week": "2026-W53"}, "data": {"history_weeks": ["2026-06-29", "2026-12-21"], "last_pos_day": "2026-12-26"}},
+     "Plan for week 2026-W53 (28 Dec 2026 - 3 Jan 2027) from POS data 29 Jun - 26 Dec 2026 (26 weeks)"),
+    ({"run": {"week": "2027-W01"}, "data": {"history_weeks": ["2026-12-28", "2026-12-28"]}},
+     "Plan for week 2027-W01 (4 - 10 Jan 2027) from POS data 28 Dec 2026 - 3 Jan 2027 (1 week)"),
+    ({"data": {"history_weeks": ["2026-05-25", "2026-11-16"]}}, "Plan from POS data 25 May - 22 Nov 2026 (26 weeks)"),
+    ({"run": {"week": "2026-W60"}, "data": {}}, "Plan"),
+])
+def test_the_plan_period_is_computed_from_the_iso_week(summary: dict, caption: str) -> None:
+    from planner.ui.header import plan_period
+
+    assert plan_period(summary) == caption
+
+
+def test_codes_are_shown_as_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    """An organic column of 1 / 0 charts as organic / not organic under 'Organic or not'; the Why page
+    says what the plan does with each product and how many of the history's weeks its demand rests on."""
+    data = tmp_path / "chain"
+    shutil.copytree(DATA / "chain", data)
+    products = (data / "products.csv").read_text(encoding="utf-8").splitlines()
+    organic = ["organic", *("1" if number % 2 else "0" for number in range(1, len(products)))]
+    (data / "products.csv").write_text("\n".join(f"{line},{flag}" for line, flag in zip(products, organic, strict=True)) + "\n",
+                                       encoding="utf-8")
+    out = tmp_path / "out"
+    run_week(data, out, PlanConfig(), today=TODAY)
+    at = signed_in(monkeypatch, out, db_url, "m1", data)
+    at.switch_page("planner/ui/my_customers.py").run()
+    assert [h.value for h in at.subheader][:2] == ["By category", "Organic or not"]
+    assert set(chart_values(at.get("vega_lite_chart")[1], "value")) == {"organic", "not organic"}
+
+    plan = load_plan(*published_plan(out))
+    profiles = plan.profiles.set_index(["store_id", "sku"])
+    at.switch_page("planner/ui/why.py").run()
+    statuses = {"000101": "carried, stays (core, in every store)", "000202": "not carried today, added by the plan (add-on here)",
+                "000201": "carried today, dropped by the plan"}
+    for sku, status in statuses.items():
+        at.selectbox(key="why_sku").select(sku).run()
+        assert not at.exception and not at.error, sku
+        assert at.subheader[0].value.endswith(f": {status}"), sku
+        weeks = int(profiles.loc[("S1", sku), "weeks_observed"])
+        counted = (f"demand counted in {weeks} of the last 15 weeks here, weeks without a sale included" if weeks else
+                   "no week of its own sales here in the last 15 weeks: demand estimated from ")
+        assert counted in next(m.value for m in at.markdown if m.value.startswith("Profit per shelf unit")), sku
+    assert at.warning[-1].value.startswith("Dropped this week: ")
+
+
+def test_a_yes_no_attribute_is_named_in_words() -> None:
+    import pandas as pd
+
+    from planner.ui.my_customers import dimension_labels
+
+    title, values = dimension_labels("organic", pd.Series(["0", "1"]))
+    assert (title, list(values)) == ("Organic or not", ["not organic", "organic"])
+    title, values = dimension_labels("pack_size", pd.Series(["family", "single"]))
+    assert (title, list(values)) == ("By pack size", ["family", "single"])
+
+
+def chart_values(chart, field: str) -> list:
+    """A column of the data an st.altair_chart sent to the browser."""
+    import pyarrow as pa
+
+    return [value for dataset in chart.proto.datasets for value in pa.ipc.open_stream(dataset.data.data).read_pandas().get(field, [])]

@@ -8,13 +8,27 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.ui.data import chain_view, workbook_for
+from planner.ui.header import page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
 
-STORE_COLUMNS = {
-    "name": "Store", "expected_sales_per_week": "Sales / week", "expected_profit_per_week": "Profit / week",
-    "current_assortment_profit_per_week": "Today within limits / week", "waste_cost_per_week": "Waste / week",
-    "core_items": "Core", "addon_items": "Add-ons", "adds": "Adds", "drops": "Drops",
+WHOLE_EUROS = "EUR %,.0f"
+STORE_COLUMNS = {  # the core is the same in every store (a metric above), so each store shows its add-ons
+    "store_id": st.column_config.TextColumn("ID", width=44),
+    "name": st.column_config.TextColumn("Store", width=160),
+    "expected_sales_per_week": st.column_config.NumberColumn("Sales / week", format=WHOLE_EUROS, width=90),
+    "expected_profit_per_week": st.column_config.NumberColumn("Profit / week", format=WHOLE_EUROS, width=90),
+    "current_assortment_profit_per_week": st.column_config.NumberColumn(
+        "Today / week", format=WHOLE_EUROS, width=90,
+        help="profit of today's assortment, trimmed to the store's shelf and budget where it does not fit them"),
+    "waste_cost_per_week": st.column_config.NumberColumn("Waste / week", format=WHOLE_EUROS, width=86),
+    "addon_items": st.column_config.NumberColumn("Add-ons", format="%d", width=58),
+    "this_week": st.column_config.TextColumn("This week", width=74, help="adds / drops this week"),
+    "weeks_to_target": st.column_config.NumberColumn("Weeks", format="%d", width=54,
+                                                     help="weeks of changes until the store carries the plan"),
+    "shelf_use": st.column_config.ProgressColumn("Shelf use", format="%.0f%%", min_value=0, max_value=100, width=86),
+    "budget_use": st.column_config.ProgressColumn("Budget use", format="%.0f%%", min_value=0, max_value=100, width=90,
+                                                  help="inventory held against the store's budget"),
 }
 
 
@@ -26,27 +40,31 @@ def render(ctx: AppContext) -> None:
         st.error(plain(exc))
         return
     quality = summary["quality"]
-    st.header("Chain overview")
+    page_header("Chain overview", summary)
     cols = st.columns(4)
     cols[0].metric("Expected profit / week", f"EUR {quality['expected_profit_per_week']:,.0f}",
                    delta=f"{quality['uplift_per_week']['current']:+,.0f} vs today")
     cols[1].metric("Against one chain-wide ranking", f"EUR {quality['uplift_per_week']['uniform']:+,.0f}")
     cols[2].metric("Core items", summary["core_items"])
-    cols[3].metric("Adds / drops", f"{quality['adds']} / {quality['drops']}")
+    transition = summary.get("transition", {})
+    cols[3].metric("Adds / drops", f"{quality['adds']} / {quality['drops']}",
+                   help=f"to the plan in all; {transition['changes_this_week']} of them this week, the plan reached in "
+                        f"{transition['weeks_to_target']} weeks" if "changes_this_week" in transition else None)
     stores = pd.DataFrame.from_dict(summary["stores"], orient="index")
-    stores["Shelf use"] = stores["shelf_used"] / stores["shelf_capacity"]
-    stores["Budget use"] = stores["budget_used"] / stores["inventory_budget"]
-    table = stores[list(STORE_COLUMNS) + ["Shelf use", "Budget use"]].rename(columns=STORE_COLUMNS)
-    money = st.column_config.NumberColumn(format="%.2f")
-    share = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-    st.dataframe(table, width="stretch", column_config={
-        **{label: money for label in ("Sales / week", "Profit / week", "Today within limits / week", "Waste / week")},
-        "Shelf use": share, "Budget use": share})
+    table = stores.reset_index(names="store_id").assign(
+        this_week=[f"+{s.get('adds_this_week', s['adds'])} / -{s.get('drops_this_week', s['drops'])}" for s in summary["stores"].values()],
+        weeks_to_target=[s.get("weeks_to_target", 1) for s in summary["stores"].values()],
+        shelf_use=100 * stores["shelf_used"].to_numpy() / stores["shelf_capacity"].to_numpy(),
+        budget_use=100 * stores["budget_used"].to_numpy() / stores["inventory_budget"].to_numpy(),
+    )
+    labels = {column: config["label"] for column, config in STORE_COLUMNS.items()}
+    st.dataframe(table[list(STORE_COLUMNS)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[column]: config for column, config in STORE_COLUMNS.items()})
     long = stores.reset_index(names="store_id").melt(
         id_vars="store_id", value_vars=["current_assortment_profit_per_week", "expected_profit_per_week"], var_name="assortment", value_name="EUR / week")
-    long["assortment"] = long["assortment"].map({"current_assortment_profit_per_week": "today", "expected_profit_per_week": "plan"})
+    long["assortment"] = long["assortment"].map({"current_assortment_profit_per_week": "Today", "expected_profit_per_week": "Plan"})
     st.altair_chart(alt.Chart(long).mark_bar().encode(
-        x=alt.X("store_id:N", title=None), xOffset="assortment:N", y="EUR / week:Q", color="assortment:N",
+        x=alt.X("store_id:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset="assortment:N", y="EUR / week:Q", color=alt.Color("assortment:N", title=None),
         tooltip=["store_id", "assortment", alt.Tooltip("EUR / week:Q", format=",.2f")]), width="stretch")
     st.subheader("The published run")
     data = summary["data"]

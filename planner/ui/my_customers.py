@@ -9,10 +9,14 @@ import streamlit as st
 from planner.db.requests import AccessDenied
 from planner.profiles import MIN_OWN_WEEKS
 from planner.ui.data import store_view
+from planner.ui.header import YES_NO, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
 
 TOP_PRODUCTS = 15
+BAR_HEIGHT = 28  # px per bar, however few bars a chart has
+AXIS_HEIGHT = 80  # px: Streamlit fits the whole chart, x axis and its title included, into the height
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no"}
 
 
 def render(ctx: AppContext) -> None:
@@ -23,22 +27,39 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(plain(exc))
         return
-    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): customers against the chain")
+    page_header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): customers against the chain", ctx.published.summary)
     st.caption(
         "Index 1.0 = sells like the chain average, scaled to this store's size. "
         "Indices are shrunk toward 1.0 where the store has sold little, so one lucky week does not count."
     )
     indices = view.local_index[view.local_index["expected_units"] > 0]
     for dimension, rows in indices.groupby("dimension", sort=False):
-        st.subheader(f"By {dimension.replace('_', ' ')}")
-        st.altair_chart(index_chart(rows), width="stretch")
+        title, values = dimension_labels(dimension, rows["value"])
+        st.subheader(plain(title))
+        st.altair_chart(index_chart(rows.assign(value=values)), width="stretch")
+    carried = set(view.plan["sku"])
     sold = view.profiles[view.profiles["weeks_observed"] >= MIN_OWN_WEEKS]
-    columns = {"sku": "SKU", "name": "Product", "category": "Category", "local_index": "Index", "units_per_week": "Units / week"}
+    sold = sold.assign(in_plan=sold["sku"].isin(carried).map(YES_NO))
+    columns = {"sku": "SKU", "name": "Product", "category": "Category", "local_index": "Index", "units_per_week": "Units / week",
+               "in_plan": "In the plan"}
+    config = {"SKU": st.column_config.TextColumn(width=70), "Product": st.column_config.TextColumn(width="large"),
+              "Category": st.column_config.TextColumn(width=150),
+              "Index": st.column_config.NumberColumn(format="%.2f", help="1.0 = sells like the chain average here"),
+              "Units / week": st.column_config.NumberColumn(format="%.1f"), "In the plan": st.column_config.TextColumn(width=90)}
     for title, ascending in (("Products that sell most above the chain rate here", False), ("... and most below it", True)):
         st.subheader(title)
         rows = sold.sort_values("local_index", ascending=ascending).head(TOP_PRODUCTS)
-        st.dataframe(rows[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
-                     column_config={"Index": st.column_config.NumberColumn(format="%.2f"), "Units / week": st.column_config.NumberColumn(format="%.1f")})
+        st.dataframe(rows[list(columns)].rename(columns=columns), hide_index=True, width="stretch", column_config=config)
+
+
+def dimension_labels(dimension: str, values: pd.Series) -> tuple[str, pd.Series]:
+    """The heading of a dimension's chart and its values as words: a yes/no attribute such as
+    organic (stored 1 / 0) becomes 'organic' / 'not organic', headed 'Organic or not'."""
+    words = dimension.replace("_", " ")
+    flags = values.astype(str).str.strip().str.lower()
+    if flags.isin(list(TRUE_WORDS | FALSE_WORDS)).all():
+        return f"{words.capitalize()} or not", flags.isin(list(TRUE_WORDS)).map({True: words, False: f"not {words}"})
+    return f"By {words}", values
 
 
 def index_chart(rows: pd.DataFrame) -> alt.Chart:
@@ -55,7 +76,7 @@ def index_chart(rows: pd.DataFrame) -> alt.Chart:
         )
     )
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    return (bars + rule).properties(height=max(120, 28 * len(rows)))
+    return (bars + rule).properties(height=BAR_HEIGHT * len(rows) + AXIS_HEIGHT)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

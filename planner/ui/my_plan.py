@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.outputs.excel import tables_workbook
 from planner.outputs.files import csv_safe
 from planner.ui.data import store_view
+from planner.ui.header import CHANGE, ROLE, WRAP_ROW_HEIGHT, money, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
 
-PLAN_VIEW = {
+PLAN_VIEW = {  # the downloads: every figure of a plan line
     "role": "Role", "sku": "SKU", "name": "Product", "category": "Category",
     "expected_units_per_week": "Units / week", "expected_profit_per_week": "Profit / week (EUR)",
     "shelf_space": "Shelf units", "inventory_cost": "Inventory (EUR)", "local_index": "Local index", "reason": "Why",
 }
 CHANGE_VIEW = {"change": "Change", "sku": "SKU", "name": "Product", "category": "Category",
                "expected_profit_per_week": "Profit / week (EUR)", "profit_impact_per_week": "Impact / week (EUR)", "reason": "Why"}
-MONEY = st.column_config.NumberColumn(format="%.2f")
+# on screen: what fits 1,400 px next to the sidebar; each reason names the units / week and the
+# local index, and the category is a filter (the downloads have every column)
+PLAN_SCREEN = {
+    "Role": st.column_config.TextColumn(width=62), "SKU": st.column_config.TextColumn(width=60),
+    "Product": st.column_config.TextColumn(width=150),
+    "Profit / week": money(width=94, help="expected profit per week, after waste and handling"),
+    "Shelf": st.column_config.NumberColumn(width=68, format="%g", help="shelf units it takes"),
+    "Inventory": money(width=94, help="stock held for it, EUR"),
+    "Why": st.column_config.TextColumn(width="large", help="double-click a reason to read it whole"),
+}
+CHANGE_SCREEN = {
+    "Change": st.column_config.TextColumn(width=64), "SKU": st.column_config.TextColumn(width=62),
+    "Product": st.column_config.TextColumn(width=190), "Category": st.column_config.TextColumn(width=100),
+    "Impact / week": money(width=110, help="what the change adds to (+) or takes from (-) the store's profit per week"),
+    "Why": st.column_config.TextColumn(width="large", help="double-click a reason to read it whole"),
+}
+ALL_CATEGORIES = "All categories"
+LATER_SCREEN = {"Week": st.column_config.NumberColumn(width=56, format="%d")} | {
+    label: config for label, config in CHANGE_SCREEN.items() if label != "Category"}
+SCREEN_NAMES = {"expected_profit_per_week": "Profit / week", "inventory_cost": "Inventory", "shelf_space": "Shelf",
+                "profit_impact_per_week": "Impact / week"}
 
 
 def render(ctx: AppContext) -> None:
@@ -29,43 +51,67 @@ def render(ctx: AppContext) -> None:
         st.error(plain(exc))
         return
     figures = view.figures
-    st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): this week's plan")
+    page_header(f"{plain(figures['name'])} ({plain(view.store_id)}): this week's plan", ctx.published.summary)
     profit, today = figures["expected_profit_per_week"], figures["current_assortment_profit_per_week"]
     cols = st.columns(4)
     cols[0].metric("Expected profit / week", f"EUR {profit:,.0f}", delta=f"{profit - today:+,.0f} vs today")
     cols[1].metric("Core items", figures["core_items"])
     cols[2].metric("Add-ons", figures["addon_items"])
-    cols[3].metric("Changes", f"+{figures['adds']} / -{figures['drops']}")
+    weeks = int(figures.get("weeks_to_target", 1) or 1)
+    cols[3].metric("Changes this week", f"+{figures.get('adds_this_week', figures['adds'])} / -{figures.get('drops_this_week', figures['drops'])}",
+                   help=f"+{figures['adds']} / -{figures['drops']} in all, over {weeks} week{'s' if weeks != 1 else ''}")
     shelf_share = figures["shelf_used"] / figures["shelf_capacity"]
     budget_share = figures["budget_used"] / figures["inventory_budget"]
     st.progress(min(shelf_share, 1.0), text=f"Shelf: {figures['shelf_used']:,.0f} of {figures['shelf_capacity']:,.0f} shelf units ({shelf_share:.0%})")
     st.progress(min(budget_share, 1.0), text=f"Inventory: EUR {figures['budget_used']:,.0f} of EUR {figures['inventory_budget']:,.0f} ({budget_share:.0%})")
 
+    changes = view.changes.assign(change=view.changes["change"].map(CHANGE).fillna(view.changes["change"]))
+    paced = "week" in changes  # a plan in steps: week 1 is this week's, the later weeks an outlook
+    this_week = changes[changes["week"] == 1] if paced else changes
     st.subheader("Changes to make this week")
-    if view.changes.empty:
-        st.info("No changes: the current assortment stays as it is.")
+    if this_week.empty:
+        st.info("No changes this week: the current assortment stays as it is." if changes.empty else
+                "No changes this week; the plan's changes start later (below).")
     else:
-        st.dataframe(view.changes[list(CHANGE_VIEW)].rename(columns=CHANGE_VIEW), hide_index=True, width="stretch",
-                     column_config={"Profit / week (EUR)": MONEY, "Impact / week (EUR)": MONEY, "Why": st.column_config.TextColumn(width="large")})
+        st.dataframe(this_week[list(CHANGE_VIEW)].rename(columns=CHANGE_VIEW | SCREEN_NAMES),
+                     hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT, column_order=list(CHANGE_SCREEN),
+                     column_config=CHANGE_SCREEN)
+    later = changes[changes["week"] > 1] if paced else changes.iloc[:0]
+    if not later.empty:
+        with st.expander(f"The following weeks: {len(later)} more changes until week {int(later['week'].max())}"):
+            st.caption("An outlook: each week's run plans its step again from the new sales.")
+            st.dataframe(later[["week", *CHANGE_VIEW]].rename(columns={"week": "Week"} | CHANGE_VIEW | SCREEN_NAMES),
+                         hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT, column_order=list(LATER_SCREEN),
+                         column_config=LATER_SCREEN)
 
-    st.subheader("The assortment")
-    role = st.segmented_control("Show", ["All", "Core", "Add-ons"], default="All", key="plan_role_filter")
+    st.subheader("The assortment" if weeks <= 1 else f"The assortment the plan reaches in {weeks} weeks")
+    left, right = st.columns([2, 1])
+    role = left.segmented_control("Show", ["All", "Core", "Add-ons"], default="All", key="plan_role_filter")
+    category = right.selectbox("Category", [ALL_CATEGORIES, *sorted(view.plan["category"].unique())], key="plan_category_filter")
     shown = view.plan if role in (None, "All") else view.plan[view.plan["role"] == ("core" if role == "Core" else "addon")]
-    st.dataframe(
-        shown[list(PLAN_VIEW)].rename(columns=PLAN_VIEW), hide_index=True, width="stretch",
-        column_config={"Profit / week (EUR)": MONEY, "Units / week": st.column_config.NumberColumn(format="%.1f"),
-                       "Inventory (EUR)": MONEY, "Local index": st.column_config.NumberColumn(format="%.2f"),
-                       "Why": st.column_config.TextColumn(width="large")},
-    )
+    if category != ALL_CATEGORIES:
+        shown = shown[shown["category"] == category]
+    shown = shown.assign(role=shown["role"].map(ROLE).fillna(shown["role"]))
+    st.dataframe(shown[list(PLAN_VIEW)].rename(columns=PLAN_VIEW | SCREEN_NAMES), hide_index=True, width="stretch", height=600,
+                 row_height=WRAP_ROW_HEIGHT, column_order=list(PLAN_SCREEN), column_config=PLAN_SCREEN)
+    st.caption("Double-click a reason to read it whole. Units / week and the local index are in the downloads and on the Why page.")
     left, right = st.columns(2)
     workbook = tables_workbook({
-        "Plan": (f"{figures['name']} ({view.store_id}): every carried product", view.plan[list(PLAN_VIEW)]),
-        "Changes": (f"{figures['name']} ({view.store_id}): adds and drops this week", view.changes[list(CHANGE_VIEW)]),
+        "Plan": (f"{figures['name']} ({view.store_id}): every carried product", _labelled(view.plan)[list(PLAN_VIEW)]),
+        "Changes": (f"{figures['name']} ({view.store_id}): adds and drops, week 1 = this week",
+                    _labelled(view.changes)[(["week"] if "week" in view.changes else []) + list(CHANGE_VIEW)]),
     })
-    left.download_button("Download my plan (Excel)", workbook, file_name=f"plan_{view.store_id}.xlsx",
+    whose = "my" if not ctx.who.is_head_office else f"{plain(view.store_id)}'s"
+    left.download_button(f"Download {whose} plan (Excel)", workbook, file_name=f"plan_{view.store_id}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    right.download_button("Download my plan (CSV)", csv_safe(view.plan).to_csv(index=False).encode("utf-8"),
+    right.download_button(f"Download {whose} plan (CSV)", csv_safe(view.plan).to_csv(index=False).encode("utf-8"),
                           file_name=f"plan_{view.store_id}.csv", mime="text/csv")
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The plan or changes with the role and change codes as words (the workbook is read by people)."""
+    labels = {column: mapping for column, mapping in (("role", ROLE), ("change", CHANGE)) if column in frame}
+    return frame.assign(**{column: frame[column].map(mapping).fillna(frame[column]) for column, mapping in labels.items()})
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

@@ -18,11 +18,23 @@ from planner.db.requests import (
 )
 from planner.errors import PlannerError
 from planner.ui.data import store_view
+from planner.ui.header import CHANGE, WRAP_ROW_HEIGHT, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
 
-SHOWN = {"id": "#", "store_id": "Store", "sku": "SKU", "name": "Product", "change": "Change", "status": "Status",
-         "comment": "Comment", "created_by": "By", "created_at": "Made"}
+SHOWN = {"id": "#", "sku": "SKU", "name": "Product", "change": "Change", "status": "Status",
+         "comment": "Comment", "created_by": "By", "created_at": "Made (UTC)"}  # the page is one store's: no store column
+SHOWN_CONFIG = {
+    "#": st.column_config.NumberColumn(width=44, format="%d"), "SKU": st.column_config.TextColumn(width=66),
+    "Product": st.column_config.TextColumn(width=190), "Change": st.column_config.TextColumn(width=64),
+    "Status": st.column_config.TextColumn(width=80),
+    "Comment": st.column_config.TextColumn(width=280, help="double-click a comment to read it whole"),
+    "By": st.column_config.TextColumn(width=80), "Made (UTC)": st.column_config.DatetimeColumn(width=130, format="YYYY-MM-DD HH:mm"),
+}
+HISTORY = {"at": "When (UTC)", "actor": "By", "action": "Step", "comment": "Comment"}
+HISTORY_CONFIG = {"When (UTC)": st.column_config.DatetimeColumn(width=150, format="YYYY-MM-DD HH:mm:ss"),
+                  "By": st.column_config.TextColumn(width=100), "Step": st.column_config.TextColumn(width=100),
+                  "Comment": st.column_config.TextColumn(width="large")}
 
 
 def render(ctx: AppContext) -> None:
@@ -32,11 +44,11 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(plain(exc))
         return
-    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): requests")
+    page_header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): requests", ctx.published.summary)
     names = view.profiles.set_index("sku")["name"]
     if ctx.who.is_head_office:
         _decisions(ctx, names)
-        with st.expander(f"Make a request for {view.store_id}"):
+        with st.expander(f"Make a request for {plain(view.store_id)}"):
             _request_form(ctx, view.store_id, names, set(view.plan["sku"]))
     else:
         _request_form(ctx, view.store_id, names, set(view.plan["sku"]))
@@ -46,9 +58,14 @@ def render(ctx: AppContext) -> None:
         st.info("No requests yet.")
         return
     requests["name"] = requests["sku"].map(names)
-    st.dataframe(requests[list(SHOWN)].rename(columns=SHOWN), hide_index=True, width="stretch")
+    requests["change"] = requests["change"].map(CHANGE).fillna(requests["change"])
+    requests["status"] = requests["status"].str.capitalize()
+    st.dataframe(requests[list(SHOWN)].rename(columns=SHOWN), hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT,
+                 column_config=SHOWN_CONFIG)
     chosen = st.selectbox("History of request", list(requests["id"]), format_func=lambda i: f"#{i}", key="request_history")
-    st.dataframe(history(ctx.db, ctx.who, int(chosen)), hide_index=True, width="stretch")
+    steps = history(ctx.db, ctx.who, int(chosen))
+    steps["action"] = steps["action"].str.capitalize()
+    st.dataframe(steps[list(HISTORY)].rename(columns=HISTORY), hide_index=True, width="stretch", column_config=HISTORY_CONFIG)
 
 
 def _request_form(ctx: AppContext, store_id: str, names: pd.Series, carried: set[str]) -> None:
@@ -74,7 +91,7 @@ def _decisions(ctx: AppContext, names: pd.Series) -> None:
         st.subheader(f"{title}: {len(rows)}")
         for row in rows.itertuples(index=False):
             text, note, *buttons = st.columns([4, 3, 1, 1])
-            text.text(f"#{row.id} {row.store_id}: {row.change.upper()} {names.get(row.sku, row.sku)} ({row.sku}) - {row.comment or 'no comment'}")
+            text.text(f"#{row.id} {row.store_id}: {CHANGE.get(row.change, row.change)} {names.get(row.sku, row.sku)} ({row.sku}) - {row.comment or 'no comment'}")
             comment = note.text_input("Comment", key=f"note_{row.id}", label_visibility="collapsed", placeholder="comment")
             try:
                 if status == PENDING and buttons[0].button("Approve", key=f"approve_{row.id}"):

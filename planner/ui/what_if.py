@@ -9,6 +9,7 @@ import streamlit as st
 from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
 from planner.ui.data import load_basis, store_view, store_what_if
+from planner.ui.header import ROLE, money, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
 
@@ -21,7 +22,7 @@ def render(ctx: AppContext) -> None:
         st.error(plain(exc))
         return
     figures = view.figures
-    st.header(f"{plain(figures['name'])} ({plain(view.store_id)}): what if ...?")
+    page_header(f"{plain(figures['name'])} ({plain(view.store_id)}): what if ...?", ctx.published.summary)
     st.caption("The store is re-planned with the chain's core and the other stores as planned.")
     names = view.profiles.set_index("sku")["name"]
     carried = set(view.plan.loc[view.plan["role"] == "addon", "sku"])
@@ -48,23 +49,33 @@ def render(ctx: AppContext) -> None:
             return
     after = outcome.plan[outcome.plan["change"] != "drop"]
     profit_now = float(figures["expected_profit_per_week"])  # the figure My plan shows; the re-plan moves it by profit_change
-    shelf_of = basis.inputs.all_pairs.loc[view.store_id, "shelf_space"]
+    pairs = basis.inputs.all_pairs.loc[view.store_id]
     comparison = pd.DataFrame({
-        "Current plan": [profit_now, len(view.plan), view.plan["shelf_space"].sum(), figures["shelf_capacity"]],
-        "What-if": [profit_now + outcome.profit_change, len(after), shelf_of.reindex(after["sku"]).sum(), shelf],
-    }, index=["Profit / week (EUR)", "Products", "Shelf units used", "Shelf capacity"])
-    comparison["Difference"] = comparison["What-if"] - comparison["Current plan"]
+        "Profit / week": [profit_now, profit_now + outcome.profit_change],
+        "Products": [len(view.plan), len(after)],
+        "Shelf units used": [view.plan["shelf_space"].sum(), pairs["shelf_space"].reindex(after["sku"]).sum()],
+        "Shelf capacity": [figures["shelf_capacity"], shelf],
+        "Inventory used": [view.plan["inventory_cost"].sum(), pairs["inventory_cost"].reindex(after["sku"]).sum()],
+        "Inventory budget": [figures["inventory_budget"], budget],
+    }, index=["Current plan", "What-if"])
+    comparison.loc["Difference"] = comparison.loc["What-if"] - comparison.loc["Current plan"]
     st.metric("Profit / week", f"EUR {profit_now + outcome.profit_change:,.2f}", delta=f"{outcome.profit_change:+,.2f} EUR against the current plan")
-    st.dataframe(comparison.round(2), width="stretch")
+    units = st.column_config.NumberColumn(format="%,.1f")
+    st.dataframe(comparison, width="stretch", column_config={
+        "_index": st.column_config.TextColumn("", width=110), "Profit / week": money(), "Products": st.column_config.NumberColumn(format="%,d"),
+        "Shelf units used": units, "Shelf capacity": units, "Inventory used": money(), "Inventory budget": money()})
     moved = outcome.plan[outcome.plan["change"] != "keep"].assign(name=lambda f: f["sku"].map(names))
     if moved.empty:
         st.info("The same products: the plan does not change.")
         return
     left, right = st.columns(2)
     for column, change, title in ((left, "add", "Added"), (right, "drop", "Dropped")):
-        rows = moved.loc[moved["change"] == change, ["sku", "name", "role"]].rename(columns={"sku": "SKU", "name": "Product", "role": "Role"})
+        rows = moved.loc[moved["change"] == change, ["sku", "name", "role"]]
+        rows = rows.assign(role=rows["role"].map(ROLE).fillna(rows["role"])).rename(columns={"sku": "SKU", "name": "Product", "role": "Role"})
         column.subheader(f"{title} ({len(rows)})")
-        column.dataframe(rows, hide_index=True, width="stretch")
+        column.dataframe(rows, hide_index=True, width="stretch", column_config={
+            "SKU": st.column_config.TextColumn(width=70), "Product": st.column_config.TextColumn(width=240),
+            "Role": st.column_config.TextColumn(width=70)})
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py

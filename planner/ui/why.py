@@ -8,9 +8,19 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
-from planner.ui.data import load_basis, store_view, store_what_if, substitutes_of
+from planner.ui.data import (
+    StoreView,
+    load_basis,
+    store_view,
+    store_what_if,
+    substitutes_of,
+)
+from planner.ui.header import YES_NO, data_weeks, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
+
+STAYS, ADDED = "carried, stays", "not carried today, added by the plan"
+DROPPED, NOT_CARRIED = "carried today, dropped by the plan", "not carried here"
 
 
 def render(ctx: AppContext) -> None:
@@ -20,10 +30,11 @@ def render(ctx: AppContext) -> None:
     except AccessDenied as exc:
         st.error(plain(exc))
         return
-    st.header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): why, or why not?")
+    page_header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): why, or why not?", ctx.published.summary)
     profiles = view.profiles.sort_values(["category", "name"])
     carried = dict(zip(view.plan["sku"], view.plan["role"], strict=True))
-    labels = {row.sku: f"{row.name} ({row.sku}, {row.category}) - {_status(carried.get(row.sku))}" for row in profiles.itertuples()}
+    statuses = plan_status(view)
+    labels = {row.sku: f"{row.name} ({row.sku}, {row.category}) - {statuses.get(row.sku, NOT_CARRIED)}" for row in profiles.itertuples()}
     sku = st.selectbox("Product", list(labels), format_func=labels.get, index=None, placeholder="Type to search a product",
                        key="why_sku")
     if sku is None:
@@ -31,13 +42,16 @@ def render(ctx: AppContext) -> None:
         return
     product = profiles.set_index("sku").loc[sku]
     role = carried.get(sku)
-    st.subheader(f"{plain(product['name'])}: {_status(role)}")
+    status = statuses.get(sku, NOT_CARRIED)
+    st.subheader(f"{plain(product['name'])}: {status}")
     reason = view.plan.set_index("sku")["reason"].get(sku) if role else None
     dropped = view.changes[(view.changes["sku"] == sku) & (view.changes["change"] == "drop")]
     if reason:
         st.success(plain(reason))
     elif not dropped.empty:
-        st.warning(f"Dropped this week: {plain(dropped['reason'].iloc[0])}")
+        week = int(dropped["week"].iloc[0]) if "week" in dropped else 1
+        when = "this week" if week == 1 else f"in week {week} of the plan's steps"
+        st.warning(f"Dropped {when}: {plain(dropped['reason'].iloc[0])}")
     basis = load_basis(ctx.plan_dir, ctx.version)
     space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
     units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
@@ -48,12 +62,12 @@ def render(ctx: AppContext) -> None:
         if line["transfer_units_per_week"] > 0.05:
             moved_in = f"; includes {line['transfer_units_per_week']:.1f} units from buyers of dropped substitutes"
     cols = st.columns(4)
-    cols[0].metric("Demand here / week", f"{units:.1f} units", help=f"estimated from {product['source']}{moved_in}")
+    cols[0].metric("Demand here / week", f"{units:.1f} units", help=f"estimated from {plain(product['source'])}{moved_in}")
     cols[1].metric("Index against the chain", f"{product['local_index']:.2f}")
     cols[2].metric("Profit / week", f"EUR {profit:,.2f}", help="after waste and handling")
     cols[3].metric("Waste / week", f"{product['waste_units_per_week']:.1f} units", help=f"EUR {product['waste_cost_per_week']:,.2f} per week")
     st.write(f"Profit per shelf unit: **EUR {profit / space:,.2f}** per week ({space:g} shelf unit{'s' if space != 1 else ''}); "
-             f"trend {product['trend_pct_per_week']:+.1f} % per week; sold in {int(product['weeks_observed'])} of the last weeks here.")
+             f"trend {product['trend_pct_per_week']:+.1f} % per week; {weeks_counted(product, ctx.published.summary, view.store_id)}.")
     st.write(f"Demand pattern: **{product['demand_class']}**, forecast by {product['forecast_method']}. "
              f"The shelf is filled up to {product['order_up_to']:.0f} units every {product['cycle_days']:g} days; "
              f"about {product['lost_units_per_week']:.1f} units a week of demand find it sold out.")
@@ -64,17 +78,18 @@ def render(ctx: AppContext) -> None:
         names = profiles.set_index("sku")["name"]
         table = pd.DataFrame({
             "Substitute": substitutes["substitute"].map(names).fillna(substitutes["substitute"]),
-            "Carried here": substitutes["substitute"].map(lambda s: "yes" if s in carried else "no"),
+            "In the plan": substitutes["substitute"].isin(carried).map(YES_NO),
             "Units / week that would move": substitutes["units_per_week"].round(1),
         })
         st.write("If it leaves the shelf, part of its buyers switch to:")
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, column_config={"Substitute": st.column_config.TextColumn(width="large"),
+                                                            "Units / week that would move": st.column_config.NumberColumn(format="%.1f")})
         transfer = view.substitution
         if "transfer_rate_interval_90" in transfer:
             low, high = transfer["transfer_rate_interval_90"]
             st.caption(f"Share of a dropped product's buyers who switch: {transfer['transfer_rate']:.0%} "
                        f"(90 % interval {low:.0%} to {high:.0%}; {transfer['source'].split(';')[0]}).")
-    action = "dropping" if role else "adding"
+    action = "dropping" if role else "keeping" if status == DROPPED else "adding"
     if role == "core":
         st.info("A core product: it stays in every store; head office decides on the core.")
     elif st.button(f"What would {action} it cost?", key="why_cost"):
@@ -95,8 +110,44 @@ def render(ctx: AppContext) -> None:
                                                        for c, o in zip(others["change"], others["sku"], strict=True)))
 
 
-def _status(role: str | None) -> str:
-    return {"core": "core (every store)", "addon": "add-on here", None: "not carried here"}[role]
+def plan_status(view: StoreView) -> dict[str, str]:
+    """sku -> what the plan does with it here: carried and stays, added, or carried today and dropped
+    (a product not in the result is not carried here, today or in the plan)."""
+    where = {"core": "core, in every store", "addon": "add-on here"}
+    status = {sku: (ADDED if change == "add" else STAYS) + f" ({where.get(role, role)})"
+              for sku, role, change in zip(view.plan["sku"], view.plan["role"], view.plan["change"], strict=True)}
+    dropped = view.changes.loc[view.changes["change"] == "drop", "sku"]
+    return status | {sku: DROPPED for sku in dropped if sku not in status}
+
+
+def weeks_counted(product: pd.Series, summary: dict, store_id: str) -> str:
+    """How many of the history's weeks its demand here is measured on, and why the others are not:
+    'demand counted in 24 of the last 26 weeks here, weeks without a sale included (2 promotion weeks
+    left out)'. Counted: listed here (first to last sale, or to the end if carried today), the store
+    traded, no listing gap, no promotion (profiles/demand.py)."""
+    window = data_weeks(summary)
+    counted = int(product["weeks_observed"])
+    if counted == 0:
+        history = f"the last {_count(window[2], 'week')}" if window else "the history"
+        return f"no week of its own sales here in {history}: demand estimated from {plain(product['source'])}"
+    promo, gaps = int(product["promo_weeks"]), int(product["gap_weeks"])
+    closed = len(summary["data"].get("excluded_weeks", {}).get(store_id, []))
+    since = int(product["weeks_since_first_sale"])
+    notes = []
+    if promo:
+        notes.append(f"{_count(promo, 'promotion week')} left out")
+    if gaps:
+        notes.append(f"{_count(gaps, 'week')} of a listing gap left out")
+    if closed:
+        notes.append(f"{_count(closed, 'week')} the store did not trade")
+    if window and 0 < since < window[2]:
+        notes.append(f"first sold here {_count(since, 'week')} ago")
+    weeks = f"{counted} of the last {window[2]} weeks" if window else _count(counted, "week")
+    return f"demand counted in {weeks} here, weeks without a sale included" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py
