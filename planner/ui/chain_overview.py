@@ -15,19 +15,19 @@ from planner.ui.text import plain
 WHOLE_EUROS = "EUR %,.0f"
 STORE_COLUMNS = {  # the core is the same in every store (a metric above), so each store shows its add-ons
     "store_id": st.column_config.TextColumn("ID", width=44),
-    "name": st.column_config.TextColumn("Store", width=160),
+    "name": st.column_config.TextColumn("Store", width=172),
     "expected_sales_per_week": st.column_config.NumberColumn("Sales / week", format=WHOLE_EUROS, width=90),
     "expected_profit_per_week": st.column_config.NumberColumn("Profit / week", format=WHOLE_EUROS, width=90),
     "current_assortment_profit_per_week": st.column_config.NumberColumn(
         "Today / week", format=WHOLE_EUROS, width=90,
         help="profit of today's assortment, trimmed to the store's shelf and budget where it does not fit them"),
-    "waste_cost_per_week": st.column_config.NumberColumn("Waste / week", format=WHOLE_EUROS, width=86),
+    "waste_cost_per_week": st.column_config.NumberColumn("Waste / week", format=WHOLE_EUROS, width=84),
     "addon_items": st.column_config.NumberColumn("Add-ons", format="%d", width=58),
     "this_week": st.column_config.TextColumn("This week", width=74, help="adds / drops this week"),
     "weeks_to_target": st.column_config.NumberColumn("Weeks", format="%d", width=54,
                                                      help="weeks of changes until the store carries the plan"),
-    "shelf_use": st.column_config.ProgressColumn("Shelf use", format="%.0f%%", min_value=0, max_value=100, width=86),
-    "budget_use": st.column_config.ProgressColumn("Budget use", format="%.0f%%", min_value=0, max_value=100, width=90,
+    "shelf_use": st.column_config.ProgressColumn("Shelf use", format="%.0f%%", min_value=0, max_value=100, width=82),
+    "budget_use": st.column_config.ProgressColumn("Budget use", format="%.0f%%", min_value=0, max_value=100, width=86,
                                                   help="inventory held against the store's budget"),
 }
 

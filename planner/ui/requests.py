@@ -26,10 +26,10 @@ SHOWN = {"id": "#", "sku": "SKU", "name": "Product", "change": "Change", "status
          "comment": "Comment", "created_by": "By", "created_at": "Made (UTC)"}  # the page is one store's: no store column
 SHOWN_CONFIG = {
     "#": st.column_config.NumberColumn(width=44, format="%d"), "SKU": st.column_config.TextColumn(width=66),
-    "Product": st.column_config.TextColumn(width=190), "Change": st.column_config.TextColumn(width=64),
+    "Product": st.column_config.TextColumn(width=170), "Change": st.column_config.TextColumn(width=64),
     "Status": st.column_config.TextColumn(width=80),
-    "Comment": st.column_config.TextColumn(width=280, help="double-click a comment to read it whole"),
-    "By": st.column_config.TextColumn(width=80), "Made (UTC)": st.column_config.DatetimeColumn(width=130, format="YYYY-MM-DD HH:mm"),
+    "Comment": st.column_config.TextColumn(width=300, help="double-click a comment to read it whole"),
+    "By": st.column_config.TextColumn(width=80), "Made (UTC)": st.column_config.DatetimeColumn(width=124, format="YYYY-MM-DD HH:mm"),
 }
 HISTORY = {"at": "When (UTC)", "actor": "By", "action": "Step", "comment": "Comment"}
 HISTORY_CONFIG = {"When (UTC)": st.column_config.DatetimeColumn(width=150, format="YYYY-MM-DD HH:mm:ss"),
@@ -65,7 +65,8 @@ def render(ctx: AppContext) -> None:
     chosen = st.selectbox("History of request", list(requests["id"]), format_func=lambda i: f"#{i}", key="request_history")
     steps = history(ctx.db, ctx.who, int(chosen))
     steps["action"] = steps["action"].str.capitalize()
-    st.dataframe(steps[list(HISTORY)].rename(columns=HISTORY), hide_index=True, width="stretch", column_config=HISTORY_CONFIG)
+    st.dataframe(steps[list(HISTORY)].rename(columns=HISTORY), hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT,
+                 column_config=HISTORY_CONFIG)
 
 
 def _request_form(ctx: AppContext, store_id: str, names: pd.Series, carried: set[str]) -> None:
