@@ -90,7 +90,7 @@ if who.is_head_office:
     store_id = st.sidebar.selectbox("Store", stores, format_func=lambda s: f"{s} - {published.summary['stores'][s]['name']}", key="store_id")
 else:  # the data functions refuse any other store, whatever the session asks for
     store_id = st.session_state.get("store_id", who.store_id)
-st.sidebar.caption(f"Plan: {published.summary['status']}, demand up to the week of {published.summary['data']['history_weeks'][1]}")
+st.sidebar.caption(f"Plan: {published.summary['status']}, run #{published.summary.get('run', {}).get('id', '?')}, week {published.summary.get('run', {}).get('week', '?')}")
 st.session_state[CONTEXT_KEY] = AppContext(who, published, db, store_id, out_dir, data_dir, plan_dir, version)
 pages = [st.Page(str(UI / file), title=title.replace("My ", "Store ") if who.is_head_office else title, url_path=path)
          for file, title, path in STORE_PAGES]

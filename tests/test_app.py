@@ -104,7 +104,10 @@ def test_a_manager_sees_every_store_page_of_their_own_store(monkeypatch: pytest.
     assert at.dataframe[-1].value["Why"].str.len().min() > 10
     assert set(at.dataframe[-1].value["Role"]) <= {"Core", "Add-on"}  # words, not the codes core / addon
     assert set(at.dataframe[0].value["Change"]) <= {"Add", "Drop"}
-    assert {b.label for b in at.get("download_button")} == {"Download my plan (Excel)", "Download my plan (CSV)"}
+    assert {b.label for b in at.get("download_button")} == {"Download my plan (Excel)", "Download my plan (CSV)",
+                                                             "Download my changes (Excel)", "Download my changes (CSV)"}
+    assert {"Shelf", "Units / wk", "Case", "First order", "Impact / week"} <= set(at.dataframe[0].value.columns)  # to act on a change
+    assert any(c.value.startswith("Impact / week: what the change adds to (+)") for c in at.caption)
     titles = {"my_customers.py": "customers against the chain", "why.py": "why, or why not?", "what_if.py": "what if ...?",
               "requests.py": "requests"}
     for page, title in titles.items():
@@ -162,7 +165,7 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
         assert not at.exception and not at.error, page
         assert page_names(at)[0].startswith("Markt Nord (S2)")
     at.switch_page("planner/ui/my_plan.py").run()  # another store's plan is not "my plan"
-    assert {b.label for b in at.get("download_button")} == {"Download S2's plan (Excel)", "Download S2's plan (CSV)"}
+    assert {b.label for b in at.get("download_button")} == {f"Download S2's {what} ({kind})" for what in ("plan", "changes") for kind in ("Excel", "CSV")}
 
 
 def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

@@ -36,8 +36,8 @@ LONG_COMMENT = ("Our regulars from the care home ask for it every week; the wast
                 "go at a discount on Saturdays, so please keep it on the shelf until the spring.")
 
 # the key columns of each page's tables, as the browser shows them (header cells of the grids)
-PLAN_TABLES = [["Change", "SKU", "Product", "Category", "Impact / week", "Why"],
-               ["Week", "Change", "SKU", "Product", "Impact / week", "Why"],
+PLAN_TABLES = [["Change", "SKU", "Product", "Category", "Shelf", "Units / wk", "Case", "First order", "Impact / week", "Why"],
+               ["Week", "Change", "SKU", "Product", "Shelf", "Units / wk", "Case", "First order", "Impact / week", "Why"],
                ["Role", "SKU", "Product", "Profit / week", "Shelf", "Inventory", "Why"]]
 CUSTOMER_TABLES = [["SKU", "Product", "Category", "Index", "Units / week", "In the plan"]] * 2
 WHAT_IF_TABLES = [["", "Profit / week", "Products", "Shelf units used", "Shelf capacity", "Inventory used", "Inventory budget"]]

@@ -305,7 +305,8 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     table["shelf_space"] = table["sku"].map(product["shelf_space"]).astype(float)
     table["case_pack"] = table["sku"].map(product["case_pack"]).astype(int)
     cases = np.maximum(1.0, np.ceil(table["order_up_to"].to_numpy(dtype=float) / table["case_pack"] - 1e-9))
-    table["first_order_units"] = np.where(added, cases * table["case_pack"], 0).astype(int)  # fills the shelf to its order-up-to level
+    first_order = pd.Series(cases * table["case_pack"], index=table.index).astype("Int64")  # fills the shelf to its order-up-to level
+    table["first_order_units"] = first_order.where(added, pd.NA)  # a drop orders nothing
     table["expected_units_per_week"] = np.where(added, planned["expected_units_per_week"].reindex(keys), table["units_per_week"])
     own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
     table["expected_profit_per_week"] = np.where(added, planned["expected_profit_per_week"].reindex(keys), own)  # a drop: what it earned
