@@ -40,7 +40,7 @@ CHANGE_SCREEN = {
     "Shelf": st.column_config.NumberColumn(width=48, format="%g", help="shelf units it takes or frees"),
     "Units / wk": st.column_config.NumberColumn(width=72, format="%.1f", help="expected units a week (a drop: what it sold)"),
     "Case": st.column_config.NumberColumn(width=46, format="%d", help="units per delivered case"),
-    "First order": st.column_config.NumberColumn(width=78, format="%d", help="units of an add's first delivery, whole cases"),
+    "First order": st.column_config.TextColumn(width=78, help="units of an add's first delivery, whole cases (a drop orders nothing)"),
     "Impact / week": money(width=92, help="what the change adds to (+) or takes from (-) the store's profit per week"),
     "Why": st.column_config.TextColumn(width=236, help="double-click a reason to read it whole"),  # the table fits 1,400 px
 }
@@ -75,6 +75,8 @@ def render(ctx: AppContext) -> None:
     st.progress(min(budget_share, 1.0), text=f"Inventory: EUR {figures['budget_used']:,.0f} of EUR {figures['inventory_budget']:,.0f} ({budget_share:.0%})")
 
     changes = view.changes.assign(change=view.changes["change"].map(CHANGE).fillna(view.changes["change"]))
+    if "first_order_units" in changes:  # blank for a drop, not "None"
+        changes["first_order_units"] = [f"{int(n)}" if pd.notna(n) else "" for n in changes["first_order_units"]]
     paced = "week" in changes  # a plan in steps: week 1 is this week's, the later weeks an outlook
     this_week = changes[changes["week"] == 1] if paced else changes
     st.subheader("Changes to make this week")
