@@ -134,6 +134,8 @@ def test_core_changes_and_profile_sheets_match_the_csv_files(hostile_run) -> Non
     expected = plan[plan["role"] == "core"].groupby("sku")["expected_profit_per_week"].sum()
     assert set(core.index) == set(expected.index)
     assert core["Chain profit / week"].to_numpy() == pytest.approx(expected.reindex(core.index).to_numpy(), abs=1e-3)
+    roles = _sheet_table(out / "plan.xlsx", "Store plans")["Role"]
+    assert list(roles) == list(plan["role"].replace({"addon": "add-on"}))  # words for people, codes in plan.csv
 
     changes = pd.read_csv(out / "changes.csv", dtype=ids, keep_default_na=False)
     sheet = _sheet_table(out / "plan.xlsx", "Changes")

@@ -437,7 +437,8 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     return {
         "title": f"Assortment plan for {planned_week_label(summary)}, from POS data up to {summary['data']['last_pos_day']}",
         "stores": stores, "chain": chain_figures(summary["quality"]),
-        "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core, "plan": plan[plan_columns],
+        "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core,
+        "plan": plan[plan_columns].assign(role=plan["role"].map(ROLE_WORDS).fillna(plan["role"])),  # words for people; plan.csv keeps the codes
         "changes": changes, "profile": profile_table(profiles, chain), "run": run,
     }
 
@@ -484,6 +485,8 @@ def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
     table = pd.concat([indices.assign(value=indices["value"].astype(str)), products], ignore_index=True)
     return table.sort_values(["store_id", "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
 
+
+ROLE_WORDS = {"core": "core", "addon": "add-on"}
 
 BASELINE_NAMES = {"current": "today's assortment (trimmed to fit where it breaks a store's limits)",
                   "uniform": "one chain-wide ranking, each store down to what fits",
