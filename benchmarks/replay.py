@@ -4,9 +4,10 @@ before it published, and report the total time and how stable the plans are.
     python benchmarks/replay.py sample_stores --weeks 52
 
 Works on a copy of the data folder with its own database and output folder. Prints one line per
-week (profit, adds and drops per store) and then the adds and drops per store and week over the
-replay (mean, median, 90th percentile, max), next to the same figures for the first week, whose
-current assortment is assortment.csv instead of a previous plan.
+week (profit, this week's adds and drops per store, and those still to the target) and then the
+adds and drops each store carries out per week over the replay (mean, median, 90th percentile,
+max; at most [stability] max_changes_per_store_per_week together), next to the same figures for the
+first week, whose current assortment is assortment.csv instead of a previous plan.
 """
 
 from __future__ import annotations
@@ -48,20 +49,23 @@ def main() -> None:
         for number, week in enumerate(weeks, start=1):
             mark = time.perf_counter()
             outcome = run_week(folder, Path(tmp) / "out", config, week=week)
-            stores = outcome.result.stores
-            rows += [(week, s, a, d) for s, a, d in zip(stores["store_id"], stores["adds"], stores["drops"], strict=True)]
+            stores = outcome.summary["stores"]
+            rows += [(week, sid, f["adds_this_week"], f["drops_this_week"], f["adds"], f["drops"], f["weeks_to_target"]) for sid, f in stores.items()]
             quality = outcome.summary["quality"]
             print(f"{number:2d}/{len(weeks)} {week}: {time.perf_counter() - mark:5.1f} s, EUR {quality['expected_profit_per_week']:10,.2f}/week, "
-                  f"adds/drops per store {', '.join(f'{a}/{d}' for _, _, a, d in rows[-len(stores):])}", flush=True)
+                  f"this week's adds/drops per store {', '.join(f'{r[2]}/{r[3]}' for r in rows[-len(stores):])} "
+                  f"(to the target {', '.join(f'{r[4]}/{r[5]}' for r in rows[-len(stores):])})", flush=True)
         total = time.perf_counter() - started
-    table = pd.DataFrame(rows, columns=["week", "store_id", "adds", "drops"])
+    table = pd.DataFrame(rows, columns=["week", "store_id", "adds", "drops", "target_adds", "target_drops", "weeks_to_target"])
     later = table[table["week"] != weeks[0]]
     print(f"\n{len(weeks)} weekly runs in {total:.0f} s ({total / len(weeks):.1f} s per run), change penalty "
           f"EUR {config.stability.change_penalty:g} per add or drop")
     for label, frame in (("first week (against assortment.csv)", table[table["week"] == weeks[0]]), ("weeks 2 to the end (against last week's plan)", later)):
         print(f"{label}: adds per store and week mean {frame['adds'].mean():.1f}, median {frame['adds'].median():.0f}, "
               f"p90 {frame['adds'].quantile(0.9):.0f}, max {frame['adds'].max()}; drops mean {frame['drops'].mean():.1f}, "
-              f"median {frame['drops'].median():.0f}, p90 {frame['drops'].quantile(0.9):.0f}, max {frame['drops'].max()}")
+              f"median {frame['drops'].median():.0f}, p90 {frame['drops'].quantile(0.9):.0f}, max {frame['drops'].max()}; "
+              f"to the target {frame['target_adds'].mean():.1f} adds and {frame['target_drops'].mean():.1f} drops, "
+              f"{frame['weeks_to_target'].mean():.1f} weeks (mean)")
     sys.stdout.flush()
 
 
