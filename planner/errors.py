@@ -71,6 +71,10 @@ class SolverError(PlannerError):
     exit_code = 2
 
 
+class StalePublishedPlan(PlannerError):
+    """The published plan's what-if data is missing or in a format this planner does not read."""
+
+
 class StorageError(PlannerError):
     """A file could not be written: the disk is full, the folder read-only or not ours to write."""
 
