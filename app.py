@@ -15,10 +15,10 @@ import streamlit as st
 
 from planner import PlannerError, load_config, run_week
 from planner.db import claim_data_folder, database_url
+from planner.outputs.runfolder import plan_exists
 from planner.ui.data import (
     chain_database,
     load_plan,
-    plan_exists,
     published_plan,
     visible_stores,
 )

@@ -21,7 +21,7 @@ import pandas as pd
 from planner import PlanConfig, run_week
 from planner.examples import write_synthetic_chain
 from planner.outputs.excel import write_workbook
-from planner.runs.weekly import change_table, workbook_sheets
+from planner.outputs.report import change_table, workbook_sheets
 
 
 def main() -> None:

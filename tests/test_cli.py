@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
-from planner.runs import OUTPUT_FILES
+from planner.outputs.runfolder import OUTPUT_FILES
 from planner.schemas import PLAN_COLUMNS
 
 DATA = Path(__file__).parent / "data"

@@ -19,6 +19,7 @@ from planner import PlanConfig, run_week
 from planner.cli import cli
 from planner.config import StabilityConfig
 from planner.db import Base, Database, Run, open_database
+from planner.outputs.runfolder import published_folder
 from planner.runs.history import (
     close_stale_runs,
     list_runs,
@@ -27,7 +28,7 @@ from planner.runs.history import (
     start_run,
 )
 from planner.runs.lock import run_lock
-from planner.runs.weekly import publish, published_folder
+from planner.runs.weekly import publish
 
 DATA = Path(__file__).parent / "data"
 KILL_POINTS = ["reading", "built demand profiles", "valuing the baselines", "writing run folder"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import pickle
 import shutil
 import time
 from collections.abc import Callable
@@ -21,7 +20,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
@@ -34,12 +32,17 @@ from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_plannin
 from planner.inputs.pos import CACHE_DIR
 from planner.optimize import PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
-from planner.optimize.plan import moved_demand
-from planner.outputs.excel import write_workbook
-from planner.outputs.explain import change_reasons, plan_reasons
-from planner.outputs.files import plan_csv_frame, write_csv, write_json
+from planner.outputs.explain import plan_reasons
+from planner.outputs.report import change_table, step_report
+from planner.outputs.runfolder import (
+    CURRENT_LINK,
+    OUTPUT_FILES,
+    RUNS_DIR,
+    published_run,
+    write_run_folder,
+)
 from planner.outputs.summary import build_summary
-from planner.profiles import MIN_OWN_WEEKS, Profiles, build_profiles
+from planner.profiles import Profiles, build_profiles
 from planner.runs.history import (
     FAILED,
     PUBLISHED,
@@ -57,15 +60,9 @@ from planner.runs.history import (
 )
 from planner.runs.lock import folder_lock, run_lock
 
-PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
-WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
-PROFILES_FILE = "profiles.parquet"  # every store x product demand profile, for the app's why / why not
-RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
 LOGS_DIR = "logs"  # OUT_DIR/logs/<week>-<run id>.log
-CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
 STAGING_PREFIX = ".staging-"
 OUT_LOCK = ".planner.lock"  # OUT_DIR/.planner.lock: one run writes an output folder at a time
-OUTPUT_FILES = ("plan.csv", "changes.csv", "local_index.csv", "plan.xlsx", PROFILES_FILE, WHAT_IF_FILE, "summary.json")
 
 
 @dataclass
@@ -119,7 +116,7 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
         edits = read_planning(planning, chain, config)
         chain, config = apply_planning(chain, edits), edits.config
         say(f"planning workbook {planning.name}: {len(edits.limits)} store limits, {len(edits.overrides)} store rules")
-    close_stale_runs(db, _published_run)  # before as_of_week: a killed run may be last week's plan
+    close_stale_runs(db, published_run)  # before as_of_week: a killed run may be last week's plan
     chain = with_store_requests(chain, db, say)
     chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
@@ -177,7 +174,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     say(step_report(summary))
     say(f"writing run folder {out_dir / RUNS_DIR / folder}")
     staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
-    write_outputs(staging, result, changes, profiles, summary, chain)
+    write_run_folder(staging, result, changes, profiles, summary, chain)
     run_dir = out_dir / RUNS_DIR / folder
     os.rename(staging, run_dir)  # complete, and never changed again
     inputs = [{"file": f.file, "sha256": f.sha256, "lines": f.lines} for f in chain.pos_report.files]
@@ -202,10 +199,10 @@ def prune_runs(data_dir: Path, config: PlanConfig, keep: int, *, wait_seconds: f
     db = open_database(data_dir, config)
     try:
         with run_lock(db, wait_seconds, lambda: running_run(db)):
-            close_stale_runs(db, _published_run)
+            close_stale_runs(db, published_run)
             deleted = []
             for run_id, folder in prunable_runs(db, keep):
-                if _published_run(folder.parent.parent) == folder.resolve():
+                if published_run(folder.parent.parent) == folder.resolve():
                     continue
                 shutil.rmtree(folder, ignore_errors=True)
                 forget_folder(db, run_id)
@@ -224,7 +221,7 @@ def _leftovers(data_dir: Path, recorded: dict[Path, set[Path]]) -> list[Path]:
     cutoff = time.time() - LEFTOVER_AGE_SECONDS
     found: list[Path] = []
     for out_dir, named in recorded.items():
-        published = _published_run(out_dir)
+        published = published_run(out_dir)
         runs_dir = out_dir / RUNS_DIR
         if runs_dir.is_dir():
             found += [f for f in runs_dir.iterdir() if f.is_dir() and not f.is_symlink() and f.resolve() not in named and f.resolve() != published]
@@ -276,64 +273,6 @@ def with_store_requests(chain: ChainData, db: Database, say: Callable[[str], Non
     return dataclasses.replace(chain, overrides=overrides, warnings=[*chain.warnings, *warnings])
 
 
-def step_report(summary: dict[str, Any]) -> str:
-    """One line on this week's step toward the target, per store."""
-    transition = summary["transition"]
-    stores = "; ".join(f"{sid} +{s['adds_this_week']}/-{s['drops_this_week']}" + (f" (week 1 of {s['weeks_to_target']})" if s["weeks_to_target"] > 1 else "")
-                       for sid, s in summary["stores"].items())
-    limit = transition["max_changes_per_store_per_week"]
-    return (f"this week's step, {summary['planned_week']['week']} (at most {limit} changes per store): " if limit else "this week: all changes: ") + stores
-
-
-def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd.DataFrame:
-    """The change list for the shelf, week by week (1 = this week): per store in aisle order (the
-    optional products.csv columns `location` or `aisle`), then category and subcategory; each line
-    with what a person needs to act on it (shelf units, units a week, case pack, first order) and why."""
-    product = chain.products.set_index("sku")
-    names = product["name"]
-    table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
-    keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
-    added = (table["change"] == "add").to_numpy()
-    planned = result.plan.set_index(["store_id", "sku"])
-    moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
-    table["name"] = table["sku"].map(names)
-    table["role"] = planned["role"].reindex(keys).fillna("").to_numpy()
-    table["moved_units"] = moved["units"].astype(float).reindex(keys).fillna(0.0).to_numpy()
-    table["substitute_names"] = [", ".join(names.get(s, s) for s in subs[:3]) if isinstance(subs, list) else ""
-                                 for subs in moved["substitutes"].reindex(keys)]
-    table["reason"] = change_reasons(table)
-    table["shelf_space"] = table["sku"].map(product["shelf_space"]).astype(float)
-    table["case_pack"] = table["sku"].map(product["case_pack"]).astype(int)
-    cases = np.maximum(1.0, np.ceil(table["order_up_to"].to_numpy(dtype=float) / table["case_pack"] - 1e-9))
-    first_order = pd.Series(cases * table["case_pack"], index=table.index).astype("Int64")  # fills the shelf to its order-up-to level
-    table["first_order_units"] = first_order.where(added, pd.NA)  # a drop orders nothing
-    table["expected_units_per_week"] = np.where(added, planned["expected_units_per_week"].reindex(keys), table["units_per_week"])
-    own = result.inputs.all_pairs["profit"].reindex(keys).to_numpy()
-    table["expected_profit_per_week"] = np.where(added, planned["expected_profit_per_week"].reindex(keys), own)  # a drop: what it earned
-    aisle = [c for c in ("location", "aisle") if c in product.columns]
-    shelf_order = [*aisle, "category", *(["subcategory"] if "subcategory" in product.columns else [])]
-    for column in shelf_order:
-        table[column] = table["sku"].map(product[column]).fillna("").astype(str)
-    order = {sid: i for i, sid in enumerate(chain.stores["store_id"])}
-    table = table.assign(_store=table["store_id"].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
-    return table[["store_id", "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
-                  "first_order_units", "expected_profit_per_week", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
-
-
-def write_outputs(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
-    """Every output file of a run into `folder` (created)."""
-    folder.mkdir(parents=True)
-    write_csv(plan_csv_frame(result.plan), folder / "plan.csv")
-    write_csv(changes, folder / "changes.csv")
-    write_csv(profiles.indices, folder / "local_index.csv")
-    write_workbook(folder / "plan.xlsx", workbook_sheets(result, changes, profiles, summary, chain))
-    names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
-    profiles.pairs.assign(name=names).to_parquet(folder / PROFILES_FILE, index=False)
-    with open(folder / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
-        pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    write_json(summary, folder / "summary.json")
-
-
 def publish(out_dir: Path, run_dir: Path) -> None:
     """Make `run_dir` the published plan in one atomic step: the link `out_dir/current` is replaced
     (os.replace), and each output in `out_dir` is a link through `current`, so a reader sees the
@@ -344,16 +283,6 @@ def publish(out_dir: Path, run_dir: Path) -> None:
         link = out_dir / name
         if not (link.is_symlink() and Path(os.readlink(link)) == target):
             _replace_with_link(link, target)
-
-
-def published_folder(out_dir: Path) -> Path:
-    """The folder of the published plan (the run folder `current` points to; `out_dir` before any)."""
-    return _published_run(out_dir) or out_dir
-
-
-def _published_run(out_dir: Path) -> Path | None:
-    current = out_dir / CURRENT_LINK
-    return current.resolve() if current.is_symlink() else None
 
 
 def _replace_with_link(path: Path, target: Path) -> None:
@@ -393,133 +322,3 @@ class RunLog:
         self.say(text)
 
 
-def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> dict[str, Any]:
-    """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS."""
-    stores = result.stores.assign(shelf_use=result.stores["shelf_use_pct"] / 100, budget_use=result.stores["budget_use_pct"] / 100)
-    for name in BASELINE_NAMES:
-        stores[f"uplift_{name}"] = stores["store_id"].map(result.store_uplift(name)).to_numpy()
-    for column in ("adds_this_week", "drops_this_week", "weeks_to_target", "binding_limit"):
-        stores[column] = stores["store_id"].map({sid: figures[column] for sid, figures in summary["stores"].items()}).to_numpy()
-    stores = stores[["store_id", "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
-                     "shelf_use", "budget_use", "core_items", "addon_items", "adds_this_week", "drops_this_week", "weeks_to_target",
-                     *[f"uplift_{name}" for name in BASELINE_NAMES], "binding_limit", "shelf_value", "budget_value"]]
-    plan = result.plan
-    core = (
-        plan[plan["role"] == "core"]
-        .groupby(["sku", "name", "category"], as_index=False)
-        .agg(stores=("store_id", "nunique"), chain_units_per_week=("expected_units_per_week", "sum"),
-             chain_profit_per_week=("expected_profit_per_week", "sum"), waste_cost_per_week=("waste_cost_per_week", "sum"))
-        .sort_values("chain_profit_per_week", ascending=False)
-    )
-    plan_columns = ["store_id", "sku", "name", "category", "role", "change", "expected_units_per_week", "expected_profit_per_week",
-                    "shelf_space", "inventory_cost", "local_index", "waste_cost_per_week", "reason"]
-    solve = result.solve
-    run = [
-        ("Planned week", planned_week_label(summary)),
-        ("Data period (weeks starting)", " to ".join(summary["data"]["history_weeks"])),
-        ("Last POS day", summary["data"]["last_pos_day"]),
-        ("Stores / products", f"{len(chain.stores)} / {len(chain.products)}"),
-        ("POS files read", len(chain.pos_report.files)),
-        ("POS lines", chain.pos_report.counts.lines),
-        ("Solver", solve.solver), ("Solved", str(result.model_size["method"])), ("Status", str(solve.status)),
-        ("Objective (EUR / week)", round(solve.objective or 0.0, 2)),
-        ("Recomputed from plan (EUR / week)", round(result.recomputed_objective, 2)),
-        ("MIP gap", f"{100 * (solve.mip_gap or 0):.4f} %"), ("Solve seconds", round(solve.seconds, 2)),
-        *quality_rows(summary["quality"]),
-        *[(f"Time: {k} (s)", v) for k, v in summary["timings_seconds"].items()],
-        *[("note", n) for n in result.notes],
-        *[("warning", w) for w in [summary["data"]["stale_warning"], *chain.warnings] if w],
-        *[(f"file: {info.file}", f"{info.lines} lines, {info.first_date} to {info.last_date} {info.skipped_reason}".strip())
-          for info in chain.pos_report.files],
-        *[(f"[{section}] {key}", str(value)) for section, values in summary["config"].items() for key, value in values.items()],
-    ]
-    stale = [f"Warning: {summary['data']['stale_warning']}."] if summary["data"]["stale_warning"] else []
-    return {
-        "title": f"Assortment plan for {planned_week_label(summary)}, from POS data up to {summary['data']['last_pos_day']}",
-        "stores": stores, "chain": chain_figures(summary["quality"]),
-        "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core,
-        "plan": plan[plan_columns].assign(role=plan["role"].map(ROLE_WORDS).fillna(plan["role"])),  # words for people; plan.csv keeps the codes
-        "changes": changes, "profile": profile_table(profiles, chain), "run": run,
-    }
-
-
-def chain_figures(quality: dict[str, Any]) -> dict[str, float]:
-    """The Summary's Chain row where it is not the sum of the stores: the chain's expected profit and
-    uplifts after the chain listing cost, the figures of summary.json and the command line."""
-    return {"expected_profit_per_week": quality["expected_profit_per_week"],
-            **{f"uplift_{name}": quality["uplift_per_week"][name] for name in BASELINE_NAMES}}
-
-
-def planned_week_label(summary: dict[str, Any]) -> str:
-    """'2026-W49 (30 Nov - 6 Dec 2026)'."""
-    week = summary["planned_week"]
-    first, last = (date.fromisoformat(week[k]) for k in ("first_day", "last_day"))
-    return f"{week['week']} ({first:%-d %b} - {last:%-d %b %Y})"
-
-
-def transition_notes(summary: dict[str, Any]) -> list[str]:
-    """The Summary sheet's lines on the paced transition and on the value of the limits."""
-    limit = summary["transition"]["max_changes_per_store_per_week"]
-    lines = [f"This week's step: at most {limit} adds plus drops per store (the Changes sheet lists them by week; "
-             "week 1 is this week); 'Weeks to target' is how many such weeks remain." if limit else
-             "Every change is planned for this week (no weekly limit is set)."]
-    lines += [f"{sid} needs {s['adds_this_week'] + s['drops_this_week'] - limit} changes more than {limit} this week to come within its limits."
-              for sid, s in summary["stores"].items() if limit and s["adds_this_week"] + s["drops_this_week"] > limit]
-    lines.append("EUR / week per extra shelf unit (or EUR of budget): what the store's plan would earn a week with one more; "
-                 "0 where that limit is not the binding one ('Binding limit' names it).")
-    return lines
-
-
-def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
-    """Per store: every category and attribute index, and the products sold there (at least
-    MIN_OWN_WEEKS weeks) that most over- and under-index against the chain."""
-    indices = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
-    sold = profiles.pairs[profiles.pairs["weeks_observed"] >= MIN_OWN_WEEKS].sort_values(["store_id", "local_index", "sku"])
-    by_store = sold.groupby("store_id", sort=False)
-    extremes = pd.concat([by_store.head(PROFILE_PRODUCTS), by_store.tail(PROFILE_PRODUCTS)]).drop_duplicates(["store_id", "sku"])
-    names = chain.products.set_index("sku")["name"]
-    products = pd.DataFrame({
-        "store_id": extremes["store_id"], "dimension": "product",
-        "value": extremes["sku"] + " " + extremes["sku"].map(names).fillna(""), "index": extremes["local_index"],
-    })
-    table = pd.concat([indices.assign(value=indices["value"].astype(str)), products], ignore_index=True)
-    return table.sort_values(["store_id", "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
-
-
-ROLE_WORDS = {"core": "core", "addon": "add-on"}
-
-BASELINE_NAMES = {"current": "today's assortment (trimmed to fit where it breaks a store's limits)",
-                  "uniform": "one chain-wide ranking, each store down to what fits",
-                  "greedy": "a greedy ranking per store by profit per shelf unit"}
-
-
-def headline(quality: dict[str, Any]) -> list[str]:
-    """The plan against each baseline, one sentence each, for the Summary sheet."""
-    lines = []
-    for name, label in BASELINE_NAMES.items():
-        uplift, pct = quality["uplift_per_week"][name], quality["uplift_pct"][name]
-        share = f" ({pct:+.1f} %)" if pct is not None else ""
-        lines.append(f"Against {label}: EUR {uplift:+,.2f} per week{share}")
-    if quality["listing_cost_per_week"]:
-        lines.append(f"The Chain row's profit and uplifts are the chain's: after the chain listing cost (EUR "
-                     f"{quality['listing_cost_per_week']:,.2f} a week for this plan), which the store rows leave out.")
-    return lines
-
-
-def quality_rows(quality: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Run-sheet rows: the plan's profit split and every baseline, EUR / week."""
-    rows = [
-        ("Expected profit (EUR / week)", quality["expected_profit_per_week"]),
-        ("  of which from substitutes of dropped products", quality["substitution_profit_per_week"]),
-        ("  chain listing cost", quality["listing_cost_per_week"]),
-        ("Change penalty in the objective (EUR / week)", quality["change_penalty_per_week"]),
-        ("Adds / drops", f"{quality['adds']} / {quality['drops']}"),
-    ]
-    for name, label in BASELINE_NAMES.items():
-        rows.append((f"Baseline: {label} (EUR / week)", quality["baseline_profit_per_week"][name]))
-        rows.append((f"Uplift against {label} (EUR / week)", quality["uplift_per_week"][name]))
-    for store, over in quality["current_over_limits"].items():
-        rows.append((f"Today's assortment of {store} breaks its limits",
-                     (f"shelf {over['shelf_used']:,.0f} of {over['shelf_capacity']:,.0f}, budget EUR {over['budget_used']:,.0f} of "
-                      f"{over['inventory_budget']:,.0f}; valued as its best trim, {over['kept_in_trim']} of {over['products']} products")))
-    return rows

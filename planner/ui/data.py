@@ -4,8 +4,6 @@ session state ask for. Published files are read once per run and cached."""
 
 from __future__ import annotations
 
-import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,23 +16,15 @@ from planner.db.accounts import Principal, seed_demo_accounts
 from planner.db.requests import AccessDenied
 from planner.inputs.masters import read_stores
 from planner.optimize import StoreWhatIf, WhatIfBasis, replan_store
-from planner.outputs.files import read_output_csv
-from planner.runs import OUTPUT_FILES
-from planner.runs.weekly import PROFILES_FILE, WHAT_IF_FILE, published_folder
+from planner.outputs.runfolder import (
+    PublishedFiles,
+    published_folder,
+    read_run_folder,
+    read_what_if,
+    summary_version,
+)
 
-ID_COLUMNS = {"store_id": str, "sku": str}
-
-
-@dataclass(frozen=True)
-class PublishedPlan:
-    """The files of one published run (the whole chain: pages get slices through store_view)."""
-
-    plan: pd.DataFrame
-    changes: pd.DataFrame
-    local_index: pd.DataFrame
-    profiles: pd.DataFrame
-    summary: dict[str, Any]
-    workbook: bytes
+PublishedPlan = PublishedFiles  # the whole chain: pages get slices through store_view
 
 
 @dataclass(frozen=True)
@@ -50,37 +40,23 @@ class StoreView:
     substitution: dict[str, Any]  # the chain's transfer rate, its interval and source (no store's figures)
 
 
-def plan_exists(out_dir: Path) -> bool:
-    """True when every output of a complete run is present."""
-    return all((out_dir / name).exists() for name in OUTPUT_FILES)
-
-
 def published_plan(out_dir: Path) -> tuple[str, float]:
     """(folder, version) of the published plan: the run folder OUT_DIR/current points to, read as a
     whole even if the next run is published meanwhile; the version makes the caches reload."""
     folder = published_folder(out_dir)
-    return str(folder), (folder / "summary.json").stat().st_mtime
+    return str(folder), summary_version(folder)
 
 
 @st.cache_data(show_spinner="Loading the plan ...")
 def load_plan(plan_dir: str, version: float) -> PublishedPlan:
     """Read a published plan folder (from published_plan)."""
-    folder = Path(plan_dir)
-    return PublishedPlan(
-        plan=read_output_csv(folder / "plan.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
-        changes=read_output_csv(folder / "changes.csv", dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
-        local_index=read_output_csv(folder / "local_index.csv", dtype={"store_id": str, "value": str}),
-        profiles=pd.read_parquet(folder / PROFILES_FILE),
-        summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
-        workbook=(folder / "plan.xlsx").read_bytes(),
-    )
+    return read_run_folder(Path(plan_dir))
 
 
 @st.cache_resource(show_spinner="Loading the planning model ...", max_entries=2)
 def load_basis(plan_dir: str, version: float) -> WhatIfBasis:
     """The published what-if basis (written by the planner itself, next to the plan)."""
-    with open(Path(plan_dir) / WHAT_IF_FILE, "rb") as handle:
-        return pickle.load(handle)
+    return read_what_if(Path(plan_dir))
 
 
 def visible_stores(published: PublishedPlan, who: Principal) -> list[str]:

@@ -1,0 +1,101 @@
+"""The published run folder: its file names and formats, written by the weekly run and read by the
+app; the only module that knows them.
+
+OUT_DIR/runs/<week>-<run id>/ holds one run's complete outputs; OUT_DIR/current links to the
+published one, and each output in OUT_DIR is a link through `current`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.inputs import ChainData
+from planner.optimize import PlanResult, WhatIfBasis
+from planner.outputs.excel import write_workbook
+from planner.outputs.files import plan_csv_frame, read_output_csv, write_csv, write_json
+from planner.outputs.report import workbook_sheets
+from planner.profiles import Profiles
+
+PLAN_CSV = "plan.csv"  # one row per store and carried product (the target)
+CHANGES_CSV = "changes.csv"  # every add and drop to the target, with its week (1 = this week)
+LOCAL_INDEX_CSV = "local_index.csv"  # each store's index against the chain per category and attribute
+WORKBOOK = "plan.xlsx"  # the head-office workbook
+PROFILES_FILE = "profiles.parquet"  # every store x product demand profile, for the app's why / why not
+WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
+SUMMARY_JSON = "summary.json"  # solver, figures, per-store figures, data report, config
+OUTPUT_FILES = (PLAN_CSV, CHANGES_CSV, LOCAL_INDEX_CSV, WORKBOOK, PROFILES_FILE, WHAT_IF_FILE, SUMMARY_JSON)
+RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
+CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
+ID_COLUMNS = {"store_id": str, "sku": str}
+
+
+@dataclass(frozen=True)
+class PublishedFiles:
+    """The tables of one published run folder, as the app reads them."""
+
+    plan: pd.DataFrame
+    changes: pd.DataFrame
+    local_index: pd.DataFrame
+    profiles: pd.DataFrame
+    summary: dict[str, Any]
+    workbook: bytes
+
+
+def write_run_folder(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> None:
+    """Every output file of a run into `folder` (created)."""
+    folder.mkdir(parents=True)
+    write_csv(plan_csv_frame(result.plan), folder / PLAN_CSV)
+    write_csv(changes, folder / CHANGES_CSV)
+    write_csv(profiles.indices, folder / LOCAL_INDEX_CSV)
+    write_workbook(folder / WORKBOOK, workbook_sheets(result, changes, profiles, summary, chain))
+    names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
+    profiles.pairs.assign(name=names).to_parquet(folder / PROFILES_FILE, index=False)
+    with open(folder / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
+        pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_json(summary, folder / SUMMARY_JSON)
+
+
+
+def published_folder(out_dir: Path) -> Path:
+    """The folder of the published plan (the run folder `current` points to; `out_dir` before any)."""
+    return published_run(out_dir) or out_dir
+
+
+
+def published_run(out_dir: Path) -> Path | None:
+    """The run folder OUT_DIR/current points to, resolved; None before the first publish."""
+    current = out_dir / CURRENT_LINK
+    return current.resolve() if current.is_symlink() else None
+
+def read_run_folder(folder: Path) -> PublishedFiles:
+    """The tables of a run folder written by write_run_folder."""
+    return PublishedFiles(
+        plan=read_output_csv(folder / PLAN_CSV, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
+        changes=read_output_csv(folder / CHANGES_CSV, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
+        local_index=read_output_csv(folder / LOCAL_INDEX_CSV, dtype={"store_id": str, "value": str}),
+        profiles=pd.read_parquet(folder / PROFILES_FILE),
+        summary=json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8")),
+        workbook=(folder / WORKBOOK).read_bytes(),
+    )
+
+
+def read_what_if(folder: Path) -> WhatIfBasis:
+    """The what-if basis of a run folder (the planner's own file, in the folder it published)."""
+    with open(folder / WHAT_IF_FILE, "rb") as handle:
+        return pickle.load(handle)
+
+
+def summary_version(folder: Path) -> float:
+    """A number that changes whenever the folder's run is replaced: the summary's modification time."""
+    return (folder / SUMMARY_JSON).stat().st_mtime
+
+
+def plan_exists(out_dir: Path) -> bool:
+    """True when every output of a complete run is present."""
+    return all((out_dir / name).exists() for name in OUTPUT_FILES)
