@@ -218,6 +218,20 @@ def test_what_if_replans_the_store_next_to_the_current_plan(monkeypatch: pytest.
     assert len(at.dataframe[2].value) >= 1  # what had to go
 
 
+def test_a_plan_published_in_another_what_if_format_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                                published: Path, db_url: str) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(published, out, symlinks=True)
+    manifest = out / "current" / "whatif" / "manifest.json"
+    manifest.write_text(json.dumps({"format_version": 999, "planner_version": "9.9"}), encoding="utf-8")
+    at = signed_in(monkeypatch, out, db_url, "m1")
+    at.switch_page("planner/ui/what_if.py").run()
+    click(at, "Re-plan this store")
+    assert not at.exception
+    assert [e.value for e in at.error] == [plain("the published plan was written by planner 9.9 (what-if format 999); this version "
+                                                 "reads format 1: re-run the weekly plan (planner run DATA_DIR --out OUT_DIR)")]
+
+
 def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(monkeypatch: pytest.MonkeyPatch, published: Path,
                                                                               db_url: str) -> None:
     manager = signed_in(monkeypatch, published, db_url, "m1")

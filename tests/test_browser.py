@@ -220,8 +220,20 @@ def settled(page, text: str) -> None:
     page.wait_for_timeout(800)  # the grids draw after the run
 
 
+def drawn_grids(page, tables: list[list[str]], seconds: float = 60.0) -> list[dict]:
+    """The page's grids once every expected table has drawn its header (a loaded machine draws late)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        grids = page.evaluate(GRIDS)
+        shown = [grid["headers"] for grid in grids]
+        if all(headers in shown for headers in tables) or time.monotonic() > deadline:
+            return grids
+        page.wait_for_timeout(500)
+
+
 def check_page(page, name: str, tables: list[list[str]], summary: dict, shot: Path) -> None:
     """Screenshots, then: the week and the data period, no code as text, every table whole at 1,400 px."""
+    drawn_grids(page, tables)
     page.screenshot(path=f"{shot}.png")
     main = page.get_by_test_id("stMain")
     for number, grid in enumerate(main.get_by_test_id("stDataFrame").all()):
@@ -233,7 +245,7 @@ def check_page(page, name: str, tables: list[list[str]], summary: dict, shot: Pa
     if summary["data"].get("stale_warning"):
         assert summary["data"]["stale_warning"][1:] in text, name
     assert not CODE_TEXT.findall(text), (name, CODE_TEXT.findall(text))
-    grids = page.evaluate(GRIDS)
+    grids = drawn_grids(page, tables)
     width = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').getBoundingClientRect().right")
     for grid in grids:
         assert grid["columns"] == len(grid["headers"]), (name, "columns drawn off screen", grid["headers"], grid["columns"])

@@ -8,7 +8,6 @@ published one, and each output in OUT_DIR is a link through `current`.
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 
 from planner.inputs import ChainData
 from planner.optimize import PlanResult, WhatIfBasis
+from planner.outputs.basis import WHAT_IF_DIR, read_basis, write_basis
 from planner.outputs.excel import write_workbook
 from planner.outputs.files import plan_csv_frame, read_output_csv, write_csv, write_json
 from planner.outputs.report import workbook_sheets
@@ -27,9 +27,8 @@ CHANGES_CSV = "changes.csv"  # every add and drop to the target, with its week (
 LOCAL_INDEX_CSV = "local_index.csv"  # each store's index against the chain per category and attribute
 WORKBOOK = "plan.xlsx"  # the head-office workbook
 PROFILES_FILE = "profiles.parquet"  # every store x product demand profile, for the app's why / why not
-WHAT_IF_FILE = "whatif.pkl"  # optimize.WhatIfBasis; read only by the app, from the folder the planner wrote
 SUMMARY_JSON = "summary.json"  # solver, figures, per-store figures, data report, config
-OUTPUT_FILES = (PLAN_CSV, CHANGES_CSV, LOCAL_INDEX_CSV, WORKBOOK, PROFILES_FILE, WHAT_IF_FILE, SUMMARY_JSON)
+OUTPUT_FILES = (PLAN_CSV, CHANGES_CSV, LOCAL_INDEX_CSV, WORKBOOK, PROFILES_FILE, WHAT_IF_DIR, SUMMARY_JSON)
 RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
 CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
 ID_COLUMNS = {"store_id": str, "sku": str}
@@ -56,8 +55,7 @@ def write_run_folder(folder: Path, result: PlanResult, changes: pd.DataFrame, pr
     write_workbook(folder / WORKBOOK, workbook_sheets(result, changes, profiles, summary, chain))
     names = profiles.pairs["sku"].map(chain.products.set_index("sku")["name"])
     profiles.pairs.assign(name=names).to_parquet(folder / PROFILES_FILE, index=False)
-    with open(folder / WHAT_IF_FILE, "wb") as handle:  # for the app's what-if and why-not pages
-        pickle.dump(result.basis, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_basis(folder / WHAT_IF_DIR, result.basis)  # for the app's what-if and why-not pages: Parquet and JSON, versioned
     write_json(summary, folder / SUMMARY_JSON)
 
 
@@ -86,9 +84,8 @@ def read_run_folder(folder: Path) -> PublishedFiles:
 
 
 def read_what_if(folder: Path) -> WhatIfBasis:
-    """The what-if basis of a run folder (the planner's own file, in the folder it published)."""
-    with open(folder / WHAT_IF_FILE, "rb") as handle:
-        return pickle.load(handle)
+    """The what-if basis of a run folder; StalePublishedPlan when it is missing or of another format."""
+    return read_basis(folder / WHAT_IF_DIR)
 
 
 def summary_version(folder: Path) -> float:

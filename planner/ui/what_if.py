@@ -39,7 +39,11 @@ def render(ctx: AppContext) -> None:
         submitted = st.form_submit_button("Re-plan this store", type="primary")
     if not submitted:
         return
-    basis = load_basis(ctx.plan_dir, ctx.version)
+    try:
+        basis = load_basis(ctx.plan_dir, ctx.version)
+    except PlannerError as exc:  # a plan published by another version: one line, re-run the weekly plan
+        st.error(plain(exc))
+        return
     with st.spinner("Re-planning the store ..."):
         try:
             outcome = store_what_if(basis, ctx.who, view.store_id, shelf_capacity=shelf, inventory_budget=budget,

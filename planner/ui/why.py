@@ -52,7 +52,11 @@ def render(ctx: AppContext) -> None:
         week = int(dropped["week"].iloc[0]) if "week" in dropped else 1
         when = "this week" if week == 1 else f"in week {week} of the plan's steps"
         st.warning(f"Dropped {when}: {plain(dropped['reason'].iloc[0])}")
-    basis = load_basis(ctx.plan_dir, ctx.version)
+    try:
+        basis = load_basis(ctx.plan_dir, ctx.version)
+    except PlannerError as exc:  # a plan published by another version: one line, re-run the weekly plan
+        st.error(plain(exc))
+        return
     space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
     units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
     moved_in = ""
