@@ -1,0 +1,133 @@
+"""build_profiles: from the chain's weekly sales to a local demand profile for every store and product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.config import PlanConfig
+from planner.inputs import ChainData
+from planner.profiles.demand import (
+    History,
+    history_window,
+    listed_today,
+    own_rates,
+    store_traffic,
+)
+from planner.profiles.economics import add_economics
+from planner.profiles.indexing import (
+    dimension_indices,
+    index_attributes,
+    index_dimensions,
+    local_multiplier,
+    product_index,
+    with_expectation,
+)
+from planner.profiles.similar import new_listing_estimates, store_similarity
+from planner.profiles.substitution import Substitution, estimate_substitution
+from planner.schemas import PRODUCTS
+
+MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
+
+PROFILE_COLUMNS = [
+    "store_id", "sku", "category", "fresh", "listed_now", "source", "demand_class", "forecast_method", "weeks_observed", "evidence_stores",
+    "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
+    "promo_weeks", "weeks_since_first_sale", "new_listing_haircut", "chain_units_per_week", "local_index",
+    "category_index", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
+    "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
+]
+
+
+@dataclass
+class Profiles:
+    """Demand profiles and the store-vs-chain indices they rest on."""
+
+    pairs: pd.DataFrame  # PROFILE_COLUMNS, one row per store and product
+    indices: pd.DataFrame  # store_id, dimension, value, observed_units, expected_units, index_raw, index
+    traffic: pd.Series  # store_id -> units per trading week
+    similarity: pd.DataFrame  # stores x stores, 1 = alike (similar.py)
+    substitution: Substitution
+    history: History
+    dimensions: list[str]
+
+
+def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
+    """Weekly units, spread, trend, local index, waste and profit for every store x product."""
+    demand = config.demand
+    history = history_window(chain, demand)
+    listed = listed_today(chain, history)
+    rates = own_rates(chain, history, listed, demand)
+    traffic = store_traffic(chain, history)
+    own = with_expectation(rates, traffic)
+    attributes = index_attributes(chain.products)
+    dimensions = index_dimensions(attributes)
+    indices = dimension_indices(own, attributes, dimensions, demand.index_prior_units)
+
+    products = chain.products.set_index(PRODUCTS.sku)
+    grid = pd.MultiIndex.from_product([chain.store_ids, products.index], names=["store_id", "sku"]).to_frame(index=False)
+    multiplier = local_multiplier(grid, attributes, indices, dimensions)
+    own_multiplier = local_multiplier(own, attributes, indices, dimensions)
+    similarity = store_similarity(chain.stores, indices, own.assign(index=product_index(
+        own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units)))
+    estimates = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, similarity)
+
+    category_index = multiplier_for(grid, chain.products, indices, PRODUCTS.category)
+    pairs = grid.assign(category=grid["sku"].map(products[PRODUCTS.category]), fresh=grid["sku"].map(products[PRODUCTS.fresh]))
+    pairs["category_index"] = category_index.to_numpy()
+    key = pd.MultiIndex.from_frame(grid[["store_id", "sku"]])
+    own_keyed = own.set_index(["store_id", "sku"])
+    own_keyed["local_index"] = product_index(own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units).to_numpy()
+    rates_keyed = rates.set_index(["store_id", "sku"]).reindex(key)
+    pairs["listed_now"] = rates_keyed["listed_now"].astype("boolean").fillna(False).astype(bool).to_numpy()
+    weeks = rates_keyed["weeks_observed"].fillna(0).to_numpy()
+    pairs["weeks_observed"] = weeks.astype(int)
+    pairs["evidence_stores"] = estimates["evidence_stores"].to_numpy()
+
+    own_rate = rates_keyed["units_per_week"].fillna(0.0).to_numpy()
+    own_sd = rates_keyed["sd_units_per_week"].fillna(0.0).to_numpy()
+    est_rate = estimates["units_per_week"].to_numpy()
+    est_sd = estimates["sd_units_per_week"].to_numpy()
+    own_weight = np.minimum(weeks, MIN_OWN_WEEKS) / MIN_OWN_WEEKS
+    haircut = np.where(pairs["listed_now"] | (weeks > 0), 1.0, uncertainty_haircut(est_rate, estimates["uncertainty_units_per_week"].to_numpy(),
+                                                                                   demand.new_listing_haircut))
+    pairs["new_listing_haircut"] = haircut
+    pairs["units_per_week"] = own_weight * own_rate + (1 - own_weight) * est_rate * haircut
+    pairs["sd_units_per_week"] = own_weight * own_sd + (1 - own_weight) * est_sd * haircut
+    own_error = own_sd / np.sqrt(np.maximum(weeks, 1))  # standard error of a mean over the observed weeks
+    pairs["uncertainty_units_per_week"] = own_weight * own_error + (1 - own_weight) * estimates["uncertainty_units_per_week"].to_numpy() * haircut
+    pairs["trend_pct_per_week"] = rates_keyed["trend_pct_per_week"].fillna(0.0).to_numpy()
+    pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
+    pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
+    pairs["weeks_since_first_sale"] = rates_keyed["weeks_since_first_sale"].fillna(0).astype(int).to_numpy()
+    pairs["promo_extra_units"] = own_weight * rates_keyed["promo_extra_units"].fillna(0.0).to_numpy()
+    pairs["promo_extra_revenue"] = own_weight * rates_keyed["promo_extra_revenue"].fillna(0.0).to_numpy()
+    pairs["demand_class"] = rates_keyed["demand_class"].fillna("not sold here").to_numpy()
+    pairs["forecast_method"] = np.where(weeks >= MIN_OWN_WEEKS, rates_keyed["forecast_method"].fillna(""),
+                                        np.where(weeks > 0, "own history blended with similar stores", "similar stores' estimate"))
+    pairs["source"] = np.select(
+        [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
+        ["own history", "own history + other stores", "other stores"],
+        "no sales anywhere",
+    )
+    chain_share = own.groupby("sku")["chain_share"].first()
+    pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs["store_id"].map(traffic)).to_numpy()
+    pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
+    pairs = add_economics(pairs, chain.products, config.replenishment)
+    substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
+    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions)
+
+
+def uncertainty_haircut(estimate: np.ndarray, uncertainty: np.ndarray, at_one: float) -> np.ndarray:
+    """Share of a similar-store estimate trusted: 1 / (1 + k x cv^2), cv = uncertainty / estimate, with k
+    set so that an estimate as uncertain as it is large keeps `at_one` of itself (0.8: k = 0.25). The
+    more the evidence stores disagree, or the fewer carry it, the less is trusted."""
+    cv = np.where(estimate > 0, uncertainty / np.where(estimate > 0, estimate, 1.0), 1.0)
+    k = 1.0 / max(at_one, 1e-9) - 1.0
+    return 1.0 / (1.0 + k * cv**2)
+
+
+def multiplier_for(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.DataFrame, dimension: str) -> pd.Series:
+    """The store's index for the value the product has in one dimension (1.0 when unknown)."""
+    return local_multiplier(pairs, products, indices, [dimension])
