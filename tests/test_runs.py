@@ -52,7 +52,7 @@ def published(out: Path) -> dict[str, bytes | str]:
     seen["current"] = os.readlink(out / "current")
     for folder in sorted((out / "runs").iterdir()):
         if not folder.name.startswith("."):
-            seen |= {f"runs/{folder.name}/{f.name}": f.read_bytes() for f in folder.iterdir()}
+            seen |= {f"runs/{folder.name}/{f.relative_to(folder)}": f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
     return seen
 
 
