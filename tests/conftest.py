@@ -103,3 +103,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path):
 def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's runs and accounts go to its own SQLite file."""
     monkeypatch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'planner.db'}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The `slow` marker: `pytest -m "not slow"` is the quick check (about a minute); CI runs every test."""
+    config.addinivalue_line("markers", "slow: a test of half a second or more (full runs, servers, browsers); left out by -m 'not slow'")
+

@@ -87,6 +87,7 @@ def page_names(at: AppTest) -> list[str]:
     return [h.value for h in at.header]
 
 
+@pytest.mark.slow
 def test_a_wrong_password_is_refused_and_nothing_is_shown(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = app(monkeypatch, published, db_url).run()
     at.text_input[0].input("m1")
@@ -96,6 +97,7 @@ def test_a_wrong_password_is_refused_and_nothing_is_shown(monkeypatch: pytest.Mo
     assert not at.header and not at.dataframe and not at.metric
 
 
+@pytest.mark.slow
 def test_a_manager_sees_every_store_page_of_their_own_store(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     assert not at.sidebar.selectbox  # a manager has no store to choose
@@ -116,6 +118,7 @@ def test_a_manager_sees_every_store_page_of_their_own_store(monkeypatch: pytest.
         assert page_names(at) == [f"Markt Mitte (S1): {title}"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_manager_cannot_reach_another_store_on_any_page(monkeypatch: pytest.MonkeyPatch, published: Path, tmp_path: Path,
                                                           request: pytest.FixtureRequest, backend: str) -> None:
@@ -138,6 +141,7 @@ def test_a_manager_cannot_reach_another_store_on_any_page(monkeypatch: pytest.Mo
         db.dispose()
 
 
+@pytest.mark.slow
 def test_the_data_functions_refuse_another_store_whatever_the_caller(published: Path, db_url: str) -> None:
     plan = load_plan(*published_plan(published))
     manager = Principal("m1", MANAGER, "S1")
@@ -150,6 +154,7 @@ def test_the_data_functions_refuse_another_store_whatever_the_caller(published: 
     assert set(store_view(plan, head_office, "S2").plan["store_id"]) == {"S2"}
 
 
+@pytest.mark.slow
 def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "hq")
     assert page_names(at) == ["Chain overview"]
@@ -168,6 +173,7 @@ def test_head_office_sees_the_chain_and_every_store(monkeypatch: pytest.MonkeyPa
     assert {b.label for b in at.get("download_button")} == {f"Download S2's {what} ({kind})" for what in ("plan", "changes") for kind in ("Excel", "CSV")}
 
 
+@pytest.mark.slow
 def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                                   db_url: str) -> None:
     chain = tmp_path / "chain"
@@ -183,6 +189,7 @@ def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: p
     assert "Today / week" in at.dataframe[0].value.columns
 
 
+@pytest.mark.slow
 def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     at.switch_page("planner/ui/why.py").run()
@@ -202,6 +209,7 @@ def test_why_page_explains_a_product_and_prices_the_change(monkeypatch: pytest.M
     assert float(at.metric[-1].delta.split()[0].replace(",", "")) <= 0.005  # the plan was optimal: dropping cannot gain
 
 
+@pytest.mark.slow
 def test_what_if_replans_the_store_next_to_the_current_plan(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     at.switch_page("planner/ui/what_if.py").run()
@@ -218,6 +226,7 @@ def test_what_if_replans_the_store_next_to_the_current_plan(monkeypatch: pytest.
     assert len(at.dataframe[2].value) >= 1  # what had to go
 
 
+@pytest.mark.slow
 def test_a_plan_published_in_another_what_if_format_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                                                 published: Path, db_url: str) -> None:
     out = tmp_path / "out"
@@ -232,6 +241,7 @@ def test_a_plan_published_in_another_what_if_format_is_one_line_not_a_traceback(
                                                  "reads format 1: re-run the weekly plan (planner run DATA_DIR --out OUT_DIR)")]
 
 
+@pytest.mark.slow
 def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(monkeypatch: pytest.MonkeyPatch, published: Path,
                                                                               db_url: str) -> None:
     manager = signed_in(monkeypatch, published, db_url, "m1")
@@ -256,6 +266,7 @@ def test_a_request_goes_from_the_manager_to_head_office_and_keeps_its_history(mo
     assert list(steps["Step"]) == ["Proposed", "Approved"] and list(steps["By"]) == ["m1", "hq"]
 
 
+@pytest.mark.slow
 def test_a_session_ends_when_its_account_is_removed(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     remove_user(Database(db_url), "m1")
@@ -265,6 +276,7 @@ def test_a_session_ends_when_its_account_is_removed(monkeypatch: pytest.MonkeyPa
     assert [t.label for t in at.text_input] == ["Username", "Password"]
 
 
+@pytest.mark.slow
 def test_a_removed_and_re_added_name_is_another_account(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     """A manager's open session never becomes head office because the name was given to a new account."""
     at = signed_in(monkeypatch, published, db_url, "m1")
@@ -276,6 +288,7 @@ def test_a_removed_and_re_added_name_is_another_account(monkeypatch: pytest.Monk
     assert not at.header and not at.dataframe and "Chain overview" not in page_names(at)
 
 
+@pytest.mark.slow
 def test_without_a_plan_head_office_can_run_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, tmp_path / "empty", db_url, "hq")
     assert "No plan in" in at.info[0].value
@@ -298,6 +311,7 @@ def test_names_from_the_data_are_shown_as_text_not_markdown() -> None:
     assert plain("Milch 3,5% 1l") == "Milch 3\\,5\\% 1l"
 
 
+@pytest.mark.slow
 def test_markdown_in_the_data_is_shown_literally_on_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     """Store and product names written as Markdown reach every heading and message escaped, the
     request confirmation included."""
@@ -327,6 +341,7 @@ def test_markdown_in_the_data_is_shown_literally_on_every_page(monkeypatch: pyte
     assert "Request #1 sent: add " + plain(product) + "." in shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("url", "message"), [
     ("postgresql+psycopg://hq:secret@localhost:99999999/planner",
      "PLANNER_DATABASE_URL = 'postgresql+psycopg://hq:***@localhost:99999999/planner': expected a port from 1 to 65535"),
@@ -345,6 +360,7 @@ def sign_in_as(at: AppTest, username: str, password: str) -> AppTest:
     return click(at, "Sign in")
 
 
+@pytest.mark.slow
 def test_the_sign_in_page_names_whom_to_ask(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     at = app(monkeypatch, tmp_path / "out", db_url).run()
     assert [c.value for c in at.caption] == ["No account, locked out or forgot your password? Ask head office."]
@@ -363,6 +379,7 @@ def test_the_sign_in_page_names_whom_to_ask(monkeypatch: pytest.MonkeyPatch, tmp
     assert not at.header and not at.dataframe
 
 
+@pytest.mark.slow
 def test_a_new_password_signs_the_open_session_out(monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     at = signed_in(monkeypatch, published, db_url, "m1")
     db = Database(db_url)
@@ -377,6 +394,7 @@ def test_a_new_password_signs_the_open_session_out(monkeypatch: pytest.MonkeyPat
     db.dispose()
 
 
+@pytest.mark.slow
 def test_the_app_refuses_a_copied_folders_database_until_it_is_reset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, published: Path) -> None:
     from click.testing import CliRunner
 
@@ -405,6 +423,7 @@ STALE = plain("The POS data ends on 14 Nov 2026, 8 days before the planned week 
               "22 Nov are missing; deliver the latest POS exports and run again")
 
 
+@pytest.mark.slow
 def test_every_page_says_which_week_it_plans_from_which_data_and_that_the_data_is_old(
         monkeypatch: pytest.MonkeyPatch, published: Path, db_url: str) -> None:
     """The caption under every heading names the ISO week with its dates and the POS period; the run's
@@ -418,6 +437,7 @@ def test_every_page_says_which_week_it_plans_from_which_data_and_that_the_data_i
             assert at.warning[0].value == STALE, page
 
 
+@pytest.mark.slow
 def test_without_a_stale_warning_the_pages_warn_of_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     """A run whose data is recent has an empty stale_warning; an older run has none at all: no warning either way."""
     out = tmp_path / "out"
@@ -452,6 +472,7 @@ def test_the_plan_period_is_computed_from_the_iso_week(summary: dict, caption: s
     assert plan_period(summary) == caption
 
 
+@pytest.mark.slow
 def test_codes_are_shown_as_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     """An organic column of 1 / 0 charts as organic / not organic under 'Organic or not'; the Why page
     says what the plan does with each product and how many of the history's weeks its demand rests on."""

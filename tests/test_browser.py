@@ -136,6 +136,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield address, folder / "out"
 
 
+@pytest.mark.slow
 def test_a_manager_signs_in_and_sees_my_plan_in_chromium(served_app: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -159,6 +160,7 @@ def test_a_manager_signs_in_and_sees_my_plan_in_chromium(served_app: str, tmp_pa
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("username", ["m1", "hq"])
 def test_every_page_fits_1400_px_and_shows_words_not_codes(sample_app: tuple[str, Path], username: str, tmp_path: Path) -> None:
     """Every page through the sidebar, as a manager of S01 and as head office looking at S02."""

@@ -19,6 +19,7 @@ from planner.schemas import PLAN_COLUMNS
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> None:
     folder = tmp_path / "Filialen Daten" / "kette eins"
     shutil.copytree(DATA / "chain", folder)
@@ -40,6 +41,7 @@ def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> N
     assert not list(elsewhere.iterdir()), "nothing is written into the working folder"
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", str(DATA / "chain"), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0 and result.output == ""
@@ -80,6 +82,7 @@ def test_every_command_has_help() -> None:
     assert cli.commands["run"].help and cli.commands["validate"].help
 
 
+@pytest.mark.slow
 def test_backtest_prints_the_scores_and_writes_the_csv(tmp_path: Path) -> None:
     sample = Path(__file__).resolve().parent.parent / "sample_stores"
     out = tmp_path / "scores dir" / "backtest.csv"
@@ -95,6 +98,7 @@ def test_backtest_prints_the_scores_and_writes_the_csv(tmp_path: Path) -> None:
     assert new["wape"] < new["wape_chain_share"]
 
 
+@pytest.mark.slow
 def test_users_are_added_listed_and_removed_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'planner.db'}")
     runner = CliRunner()
@@ -115,6 +119,7 @@ def test_users_are_added_listed_and_removed_from_the_command_line(tmp_path: Path
     assert missing.exit_code == 1 and "there is no user 'anna'" in missing.output
 
 
+@pytest.mark.slow
 def test_quiet_run_prints_nothing_at_all_in_a_subprocess(tmp_path: Path) -> None:
     """Not even what C libraries print (highspy >= 1.16 prints a banner when HiGHS starts)."""
     done = subprocess.run([sys.executable, "-m", "planner", "run", str(DATA / "chain"), "--out", str(tmp_path / "out"), "--quiet"],
@@ -176,6 +181,7 @@ def history(folder: Path) -> list[str]:
     return [] if listed.output == "no runs yet\n" else [line.split("\t")[0] for line in listed.output.splitlines()]
 
 
+@pytest.mark.slow
 def test_a_copied_data_folder_refuses_the_database_it_brought_along(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     original, copy = planned_copy(tmp_path, monkeypatch)
     refusal = (f"planning failed: the database sqlite:///{copy}/planner.db was made for the data folder {original}, not {copy} "
@@ -204,6 +210,7 @@ def test_a_copied_data_folder_refuses_the_database_it_brought_along(tmp_path: Pa
     assert history(copy) == ["#1"]
 
 
+@pytest.mark.slow
 def test_new_db_starts_a_copied_folder_with_its_own_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     original, copy = planned_copy(tmp_path, monkeypatch)
     first = CliRunner().invoke(cli, ["run", str(copy), "--out", str(tmp_path / "copy out"), "--new-db"])
@@ -226,6 +233,7 @@ def test_reset_of_a_folder_without_a_database_makes_one(tmp_path: Path, monkeypa
     assert history(folder) == []
 
 
+@pytest.mark.slow
 def test_a_locked_out_account_is_unlocked_from_the_command_line(tmp_path: Path) -> None:
     from planner.db import Database
     from planner.db.accounts import MAX_FAILURES, AccountError, SignInThrottled, sign_in
@@ -248,6 +256,7 @@ def test_a_locked_out_account_is_unlocked_from_the_command_line(tmp_path: Path) 
     db.dispose()
 
 
+@pytest.mark.slow
 def test_a_new_password_is_set_from_the_command_line(tmp_path: Path) -> None:
     from planner.db import Database
     from planner.db.accounts import AccountError, sign_in

@@ -55,6 +55,7 @@ STORES = ["S1", "S2"]
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_passwords_are_stored_as_argon2_hashes_and_checked(database) -> None:
     add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     with database.session() as session:
@@ -67,6 +68,7 @@ def test_passwords_are_stored_as_argon2_hashes_and_checked(database) -> None:
         sign_in(database, "nobody", "correct horse")
 
 
+@pytest.mark.slow
 def test_accounts_are_validated_listed_and_removed(database) -> None:
     add_user(database, "hq", "head office pw", HEAD_OFFICE, None, STORES)
     add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)
@@ -83,6 +85,7 @@ def test_accounts_are_validated_listed_and_removed(database) -> None:
     assert principal(database, "bert") is None and principal(database, "hq").is_head_office
 
 
+@pytest.mark.slow
 def test_repeated_failed_sign_ins_lock_the_username_for_a_while(database) -> None:
     add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     start = utc_now()
@@ -96,6 +99,7 @@ def test_repeated_failed_sign_ins_lock_the_username_for_a_while(database) -> Non
         sign_in(database, "anna", "guess again", now=start + timedelta(minutes=17))
 
 
+@pytest.mark.slow
 def test_a_re_added_username_is_a_new_account(database) -> None:
     first = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     assert principal(database, "anna", first.account) == first
@@ -107,6 +111,7 @@ def test_a_re_added_username_is_a_new_account(database) -> None:
     assert sign_in(database, "anna", "another horse").account == second.account
 
 
+@pytest.mark.slow
 def test_thirty_parallel_sign_ins_check_at_most_five_passwords(database) -> None:
     """The lockout holds under concurrency: counting the failures, checking the password and recording
     the attempt are one step per username, so 30 guesses at once get exactly 5 passwords checked."""
@@ -131,6 +136,7 @@ def test_thirty_parallel_sign_ins_check_at_most_five_passwords(database) -> None
     assert outcomes.count("throttled") == 30 - MAX_FAILURES
 
 
+@pytest.mark.slow
 def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(database) -> None:
     anna = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     bert = add_user(database, "bert", "bert's password", MANAGER, "S2", STORES)
@@ -158,6 +164,7 @@ def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(dat
         ("proposed", ""), ("rejected", "sells well")]
 
 
+@pytest.mark.slow
 def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(URL_VARIABLE, database.url)
     first = run_week(DATA / "chain", tmp_path / "before", PlanConfig(), today=TODAY)
@@ -179,6 +186,7 @@ def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeyp
     assert changes.at[("S1", dropped), "forced"] == "an approved store request"
 
 
+@pytest.mark.slow
 def test_demo_accounts_only_for_the_sample_folders_own_database(tmp_path: Path) -> None:
     sample = tmp_path / "sample"
     sample.mkdir()
@@ -200,6 +208,7 @@ def test_demo_accounts_only_for_the_sample_folders_own_database(tmp_path: Path) 
     elsewhere.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("url", "code", "message"), [
     ("postgresql+psycopg://hq:secret@localhost:99999999/planner", 1,
      "input error: PLANNER_DATABASE_URL = 'postgresql+psycopg://hq:***@localhost:99999999/planner': expected a port from 1 to 65535"),
@@ -230,6 +239,7 @@ def lock_out(db: Database, username: str) -> None:
         sign_in(db, username, "correct horse")
 
 
+@pytest.mark.slow
 def test_unlock_ends_a_lockout_at_once(database) -> None:
     add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     lock_out(database, "anna")
@@ -240,6 +250,7 @@ def test_unlock_ends_a_lockout_at_once(database) -> None:
         unlock_user(database, "nobody")
 
 
+@pytest.mark.slow
 def test_a_new_password_replaces_the_old_one_and_ends_its_sessions(database) -> None:
     before = add_user(database, "anna", "correct horse", MANAGER, "S1", STORES)
     lock_out(database, "anna")
@@ -262,6 +273,7 @@ def chain_folder(tmp_path: Path, name: str) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_database_belongs_to_the_data_folder_that_first_opens_it(database, tmp_path: Path) -> None:
     """A database without the record (as an earlier version made it) is adopted; another folder is refused."""
     own, other = chain_folder(tmp_path, "own"), chain_folder(tmp_path, "copy of own")
@@ -290,6 +302,7 @@ def test_an_earlier_versions_database_belongs_to_the_folder_of_its_runs(database
     connect(database.url, original).dispose()
 
 
+@pytest.mark.slow
 def test_reset_starts_the_database_afresh_for_the_new_folder(database, tmp_path: Path) -> None:
     """SQLite: the file moves aside with everything in it; PostgreSQL: the planner's tables are emptied."""
     original, copy = chain_folder(tmp_path, "original"), chain_folder(tmp_path, "copy")
@@ -315,6 +328,7 @@ def test_reset_starts_the_database_afresh_for_the_new_folder(database, tmp_path:
     fresh.dispose()
 
 
+@pytest.mark.slow
 def test_a_postgresql_database_of_another_folder_is_refused_until_it_is_reset(postgres_url: str, tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Used from a second machine with the data folder at another path: refused; --new-db does not empty a

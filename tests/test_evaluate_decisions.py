@@ -71,6 +71,7 @@ def hand_made(tmp_path: Path):
     return folder, decision_backtest(chain, config, cut_weeks=4)
 
 
+@pytest.mark.slow
 def test_every_figure_is_recomputed_from_the_pos_lines(hand_made) -> None:
     _folder, bt = hand_made
     assert bt.cut == CUT and len(bt.scored_weeks) == 4
@@ -171,6 +172,7 @@ def test_auc_counts_pairs_and_ties() -> None:
     assert auc(score, pd.Index(["a", "b", "c", "d"]))[1] == 0
 
 
+@pytest.mark.slow
 def test_fill_in_order_is_the_naive_rule_of_the_table(hand_made) -> None:
     _folder, bt = hand_made
     items = bt.products[bt.products["store_id"] == "S1"].set_index("sku")
@@ -180,6 +182,7 @@ def test_fill_in_order_is_the_naive_rule_of_the_table(hand_made) -> None:
     assert bt.table.set_index("store_id").at["S1", "profit_naive"] == pytest.approx(items.loc[naive, "realized_profit"].sum())
 
 
+@pytest.mark.slow
 def test_cli_prints_the_tables_and_writes_the_csv(hand_made, tmp_path: Path) -> None:
     folder, bt = hand_made
     out = tmp_path / "scores dir" / "decisions.csv"
@@ -195,6 +198,7 @@ def test_cli_prints_the_tables_and_writes_the_csv(hand_made, tmp_path: Path) -> 
     assert result.exit_code == 0 and same_cut.read_bytes() == out.read_bytes()  # 2026-W39 begins on 2026-09-21
 
 
+@pytest.mark.slow
 def test_a_cut_without_enough_weeks_is_refused_with_the_data_range(hand_made) -> None:
     folder, _bt = hand_made
     result = CliRunner().invoke(cli, ["backtest", str(folder), "--decisions", "--as-of", "2026-W24", "--quiet"])
@@ -204,6 +208,7 @@ def test_a_cut_without_enough_weeks_is_refused_with_the_data_range(hand_made) ->
     assert usage.returncode == 1 and "--as-of and --cut-weeks need --decisions" in usage.stderr
 
 
+@pytest.mark.slow
 def test_sample_chain_decision_backtest_from_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "sample.csv"
     result = CliRunner().invoke(cli, ["backtest", str(SAMPLE), "--decisions", "--out", str(out), "--quiet"])

@@ -87,6 +87,7 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
     assert digest(first) != digest(write_synthetic_chain(tmp_path / "c", seed=3, demand="lumpy"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DEMAND_PROFILES)
 def test_every_profile_loads(chains: dict[str, Path], name: str) -> None:
     chain = load_chain(chains[name], PlanConfig())

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,7 @@ def _numbers(value: object) -> list[float]:
 HOSTILE = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(target=st.sampled_from(NUMERIC), row=st.integers(0, 3), value=numbers)
 def test_any_number_in_any_numeric_column_is_refused_or_planned_with_finite_figures(target: tuple[str, str], row: int, value) -> None:
@@ -78,6 +80,7 @@ def test_any_number_in_any_numeric_column_is_refused_or_planned_with_finite_figu
         refused_or_finite(folder)
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(setting=st.sampled_from(SETTINGS), value=numbers)
 def test_any_number_in_any_setting_is_refused_or_planned_with_finite_figures(setting: tuple[str, str, object, bool], value) -> None:

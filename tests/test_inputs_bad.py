@@ -89,6 +89,7 @@ def test_every_bad_file_has_an_expected_message() -> None:
     assert sorted(p.name for p in (DATA / "bad").iterdir()) == sorted(EXPECTED)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_bad_input_is_refused_with_file_line_column(tmp_path: Path, name: str) -> None:
     folder = chain_with(DATA / "bad" / name, tmp_path / "chain")
@@ -110,6 +111,7 @@ def test_validate_refuses_the_same_inputs(tmp_path: Path) -> None:
     assert "line 3, column units" in result.output
 
 
+@pytest.mark.slow
 def test_a_failed_run_leaves_the_previous_plan_untouched(tmp_path: Path) -> None:
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)

@@ -33,6 +33,7 @@ def assert_same_chain(folder: Path) -> None:
     assert fast.warnings == plain.warnings
 
 
+@pytest.mark.slow
 def test_engines_agree_on_the_sample_chain() -> None:
     assert_same_chain(SAMPLE)
 
@@ -46,6 +47,7 @@ def test_engines_agree_on_messy_files(tmp_path: Path) -> None:
     assert_same_chain(folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_each_file_is_read_in_the_one_date_format_all_its_lines_fit(tmp_path: Path, engine: str) -> None:
     folder = copy_chain(tmp_path)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,7 @@ def read(content: bytes) -> pd.DataFrame:
 csv_cells = st.one_of(st.text(max_size=12), st.sampled_from(["", "S1", "000101", "1,5", "1.234,5", "-3", "2026-08-03", "03.08.2026", '"', ";", "\t"]))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(header=st.lists(st.sampled_from([*HEADERS, "Datum", "Menge", "x", ""]), min_size=0, max_size=7),
        rows=st.lists(st.lists(csv_cells, max_size=7), max_size=6), separator=st.sampled_from([",", ";", "\t", "|"]),
@@ -48,6 +50,7 @@ def test_any_csv_like_text_is_read_or_refused(header: list[str], rows: list[list
         assert "fuzz.csv" in str(exc)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(content=st.binary(max_size=300))
 def test_any_bytes_are_read_or_refused(content: bytes) -> None:
@@ -66,6 +69,7 @@ line = st.tuples(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(lines=st.lists(line, min_size=1, max_size=20), german=st.booleans(), iso_dates=st.booleans(), crlf=st.booleans(),
        bom=st.booleans(), upper=st.booleans())
@@ -88,6 +92,7 @@ def test_valid_lines_in_any_dialect_read_back_exactly(lines, german: bool, iso_d
     assert list(got["revenue"]) == [float(r) for *_, r in lines]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(csv_cells, min_size=5, max_size=5), min_size=1, max_size=5))
 def test_a_fuzzed_file_in_a_chain_is_read_or_refused_by_the_fast_engine(tmp_path_factory, rows: list[list[str]]) -> None:

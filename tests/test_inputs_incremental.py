@@ -31,6 +31,7 @@ def loaded(folder: Path, engine: str):
     return load_chain(folder, dataclasses.replace(PlanConfig(), pos=PosConfig(engine=engine)), today=TODAY)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 def test_a_reexport_replaces_the_days_it_covers_and_says_so(tmp_path: Path, engine: str) -> None:
     folder = chain_for(tmp_path)
@@ -67,6 +68,7 @@ def test_a_file_delivered_twice_counts_once(tmp_path: Path, engine: str) -> None
     assert not after.pos_report.replaced
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("messy", ["windows1252_umlauts.csv", "decimal_comma_thousands.csv", "quoted_separator.csv"])
 def test_a_file_read_before_comes_from_the_parquet_cache_with_the_same_result(tmp_path: Path, messy: str) -> None:
     folder = chain_for(tmp_path)
@@ -82,6 +84,7 @@ def test_a_file_read_before_comes_from_the_parquet_cache_with_the_same_result(tm
     assert second.pos_report.counts == first.pos_report.counts
 
 
+@pytest.mark.slow
 def test_a_cached_file_is_checked_again_against_todays_masters(tmp_path: Path) -> None:
     folder = chain_for(tmp_path)
     loaded(folder, "duckdb")
@@ -92,6 +95,7 @@ def test_a_cached_file_is_checked_again_against_todays_masters(tmp_path: Path) -
         loaded(folder, "duckdb")
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_file_is_ignored_and_the_csv_read_again(tmp_path: Path) -> None:
     folder = chain_for(tmp_path)
     first = loaded(folder, "duckdb")

@@ -89,6 +89,7 @@ def test_unknown_skus_are_counted_and_left_out(tmp_path: Path) -> None:
     assert any("2 lines (6 units) name SKUs missing from products.csv" in w for w in chain.warnings)
 
 
+@pytest.mark.slow
 def test_a_file_delivered_twice_is_counted_once(tmp_path: Path) -> None:
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)

@@ -45,6 +45,7 @@ def test_fill_in_order_skips_what_does_not_fit_and_goes_on() -> None:
     assert list(fill_in_order(items, shelf_limit=6, budget_limit=40)) == ["a", "d"]  # b: no shelf left, c: over budget
 
 
+@pytest.mark.slow
 def test_todays_assortment_over_the_limits_is_valued_as_its_best_trim(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c", n_stores=2, n_products=10, seed=2)
     stores = pd.read_csv(folder / "stores.csv", dtype={"store_id": str})
@@ -84,6 +85,7 @@ def test_todays_assortment_over_the_limits_is_valued_as_its_best_trim(tmp_path: 
     assert result.uplift("current") >= -1e-6  # the trim is a feasible plan: the optimum is at least as good
 
 
+@pytest.mark.slow
 def test_uniform_baseline_is_one_chain_ranking_each_store_down_to_what_fits(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=3, n_products=40, seed=4), EXACT)
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, EXACT)
@@ -111,6 +113,7 @@ def test_uniform_baseline_is_one_chain_ranking_each_store_down_to_what_fits(tmp_
     assert result.uplift("uniform") >= -1e-6 and result.uplift("greedy") >= -1e-6
 
 
+@pytest.mark.slow
 def test_no_reported_uplift_against_a_range_that_breaks_the_limits(tmp_path: Path) -> None:
     """Every store of the synthetic chain lists more than fits today (limits at 85 % of the range)."""
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=3, n_products=40, seed=0))

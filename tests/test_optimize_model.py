@@ -46,6 +46,7 @@ def check_limits(result, stores: pd.DataFrame, products: pd.DataFrame) -> None:
     assert set(fresh_everywhere[fresh_everywhere == len(limits)].index) <= core
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_each_solver_plans_within_every_limit(tmp_path: Path, solver: str) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=3))
@@ -60,6 +61,7 @@ def test_each_solver_plans_within_every_limit(tmp_path: Path, solver: str) -> No
     assert result.recomputed_objective == pytest.approx(result.solve.objective, rel=1e-9, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_highs_and_cbc_agree_within_the_gap(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=5))
     objectives = [
@@ -96,6 +98,7 @@ def brute_force(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataF
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "core_max", "core_min"), [(1, None, 0), (2, 1, 0), (3, 0, 0), (4, 2, 0), (5, None, 2), (6, 3, 3)])
 def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: int | None, core_min: int) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=2, n_products=7, seed=seed))
@@ -119,6 +122,7 @@ def test_constraint_names_say_what_and_where(tmp_path: Path) -> None:
     assert any(n.startswith("min_items_per_category__S001__") for n in names)
 
 
+@pytest.mark.slow
 def test_rules_hold_on_the_solution(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60))
     rules = AssortmentConfig(min_items_per_category=1, max_addons_per_store=25, core_min_items=3, core_max_items=4)
@@ -151,6 +155,7 @@ def test_core_minimum_above_fresh_range_is_refused_before_solving(tmp_path: Path
         plan_assortment(profiles.pairs, chain.stores, chain.products, config)
 
 
+@pytest.mark.slow
 def test_chain_without_fresh_products_has_an_empty_core_and_says_so(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", fresh=False))
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
@@ -165,6 +170,7 @@ def test_single_store_chain_plans(tmp_path: Path) -> None:
     assert (result.plan.loc[result.plan["fresh"], "role"] == "core").all()
 
 
+@pytest.mark.slow
 def test_defaults_never_force_infeasibility_on_a_cramped_store(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c")
     stores = pd.read_csv(folder / "stores.csv", dtype=str)
@@ -177,6 +183,7 @@ def test_defaults_never_force_infeasibility_on_a_cramped_store(tmp_path: Path) -
     assert dataclasses.asdict(PlanConfig().assortment)["min_items_per_category"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("listing_cost", [0.0, 3.0])
 def test_store_by_store_plan_matches_the_chain_model_and_its_bound_holds(tmp_path: Path, listing_cost: float) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=8))

@@ -80,6 +80,7 @@ def oracle(profiles: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame,
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_tiny_instances_with_substitution_and_costs_match_brute_force(tmp_path: Path, seed: int) -> None:
     chain, profiles = profiles_for(grouped_chain(tmp_path / "c", seed=seed))
@@ -94,6 +95,7 @@ def test_tiny_instances_with_substitution_and_costs_match_brute_force(tmp_path: 
     check_limits(result, chain.stores, chain.products)
 
 
+@pytest.mark.slow
 def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_one(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c", n_stores=2, n_products=30, seed=4)
     products = pd.read_csv(folder / "products.csv", dtype=str)
@@ -122,6 +124,7 @@ def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_o
     assert gained.plan.set_index("sku").at[close, "change"] == "drop"
 
 
+@pytest.mark.slow
 def test_change_limits_penalty_and_minimum_listing_period_hold(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=6))
     free = plan_assortment(profiles.pairs, chain.stores, chain.products, dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0)))
@@ -151,6 +154,7 @@ def write_overrides(folder: Path, rows: list[tuple[str, str, str]]) -> None:
     pd.DataFrame(rows, columns=["store_id", "sku", "rule"]).to_csv(folder / "overrides.csv", index=False)
 
 
+@pytest.mark.slow
 def test_overrides_enter_as_constraints(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c", n_products=40, seed=7)
     chain, profiles = profiles_for(folder)
@@ -170,6 +174,7 @@ def test_overrides_enter_as_constraints(tmp_path: Path) -> None:
     check_limits(result, chain.stores, chain.products)
 
 
+@pytest.mark.slow
 def test_conflicting_overrides_are_named_before_solving(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c", n_products=40, seed=8)
     skus = pd.read_csv(folder / "products.csv", dtype=str)["sku"]
@@ -192,6 +197,7 @@ def test_bad_override_file_names_line_and_column(tmp_path: Path) -> None:
     assert "overrides.csv line 3, column store_id" in text and "overrides.csv line 3, column rule" in text
 
 
+@pytest.mark.slow
 def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=9))
     config = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0))
@@ -200,6 +206,7 @@ def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(t
     assert result.baselines["current"].profit == pytest.approx(plan_value(result.today.carried, result.inputs).profit, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=10))
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG)
@@ -220,6 +227,7 @@ def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     assert forced.plan.set_index("sku").at[outside, "change"] == "add"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_shelf_and_budget_duals_match_finite_differences_of_the_store_lp(tmp_path: Path, solver: str) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=12))

@@ -50,6 +50,7 @@ def chain_folder(tmp_path_factory: pytest.TempPathFactory):
     return tiny_chain(tmp_path_factory.mktemp("transition") / "chain", n_stores=3, n_products=60, seed=4)
 
 
+@pytest.mark.slow
 def test_a_three_week_transition_holds_the_limits_every_week_and_reaches_the_target(chain_folder) -> None:
     at_once = paced(chain_folder, None, change_penalty=0.0)
     most = int(at_once.changes.groupby("store_id").size().max())
@@ -74,6 +75,7 @@ def test_a_three_week_transition_holds_the_limits_every_week_and_reaches_the_tar
         assert (per_week.iloc[:-1] >= limit).all(), "every week but the last makes full progress"
 
 
+@pytest.mark.slow
 def test_this_weeks_assortment_is_the_first_step(chain_folder) -> None:
     result = paced(chain_folder, 2, change_penalty=0.0)
     for store in result.inputs.stores:
@@ -81,6 +83,7 @@ def test_this_weeks_assortment_is_the_first_step(chain_folder) -> None:
         assert set(result.this_week.loc[result.this_week["store_id"] == store, "sku"]) == first
 
 
+@pytest.mark.slow
 def test_the_first_step_is_the_most_valuable_one_that_fits(tmp_path) -> None:
     """Brute force over every set of `limit` changes of one store: none that holds the limits
     earns more than the chosen step."""
@@ -117,6 +120,7 @@ def test_the_first_step_is_the_most_valuable_one_that_fits(tmp_path) -> None:
     assert chosen == pytest.approx(best, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_store_over_its_limits_today_comes_back_within_them_a_limited_step_at_a_time(tmp_path) -> None:
     folder = tiny_chain(tmp_path / "chain", n_stores=3, n_products=60, seed=4)
     stores = pd.read_csv(folder / "stores.csv", dtype=str)

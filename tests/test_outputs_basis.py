@@ -84,6 +84,7 @@ def test_every_model_inputs_field_is_written() -> None:
     assert fields == {*TABLE_FIELDS, *JSON_FIELDS}, "a new ModelInputs field: write it in outputs/basis.py and raise FORMAT_VERSION"
 
 
+@pytest.mark.slow
 def test_the_read_basis_equals_the_original(planned: tuple[WhatIfBasis, Path]) -> None:
     original, folder = planned
     inputs = original.inputs

@@ -62,6 +62,7 @@ def _setting_row(key: str) -> int:
     return 4 + [k for _s, k in EDITABLE_SETTINGS].index(key)
 
 
+@pytest.mark.slow
 def test_edits_in_the_workbook_show_up_in_the_next_plan(chain_with_template: tuple[Path, Path], tmp_path: Path) -> None:
     folder, path = chain_with_template
     before = run_week(folder, tmp_path / "before", PlanConfig(), today=TODAY)
@@ -88,6 +89,7 @@ def test_edits_in_the_workbook_show_up_in_the_next_plan(chain_with_template: tup
     assert unapproved not in changes.index or changes.at[unapproved, "forced"] != REQUEST_SOURCE
 
 
+@pytest.mark.slow
 def test_every_mistake_is_named_by_cell_and_nothing_runs(chain_with_template: tuple[Path, Path], tmp_path: Path) -> None:
     folder, path = chain_with_template
     _edit(path, {

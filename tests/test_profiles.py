@@ -16,6 +16,7 @@ from planner.profiles.indexing import shrunk_index
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_a_week_without_any_data_is_left_out_not_counted_as_zero(tmp_path: Path) -> None:
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)
@@ -31,6 +32,7 @@ def test_a_week_without_any_data_is_left_out_not_counted_as_zero(tmp_path: Path)
     assert with_gap.at[("S1", "000101"), "units_per_week"] == pytest.approx(full.at[("S1", "000101"), "units_per_week"], rel=0.15)
 
 
+@pytest.mark.slow
 def test_unlisted_products_get_an_estimate_from_other_stores() -> None:
     _chain, profiles = profiles_for(DATA / "chain")
     pairs = profiles.pairs.set_index(["store_id", "sku"])
@@ -49,6 +51,7 @@ def test_index_shrinks_toward_the_prior_when_evidence_is_thin() -> None:
     assert 2.5 < index[1] < 3.0  # lots of evidence: close to the raw 3x
 
 
+@pytest.mark.slow
 def test_profiles_are_deterministic() -> None:
     config = PlanConfig()
     chain = load_chain(DATA / "chain", config, today=TODAY)
@@ -69,6 +72,7 @@ def test_a_seasonal_ramp_is_not_read_as_noise() -> None:
     assert week_to_week_variance(noise, np.ones_like(noise, dtype=bool), np.ones_like(noise))[0] == pytest.approx(10.0, rel=0.08)
 
 
+@pytest.mark.slow
 def test_a_store_without_pos_data_is_planned_from_the_other_stores(tmp_path: Path) -> None:
     from planner import plan_assortment
 

@@ -83,6 +83,7 @@ def test_zero_sales_while_listed_count_as_demand_but_never_carried_is_not(tmp_pa
     assert not_carried["source"] == "other stores" and not_carried["units_per_week"] > 0
 
 
+@pytest.mark.slow
 def test_a_one_off_bulk_line_does_not_inflate_the_rate(tmp_path: Path) -> None:
     lines = base_lines()
     clean = profiles_for(write_chain(tmp_path / "clean", lines))[1]
@@ -94,6 +95,7 @@ def test_a_one_off_bulk_line_does_not_inflate_the_rate(tmp_path: Path) -> None:
     assert pair(profiles, "S1", "000002")["units_per_week"] == pytest.approx(pair(clean, "S1", "000002")["units_per_week"], rel=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_a_deal_line_is_never_a_bulk_line(tmp_path: Path, engine: str) -> None:
     """120 units at 30 % off on one day: customers stocking up on a deal, not a restaurant at the till."""
@@ -112,6 +114,7 @@ def test_a_deal_line_is_never_a_bulk_line(tmp_path: Path, engine: str) -> None:
     assert pair(profiles, "S1", "000002")["units_per_week"] == pytest.approx(pair(clean, "S1", "000002")["units_per_week"], rel=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal", ["promo column", "price only"])
 def test_promotion_weeks_leave_the_regular_price_baseline(tmp_path: Path, signal: str) -> None:
     lines = base_lines().assign(promo=0)
@@ -145,6 +148,7 @@ def test_promotion_weeks_leave_the_regular_price_baseline(tmp_path: Path, signal
     assert pair(profiles, "S1", "000001")["promo_profit_per_week"] == pytest.approx(gained, rel=0.15)
 
 
+@pytest.mark.slow
 def test_a_supplier_gap_is_not_read_as_zero_demand(tmp_path: Path) -> None:
     lines = base_lines()
     clean = profiles_for(write_chain(tmp_path / "clean", lines))[1]
@@ -155,6 +159,7 @@ def test_a_supplier_gap_is_not_read_as_zero_demand(tmp_path: Path) -> None:
     assert row["units_per_week"] == pytest.approx(pair(clean, "S1", "000001")["units_per_week"], rel=0.1)
 
 
+@pytest.mark.slow
 def test_a_store_with_two_weeks_of_history_gets_blended_profiles(tmp_path: Path) -> None:
     lines = base_lines()
     lines = lines[(lines["store_id"] != "S3") | (lines["date"] >= "2026-11-09")]
@@ -183,6 +188,7 @@ def test_yearly_season_is_read_from_a_year_ago() -> None:
     assert (seasonal_factors(short, PRODUCTS, pd.Timestamp("2026-11-16"), horizon=4) == 1.0).all()
 
 
+@pytest.mark.slow
 def test_backtest_runs_on_weekly_totals_with_26_weeks(tmp_path: Path) -> None:
     from planner.examples import write_synthetic_chain
 
@@ -204,6 +210,7 @@ def test_substitutes_from_a_group_column_or_subcategory_and_price_band() -> None
     assert by_group == {("000001", "000003"), ("000003", "000001"), ("000004", "000005"), ("000005", "000004")}
 
 
+@pytest.mark.slow
 def test_transfer_rate_is_measured_on_the_sample_delistings_or_defaults() -> None:
     from conftest import SAMPLE
 

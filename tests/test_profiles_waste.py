@@ -34,6 +34,7 @@ def test_the_gamma_loss_function_matches_draws() -> None:
             np.maximum(stock - draws, 0).mean(), rel=0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("units_per_week", "case", "life"), [(10, 12, 4), (3, 6, 3), (30, 10, 5), (2, 12, 10), (5, 6, 2), (60, 6, 4)])
 def test_poisson_waste_and_sales_match_the_fifo_shelf(units_per_week: float, case: int, life: float) -> None:
     """Poisson demand on a FIFO shelf held at the model's own order-up-to level: waste within 15 % + 0.5 units a week."""
@@ -46,6 +47,7 @@ def test_poisson_waste_and_sales_match_the_fifo_shelf(units_per_week: float, cas
     assert plan.sold_per_week[0] == pytest.approx(shelf.sold[0], rel=0.15, abs=0.5)
 
 
+@pytest.mark.slow
 def test_lumpy_demand_of_24_unit_purchases_matches_the_fifo_shelf() -> None:
     """A purchase of 24 units about every two weeks: mostly zero days, so the waste is not a normal curve's."""
     rng = np.random.default_rng(2)

@@ -65,6 +65,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):
     db.dispose()
 
 
+@pytest.mark.slow
 def test_runs_are_recorded_and_last_weeks_step_is_this_weeks_assortment(tmp_path: Path) -> None:
     """With one change per store and week, the next week starts from what the first step carried
     out, not from the target."""
@@ -89,6 +90,7 @@ def test_runs_are_recorded_and_last_weeks_step_is_this_weeks_assortment(tmp_path
     assert (out / "logs" / "2026-W46-00001.log").read_text().splitlines()[-1].endswith(f"published run #1 in {out}")
 
 
+@pytest.mark.slow
 def test_two_runs_started_at_once_one_plans_the_other_exits(tmp_path: Path, db_url: str) -> None:
     folder, out = tiny_chain(tmp_path / "chain", n_stores=6, n_products=1500), tmp_path / "out"  # a run of several seconds
     runs = [planner_run(folder, out, db_url), planner_run(folder, out, db_url)]
@@ -103,6 +105,7 @@ def test_two_runs_started_at_once_one_plans_the_other_exits(tmp_path: Path, db_u
     assert pd.read_csv(out / "plan.csv").shape[0] > 0
 
 
+@pytest.mark.slow
 def test_a_second_run_waits_for_the_lock_when_asked(tmp_path: Path, db_url: str) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     db = Database(db_url)
@@ -116,6 +119,7 @@ def test_a_second_run_waits_for_the_lock_when_asked(tmp_path: Path, db_url: str)
     db.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_run_killed_at_any_point_leaves_the_previous_plan_and_the_next_run_succeeds(tmp_path: Path, point: str) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
@@ -164,6 +168,7 @@ def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_inte
     db.dispose()
 
 
+@pytest.mark.slow
 def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_elsewhere(tmp_path: Path) -> None:
     folder = chain_copy(tmp_path)
     first = run_week(folder, tmp_path / "out a", PlanConfig(), today=TODAY, week="2026-W47")
@@ -175,6 +180,7 @@ def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_
     db.dispose()
 
 
+@pytest.mark.slow
 def test_the_next_week_plans_from_a_run_killed_after_it_published(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
@@ -191,6 +197,7 @@ def test_the_next_week_plans_from_a_run_killed_after_it_published(tmp_path: Path
         zip(week_47["store_id"], week_47["sku"], strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", ["2026-48", "2026 W48", "W48", "2026-W8"])
 def test_a_week_in_another_spelling_is_refused_not_misread(tmp_path: Path, spelling: str) -> None:
     done = subprocess.run([sys.executable, "-m", "planner", "run", str(chain_copy(tmp_path)), "--out", str(tmp_path / "out"), "--week", spelling],
@@ -199,6 +206,7 @@ def test_a_week_in_another_spelling_is_refused_not_misread(tmp_path: Path, spell
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_pruning_deletes_what_killed_runs_left_once_it_is_a_day_old(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
@@ -226,6 +234,7 @@ def test_pruning_deletes_what_killed_runs_left_once_it_is_a_day_old(tmp_path: Pa
     assert [p.name for p in (out / "runs").iterdir() if p.name != young.name] == ["2026-W47-00001"]
 
 
+@pytest.mark.slow
 def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published_plan(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     for week in ("2026-W45", "2026-W46", "2026-W47"):

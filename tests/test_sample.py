@@ -88,6 +88,7 @@ def test_sample_warnings_report_unknown_skus_and_returns(sample_run) -> None:
     assert len(report.files) == 21
 
 
+@pytest.mark.slow
 def test_till_outage_is_left_out_when_the_window_covers_it() -> None:
     config = load_config(SAMPLE / "planning.toml")
     chain = load_chain(SAMPLE, config, today=TODAY)
@@ -95,6 +96,7 @@ def test_till_outage_is_left_out_when_the_window_covers_it() -> None:
     assert history.excluded_weeks == {"S03": ["2026-02-09"]}
 
 
+@pytest.mark.slow
 def test_the_same_week_planned_twice_gives_the_same_plan_csv_to_the_byte(sample_run, tmp_path) -> None:
     again = run_week(SAMPLE, tmp_path / "again", load_config(SAMPLE / "planning.toml"), today=TODAY)
     for name in ("plan.csv", "changes.csv", "local_index.csv"):

@@ -55,6 +55,7 @@ def plan(folder: Path, out: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.slow
 def test_a_full_output_disk_fails_the_run_and_keeps_the_published_plan(tmp_path: Path, disks: list[Path]) -> None:
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)
@@ -73,6 +74,7 @@ def test_a_full_output_disk_fails_the_run_and_keeps_the_published_plan(tmp_path:
     assert plan(folder, out)[0] == 0
 
 
+@pytest.mark.slow
 def test_a_read_only_output_folder_is_named(tmp_path: Path, disks: list[Path]) -> None:
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)
@@ -82,6 +84,7 @@ def test_a_read_only_output_folder_is_named(tmp_path: Path, disks: list[Path]) -
     assert output.strip() == f"planning failed: cannot write {out}: Read-only file system; the published plan is unchanged"
 
 
+@pytest.mark.slow
 def test_a_full_data_disk_names_the_database(tmp_path: Path, disks: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PLANNER_DATABASE_URL")  # the default: planner.db in the data folder
     disk = small_disk(disks, tmp_path / "data disk", "size=400k")
