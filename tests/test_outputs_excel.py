@@ -15,14 +15,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import TODAY
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from planner import PlanConfig, run_week
 from planner.cli import cli
 from planner.outputs.excel import EUR, REASON_WIDTH, tables_workbook, write_workbook
-from planner.outputs.files import csv_safe
-from planner.outputs.sheetrows import BulkRows, ColumnStyle, save_with_rows
+from planner.outputs.files import CUT_MARK, EXCEL_CELL_CHARACTERS, csv_safe
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+49 Brot", "-20% Aktion Milch", "@SUM(A1:A9)"]
@@ -172,31 +171,20 @@ def test_run_sheet_reports_the_solver_and_the_files(hostile_run) -> None:
     assert sum(key.startswith("file: ") for key in rows) == summary["data"]["pos_files"]
 
 
-def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path: Path) -> None:
-    """The rows spliced into the sheet XML read back as openpyxl would have written them."""
+def test_table_rows_read_back_with_their_types_formats_and_quote_prefix() -> None:
+    """The rows of a table read back with their types and number formats: text as text, quote-prefixed
+    where it looks like a formula, without the characters an xlsx file cannot hold; a missing value
+    (None, NaN, infinite, "") is an absent cell; wrapped text gets a taller row."""
     frame = pd.DataFrame({
         "name": ["Milch & <Brot>", "\x01=1+1", "  padded ", "bell\x07\ufffe", None],
         "expected_profit_per_week": [1.5, float("nan"), float("inf"), -2.25, 1e-7],
         "stores": pd.array([3, None, 0, 12, 7], dtype="Int64"),
         "fresh": [True, False, True, False, True],
         "forced": ["", "core", None, 4, 2.5],
+        "reason": ["kurz", "lang " * 40, "kurz", "kurz", "kurz"],
     })
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Data"
-    sheet.cell(row=1, column=1, value="header")
-    styles = []
-    for col, number_format in enumerate(["@", EUR, "0", "General", "General"], start=1):
-        plain, quoted = sheet.cell(row=2, column=col), sheet.cell(row=3, column=col)
-        plain.number_format = quoted.number_format = number_format
-        quoted.quotePrefix = True
-        styles.append(ColumnStyle(plain.style_id, quoted.style_id))
-    sheet.delete_rows(2, 2)
-    sheet.cell(row=7, column=1, value="after")
-    save_with_rows(workbook.save, tmp_path / "bulk.xlsx", [BulkRows("Data", frame, 2, styles, [None, 30.0, None, None, None])])
-
-    back = load_workbook(tmp_path / "bulk.xlsx")["Data"]
-    values = [list(row) for row in back.iter_rows(min_row=2, max_row=6, values_only=True)]
+    back = load_workbook(io.BytesIO(tables_workbook({"Data": ("header", frame)})))["Data"]
+    values = [list(row) for row in back.iter_rows(min_row=4, max_row=8, max_col=5, values_only=True)]
     assert values == [
         ["Milch & <Brot>", 1.5, 3, True, None],
         ["=1+1", None, None, False, "core"],
@@ -204,11 +192,11 @@ def test_bulk_rows_read_back_with_their_types_formats_and_quote_prefix(tmp_path:
         ["bell", -2.25, 12, False, 4],
         [None, 1e-7, 7, True, 2.5],
     ]
-    assert back["A3"].data_type == "s" and back["A3"].quotePrefix and not back["A2"].quotePrefix
-    assert back["B2"].number_format == EUR and back["C2"].number_format == "0"
-    assert back.row_dimensions[3].height == 30
-    assert back["A1"].value == "header" and back["A7"].value == "after"
-    assert back.dimensions == "A1:E7"
+    assert back["A5"].data_type == "s" and back["A5"].quotePrefix and not back["A4"].quotePrefix
+    assert back["B4"].number_format == EUR and back["C4"].number_format == "0"
+    assert back.row_dimensions[5].height >= 30 and back.row_dimensions[4].height is None
+    assert back["A1"].value == "header" and back["A3"].value == "Name"
+    assert back.dimensions == "A1:F8"
 
 
 def test_the_store_csv_download_cannot_carry_a_formula() -> None:
@@ -258,26 +246,16 @@ def test_the_csv_guard_reads_back_exactly(tmp_path: Path) -> None:
     assert list(back["number"]) == list(frame["number"])
 
 
-def test_a_cell_longer_than_excel_holds_is_cut_with_a_mark(tmp_path: Path) -> None:
-    from planner.outputs.sheetrows import CUT_MARK, EXCEL_CELL_CHARACTERS
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Data"
-    style = sheet.cell(row=1, column=1)
-    style.number_format = "@"
-    styles = [ColumnStyle(style.style_id, style.style_id)]
-    sheet.delete_rows(1, 1)
-    frame = pd.DataFrame({"text": ["x" * 40_000, "short"]})
-    save_with_rows(workbook.save, tmp_path / "long.xlsx", [BulkRows("Data", frame, 1, styles)])
-    back = load_workbook(tmp_path / "long.xlsx")["Data"]
-    assert len(back["A1"].value) == EXCEL_CELL_CHARACTERS and back["A1"].value.endswith(CUT_MARK)
-    assert back["A2"].value == "short"
+def test_a_cell_longer_than_excel_holds_is_cut_with_a_mark() -> None:
+    frame = pd.DataFrame({"text": ["x" * 40_000, "short", "\U0001F34E" * 20_000]})  # an apple takes two of Excel's characters
+    back = load_workbook(io.BytesIO(tables_workbook({"Data": ("long", frame)})))["Data"]
+    assert len(back["A4"].value) == EXCEL_CELL_CHARACTERS and back["A4"].value.endswith(CUT_MARK)
+    assert back["A5"].value == "short"
+    apples = back["A6"].value
+    assert apples.endswith(CUT_MARK) and len(apples.encode("utf-16-le")) // 2 <= EXCEL_CELL_CHARACTERS
 
 
 def test_a_name_longer_than_an_excel_cell_is_warned_about_and_cut_in_the_workbook(tmp_path: Path) -> None:
-    from planner.outputs.sheetrows import CUT_MARK, EXCEL_CELL_CHARACTERS
-
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)
     products = pd.read_csv(folder / "products.csv", dtype=str)
@@ -309,16 +287,22 @@ WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols"
                    "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst"]
 
 
+def _width(sheet, letter: str) -> float:
+    """A column's width; openpyxl files a <col min= max=> range of columns under its first letter only."""
+    index = column_index_from_string(letter)
+    return next(d.width for d in sheet.column_dimensions.values() if d.min <= index <= d.max)
+
+
 def _printed(sheet) -> tuple[float, float, float]:
     """(printable width in points, sheet width in points at 100 % in Calibri, the printed scale)."""
     paper = A4_LANDSCAPE if sheet.page_setup.orientation == "landscape" else A4_PORTRAIT
     printable = paper - 72 * (sheet.page_margins.left + sheet.page_margins.right)
-    units = sum(sheet.column_dimensions[get_column_letter(c)].width for c in range(1, sheet.max_column + 1))
+    units = sum(_width(sheet, get_column_letter(c)) for c in range(1, sheet.max_column + 1))
     if sheet.sheet_properties.pageSetUpPr.fitToPage:
-        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)  # absent: the schema's 1
         # fit to width shrinks with the font the printer measures in: legible even with the wide stand-in
         return printable, units * CALIBRI_UNIT_PT, min(1.0, printable / (units * STAND_IN_UNIT_PT))
-    return printable, units * CALIBRI_UNIT_PT, sheet.page_setup.scale / 100
+    return printable, units * CALIBRI_UNIT_PT, (sheet.page_setup.scale or 100) / 100  # absent: the schema's 100
 
 
 def test_each_store_prints_on_its_own_legible_pages(sample_run) -> None:
@@ -352,14 +336,14 @@ def test_each_store_prints_on_its_own_legible_pages(sample_run) -> None:
             assert breaks == []
     plans = workbook["Store plans"]
     reasons = [(row[12].value, plans.row_dimensions[row[12].row].height) for row in plans.iter_rows(min_row=4)]
-    assert plans.column_dimensions["M"].width <= REASON_WIDTH and plans["M4"].alignment.wrap_text
-    assert all(height and height >= 30 for text, height in reasons if len(text) > 1.2 * plans.column_dimensions["M"].width)
+    assert _width(plans, "M") <= REASON_WIDTH and plans["M4"].alignment.wrap_text
+    assert all(height and height >= 30 for text, height in reasons if len(text) > 1.2 * _width(plans, "M"))
     labels = set(_sheet_table(path, "Local profile").query("Dimension == 'organic'")["Value"])
     assert labels == {"organic", "not organic"}
 
 
-def test_printed_sheets_are_valid_ooxml_after_the_rows_are_spliced_in(sample_run) -> None:
-    """The print settings sit where the schema puts them, in every sheet, also those with rows spliced in."""
+def test_printed_sheets_are_valid_ooxml(sample_run) -> None:
+    """The print settings sit where the schema puts them, in every sheet, also the big ones."""
     with zipfile.ZipFile(sample_run.out_dir / "plan.xlsx") as package:
         sheets = [name for name in package.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)]
         workbook = package.read("xl/workbook.xml").decode()
@@ -390,7 +374,16 @@ def test_the_header_argument_and_yes_no_attributes_print_as_words(tmp_path: Path
     assert values == ["organic", "not organic", "1", "6", "private label", "not organic", "not private label"]  # packs of 1 and 6
     changes = workbook["Changes"]
     assert [b.id for b in changes.row_breaks.brk] == [5]
-    assert changes.row_dimensions[5].height >= 4 * 15 and changes.column_dimensions["E"].width <= REASON_WIDTH
+    assert changes.row_dimensions[5].height >= 4 * 15 and _width(changes, "E") <= REASON_WIDTH
     assert workbook["Summary"].row_dimensions[8].height >= 30  # the long note (below the 2 stores and the total) wraps across the table
     download = load_workbook(io.BytesIO(tables_workbook({"Plan": ("Markt Mitte (S1): every carried product", plan.head(2))})))
     assert download["Plan"].oddHeader.center.text == "Markt Mitte (S1): every carried product"
+
+
+def test_a_page_header_full_of_ampersands_stays_within_excels_255_characters() -> None:
+    """Each & is doubled in the header; the cut counts the doubled length, so the header is never dropped as too long."""
+    frame = pd.DataFrame({"store_id": ["S1"], "name": ["Milch"]})
+    sheet = load_workbook(io.BytesIO(tables_workbook({"Plan": ("R&D " * 80, frame)})))["Plan"]
+    centre = sheet.oddHeader.center.text
+    assert centre.startswith("R&&D R&&D ") and centre.endswith("...")
+    assert len(f"&L{sheet.oddHeader.left.text}&C{centre}") <= 255

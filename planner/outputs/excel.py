@@ -1,52 +1,58 @@
 """The head-office workbook (plan.xlsx): summary with chart, core, store plans, changes, local profile, run.
 
-Every table is a real Excel table (filters, banded rows) with a frozen header, number formats and
-a print setup (outputs.printing: A4, legible scale, header row repeated, each store on its own
-pages). Long text wraps in a bounded column width. Text that comes from data files is always
-written as text: a product called "=HYPERLINK(...)" stays a name, never becomes a formula.
+Written with XlsxWriter. Every table is a real Excel table (filters, banded rows) with a frozen
+header, number formats and a print setup (outputs.printing: A4, legible scale, header row
+repeated, each store on its own pages). Long text wraps in a bounded column width. Text that comes
+from data files is always written as text (outputs.sheetrows): a product called "=HYPERLINK(...)"
+stays a name, never becomes a formula.
+
+XlsxWriter's constant_memory mode would stream the rows, but it writes no tables (add_table() is
+refused there), so the workbook is built in memory and zipped on close.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.text import RichText
-from openpyxl.chart.title import title_maker
-from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
-from planner.outputs.files import atomic_write
-from planner.outputs.printing import BODY_PT, fit_widths, print_layout
-from planner.outputs.sheetrows import (
-    FORMULA_TRIGGERS,
-    BulkRows,
-    ColumnStyle,
-    clean_text,
-    save_with_rows,
+from planner.outputs.files import FORMULA_TRIGGERS, atomic_write, clean_text
+from planner.outputs.printing import (
+    BODY_PT,
+    fit_widths,
+    openpyxl_print_layout,
+    print_layout,
 )
+from planner.outputs.sheetrows import ColumnStyle, write_rows, write_value
 
 EUR = '#,##0.00 "EUR"'
 UNITS = "#,##0.0"
 PERCENT = "0.0%"
 INDEX = "0.00"
-TITLE_FONT = Font(name="Calibri", bold=True, size=14)
-NOTE_FONT = Font(name="Calibri", italic=True, color="555555")
-HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
-BOLD_FONT = Font(name="Calibri", bold=True)
-PLAIN_FONT = Font(name="Calibri")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+TITLE_PT = 14.0
+HEADER_COLOR, NOTE_COLOR, WARNING_COLOR, WHITE = "1F4E78", "555555", "FFF2CC", "FFFFFF"  # RGB
+TITLE = {"bold": True, "font_size": TITLE_PT, "text_wrap": True, "valign": "top"}  # XlsxWriter format properties
+HEADER = {"bold": True, "font_color": f"#{WHITE}", "bg_color": f"#{HEADER_COLOR}", "text_wrap": True, "valign": "vcenter"}
+NOTE = {"italic": True, "font_color": f"#{NOTE_COLOR}", "text_wrap": True, "valign": "top"}
+INDENTED = {"align": "left", "indent": 1}  # text after a number column, so it never touches the number
+TABLE_STYLE = "Table Style Medium 2"
+HEADER_ROW = 2  # the table header, counted from 0 as in XlsxWriter (row 3 in Excel); the title is in row 0
+DIGIT_PX = 7  # a character of column width in pixels (Calibri 11's digit), as XlsxWriter measures it
+CHART_CM = (18, 8)  # width, height of the Summary's chart
 REASON_WIDTH = 60  # characters; longer reasons wrap
 TEXT_WIDTH_MAX = 40  # other text columns, characters; longer text wraps
 REASON_FLOOR, TEXT_FLOOR = 30, 12  # characters: on a wide sheet text columns narrow to these (outputs.printing.fit_widths)
@@ -58,6 +64,7 @@ PER_STORE = ("plan", "changes", "profile")  # tables with a block of rows per st
 FLAGS = {"1": True, "1.0": True, "true": True, "yes": True, "y": True, "ja": True,
          "0": False, "0.0": False, "false": False, "no": False, "n": False, "nein": False}  # yes/no spellings in a product master
 NOT_ADDITIVE = {"core_items", "shelf_value", "budget_value", "weeks_to_target"}  # a core counted once per store; marginal values
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 
 # column -> (header shown in Excel, number format)
 COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -85,21 +92,31 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def safe_text(cell: Any, value: str) -> None:
-    """Store `value` as literal text, so a leading = + - @ never makes Excel evaluate it."""
-    cell.value = clean_text(value)
-    cell.data_type = "s"
-    if cell.value.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
+
+
+@dataclass
+class _Book:
+    """An XlsxWriter workbook and its cell formats, one Format per set of properties."""
+
+    workbook: Workbook
+    _formats: dict[tuple[tuple[str, Any], ...], Format] = field(default_factory=dict)
+
+    def format(self, **properties: Any) -> Format:
+        key = tuple(sorted(properties.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(properties)
+        return self._formats[key]
+
+    def style(self, **properties: Any) -> ColumnStyle:
+        """The format with `properties`, plain and quote-prefixed."""
+        return ColumnStyle(self.format(**properties), self.format(**properties, quote_prefix=True))
 
 
 def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> None:
-    """Write plan.xlsx atomically from the tables in `sheets` (see runs.weekly for the keys).
+    """Write plan.xlsx atomically from the tables in `sheets` (the keys of workbook_sheets).
 
     `header` is printed at the top of every page (e.g. the planned week), next to the sheet name;
     without it, the workbook title is."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
     header = header or sheets["title"]
     tables = [
         ("Core", "Core: fresh products carried in every store", "core"),
@@ -108,22 +125,46 @@ def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> N
         ("Local profile", "How each store indexes against the chain (1.00 = chain average)", "profile"),
     ]
     frames = sheets | {"profile": flag_labels(sheets["profile"])}
-    bulk = [_summary_sheet(workbook, sheets["title"], sheets["stores"], sheets["notes"], header, sheets["chain"])]
-    bulk += [_table_sheet(workbook, name, title, frames[key], header=header, per_store=key in PER_STORE) for name, title, key in tables]
-    _color_scale(workbook["Local profile"], sheets["profile"], "index")
-    _key_value_sheet(workbook, "Run", sheets["run"], header)
-    atomic_write(path, lambda tmp: save_with_rows(workbook.save, tmp, bulk))
+
+    def build(book: _Book) -> None:
+        _summary_sheet(book, sheets["title"], sheets["stores"], sheets["notes"], header, sheets["chain"])
+        for name, title, key in tables:
+            sheet, _ = _table_sheet(book, name, title, frames[key], header=header, per_store=key in PER_STORE)
+            if key == "profile":
+                _color_scale(sheet, sheets["profile"], "index")
+        _key_value_sheet(book, "Run", sheets["run"], header)
+
+    atomic_write(path, lambda tmp: _write(str(tmp), build))
 
 
 def tables_workbook(tables: dict[str, tuple[str, pd.DataFrame]]) -> bytes:
     """A workbook of titled tables (sheet name -> (title, frame)), formatted like plan.xlsx: the
     app's per-store downloads. Each page's header carries its sheet's title."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    bulk = [_table_sheet(workbook, name, title, frame, header=title) for name, (title, frame) in tables.items()]
     buffer = io.BytesIO()
-    save_with_rows(workbook.save, buffer, bulk)
+    _write(buffer, lambda book: [_table_sheet(book, name, title, frame, header=title) for name, (title, frame) in tables.items()])
     return buffer.getvalue()
+
+
+def _write(target: str | io.BytesIO, build: Callable[[_Book], Any]) -> None:
+    """Build a workbook with `build` and write it to `target` (a file name or a buffer)."""
+    with _cyclic_gc_paused(), Workbook(target, WORKBOOK_OPTIONS) as workbook:
+        build(_Book(workbook))
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, as long as the block runs.
+
+    XlsxWriter keeps a tuple per cell until it closes the workbook; each full collection walks them
+    all again, which made a 30-store plan take twice as long. Reference counting still frees
+    everything; the collector resumes afterwards (if it ran before)."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 def flag_labels(profile: pd.DataFrame) -> pd.DataFrame:
@@ -139,95 +180,88 @@ def flag_labels(profile: pd.DataFrame) -> pd.DataFrame:
     return profile.assign(value=profile["value"].astype(str).where(~yes_no, words))
 
 
-def _summary_sheet(workbook: Workbook, title: str, stores: pd.DataFrame, notes: list[str], header: str,
-                   chain: dict[str, float]) -> BulkRows:
+def _summary_sheet(book: _Book, title: str, stores: pd.DataFrame, notes: list[str], header: str, chain: dict[str, float]) -> None:
     """The store table with its Chain row (`chain`: the chain's own figures where they are not the
     sum of the stores, e.g. profit after the chain listing cost), the notes and the uplift chart."""
-    rows = _table_sheet(workbook, "Summary", title, stores, header=header, total_row=True, chain=chain)
-    sheet = workbook["Summary"]
-    row = len(stores) + 6
-    last = get_column_letter(max(len(stores.columns), 1))
-    width = sum(sheet.column_dimensions[get_column_letter(col)].width for col in range(1, len(stores.columns) + 1))
+    sheet, widths = _table_sheet(book, "Summary", title, stores, header=header, chain=chain)
+    row = HEADER_ROW + len(stores) + 3  # under the stores, the Chain row and a blank row
+    last = max(len(stores.columns), 1) - 1
+    style = book.style(**NOTE)
     for note in notes:  # one cell across the table, wrapped: a note never runs past the printed page
-        cell = sheet.cell(row=row, column=1)
-        safe_text(cell, note)
-        cell.font = NOTE_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.merge_cells(f"A{row}:{last}{row}")
-        lines = math.ceil(len(cell.value) / max(width - 4, 1))
+        if last > 0:
+            sheet.merge_range(row, 0, row, last, "", style.plain)
+        write_value(sheet, row, 0, note, style)
+        lines = math.ceil(len(clean_text(note)) / max(sum(widths) - 4, 1))
         if lines > 1:
-            sheet.row_dimensions[row].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+            sheet.set_row(row, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
         row += 1
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = _chart_title("Uplift per store, EUR / week", 14)
-    chart.y_axis.title = _chart_title("EUR / week", BODY_PT)
-    chart.x_axis.txPr = chart.y_axis.txPr = _chart_text(BODY_PT)
-    columns = list(stores.columns)
-    for column in (c for c in columns if c.startswith("uplift_")):
-        index = columns.index(column) + 1
-        chart.add_data(Reference(sheet, min_col=index, min_row=3, max_row=len(stores) + 3), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=len(stores) + 3))
-    chart.legend.txPr = _chart_text(BODY_PT)
-    chart.height, chart.width = 8, 18
-    sheet.add_chart(chart, f"A{row + 1}")
-    return rows
+    uplifts = [col for col, column in enumerate(stores.columns) if str(column).startswith("uplift_")]
+    if stores.empty or not uplifts:
+        return
+    chart = book.workbook.add_chart({"type": "column"})
+    first, last_store = HEADER_ROW + 1, HEADER_ROW + len(stores)
+    for col in uplifts:
+        chart.add_series({"name": [sheet.name, HEADER_ROW, col], "categories": [sheet.name, first, 0, last_store, 0],
+                          "values": [sheet.name, first, col, last_store, col]})
+    chart.set_title({"name": "Uplift per store, EUR / week", "name_font": {"size": TITLE_PT}})
+    chart.set_y_axis({"name": "EUR / week", "name_font": {"size": BODY_PT}, "num_font": {"size": BODY_PT}, "num_format": EUR})  # legible when scaled
+    chart.set_x_axis({"num_font": {"size": BODY_PT}})
+    chart.set_legend({"position": "right", "font": {"size": BODY_PT}})
+    chart.set_size({"width": round(CHART_CM[0] / 2.54 * 96), "height": round(CHART_CM[1] / 2.54 * 96)})
+    sheet.insert_chart(row + 1, 0, chart)
 
 
-def _chart_text(points: float) -> RichText:
-    """Chart text (axis labels, legend) at `points`, so it stays legible on the scaled printout."""
-    props = CharacterProperties(sz=round(100 * points))
-    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
-
-
-def _chart_title(text: str, points: float) -> Any:
-    title = title_maker(text)
-    for paragraph in title.tx.rich.p:
-        paragraph.pPr = ParagraphProperties(defRPr=CharacterProperties(sz=round(100 * points)))
-        for run in paragraph.r or []:
-            run.rPr = CharacterProperties(sz=round(100 * points))
-    return title
-
-
-def _table_sheet(workbook: Workbook, name: str, title: str, frame: pd.DataFrame, *, header: str,
-                 per_store: bool = False, total_row: bool = False, chain: dict[str, float] | None = None) -> BulkRows:
+def _table_sheet(book: _Book, name: str, title: str, frame: pd.DataFrame, *, header: str, per_store: bool = False,
+                 chain: dict[str, float] | None = None) -> tuple[Worksheet, list[float]]:
     """Title in row 1, an Excel table from row 3, frozen header, formats, widths and print setup.
 
-    openpyxl writes the title and header; the data rows are returned, to be spliced in on save.
-    With `per_store`, each store's block of rows starts a new printed page."""
-    sheet = workbook.create_sheet(name)
-    safe_text(sheet.cell(row=1, column=1), title)
-    sheet.cell(row=1, column=1).font = TITLE_FONT
-    header_row = 3
-    for col, column in enumerate(frame.columns, start=1):
-        cell = sheet.cell(row=header_row, column=col)
-        safe_text(cell, COLUMNS.get(column, (column, None))[0])
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL  # explicit, for viewers that ignore table styles
-    numeric = [_is_number(frame[column]) for column in frame.columns]
-    styles = [_column_style(sheet, header_row + 1, col, COLUMNS.get(column, ("", None))[1], numeric[col - 1],
-                            indent=col > 1 and numeric[col - 2]) for col, column in enumerate(frame.columns, start=1)]
-    sheet.delete_rows(header_row + 1, 2)  # the style probes: their styles stay registered in the workbook
-    last_row = header_row + max(len(frame), 1)
-    ref = f"A{header_row}:{get_column_letter(len(frame.columns))}{last_row}"
-    table = Table(displayName=name.replace(" ", "_"), ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    sheet.add_table(table)
-    if total_row:
-        _chain_total_row(sheet, frame, last_row + 1, chain or {})
-    widths = _widths(sheet, frame, header_row, totals=total_row)
-    for col in range(2, len(frame.columns) + 1):
-        if numeric[col - 2] and not numeric[col - 1]:  # the header lines up with its indented text
-            sheet.cell(row=header_row, column=col).alignment = Alignment(horizontal="left", indent=1, wrap_text=True, vertical="center")
-    _title_across(sheet, len(frame.columns), sum(widths))
-    sheet.freeze_panes = f"A{header_row + 1}"
-    print_layout(sheet, header_row=header_row, header=header, store_rows=_store_starts(frame, header_row + 1) if per_store else ())
-    # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
+    With `chain`, the bold Chain row under the table (see _chain_total_row); with `per_store`, each
+    store's block of rows starts a new printed page. Returns the sheet and its column widths."""
+    sheet = book.workbook.add_worksheet(name)
+    numeric = [_is_number(frame.iloc[:, col]) for col in range(len(frame.columns))]
+    widths, header_lines = _widths(frame, totals=chain is not None)
+    after_number = [col > 0 and numeric[col - 1] for col in range(len(frame.columns))]
+    columns = [{"header": clean_text(_header(column)), "header_format": book.format(**HEADER, **(INDENTED if after and not number else {}))}
+               for column, number, after in zip(frame.columns, numeric, after_number, strict=True)]
+    last_row = HEADER_ROW + max(len(frame), 1)
+    options = {"name": name.replace(" ", "_"), "style": TABLE_STYLE, "columns": columns}
+    if sheet.add_table(HEADER_ROW, 0, last_row, len(frame.columns) - 1, options) != 0:
+        raise ValueError(f"sheet {name!r}: XlsxWriter refused its table (see the warning above)")
+    styles = [book.style(**_cell_properties(COLUMNS.get(column, ("", None))[1], number, indent=after))
+              for column, number, after in zip(frame.columns, numeric, after_number, strict=True)]
+    write_rows(sheet, frame, HEADER_ROW + 1, styles, _row_heights(frame, widths, numeric))
+    if chain is not None:
+        _chain_total_row(book, sheet, frame, last_row + 1, chain)
+    for col, width in enumerate(widths):
+        sheet.set_column_pixels(col, col, round(width * DIGIT_PX))  # set_column() would add the cell padding to the width
+    if header_lines > 1:
+        sheet.set_row(HEADER_ROW, LINE_HEIGHT * header_lines)
+    _title_across(book, sheet, title, len(frame.columns), sum(widths))
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    print_layout(sheet, widths, header_row=HEADER_ROW, header=header, store_rows=_store_starts(frame, HEADER_ROW + 1) if per_store else ())
+    return sheet, widths
+
+
+def _header(column: Any) -> str:
+    return COLUMNS.get(column, (str(column), None))[0]
+
+
+def _cell_properties(number_format: str | None, number: bool, *, indent: bool) -> dict[str, Any]:
+    """A column's cell format: numbers at the top of their row; text wrapped at the column width,
+    indented after a number column (an indent needs explicit left alignment)."""
+    properties: dict[str, Any] = {"valign": "top"} if number else {"text_wrap": True, "valign": "top", **(INDENTED if indent else {})}
+    return properties | ({"num_format": number_format} if number_format else {})
+
+
+def _row_heights(frame: pd.DataFrame, widths: list[float], numeric: list[bool]) -> list[float | None] | None:
+    """Points per data row where its wrapped text needs more than one line (None: the default height).
+    Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height."""
     lines = np.ones(len(frame))
-    for column, width, number in zip(frame.columns, widths, numeric, strict=True):
+    for col, (width, number) in enumerate(zip(widths, numeric, strict=True)):
         if not number:
-            lines = np.maximum(lines, _line_counts(frame[column], width))
+            lines = np.maximum(lines, _line_counts(frame.iloc[:, col], width))
     heights = [min(LINE_HEIGHT * n, MAX_ROW_HEIGHT) if n > 1 else None for n in lines.tolist()]
-    return BulkRows(name, frame, header_row + 1, styles, heights if any(heights) else None)
+    return heights if any(heights) else None
 
 
 def _is_number(values: pd.Series) -> bool:
@@ -235,7 +269,7 @@ def _is_number(values: pd.Series) -> bool:
 
 
 def _store_starts(frame: pd.DataFrame, first_row: int) -> list[int]:
-    """Sheet rows where the store changes (the first row of every store but the first)."""
+    """Sheet rows (from 0) where the store changes: the first row of every store but the first."""
     if "store_id" not in frame.columns or frame.empty:
         return []
     stores = frame["store_id"].astype(str).to_numpy()
@@ -249,57 +283,38 @@ def _line_counts(values: pd.Series, width: float) -> np.ndarray:
     return np.where(lengths <= width - 2, 1, np.ceil(lengths / per_line))
 
 
-def _title_across(sheet: Worksheet, columns: int, width: float) -> None:
+def _title_across(book: _Book, sheet: Worksheet, title: str, columns: int, width: float) -> None:
     """The title in row 1 as one wrapped cell across the table, so it never runs past the page."""
-    cell = sheet.cell(row=1, column=1)
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    style = book.style(**TITLE)
     if columns > 1:
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
-    lines = math.ceil(len(str(cell.value)) * TITLE_FONT.sz / BODY_PT / max(width - 4, 1))
+        sheet.merge_range(0, 0, 0, columns - 1, "", style.plain)
+    write_value(sheet, 0, 0, title, style)
+    lines = math.ceil(len(clean_text(title)) * TITLE_PT / BODY_PT / max(width - 4, 1))
     if lines > 1:
-        sheet.row_dimensions[1].height = min(20.0 * lines, MAX_ROW_HEIGHT)
+        sheet.set_row(0, min(20.0 * lines, MAX_ROW_HEIGHT))
 
 
-def _column_style(sheet: Worksheet, row: int, col: int, number_format: str | None, number: bool, *, indent: bool) -> ColumnStyle:
-    """Register a column's cell style, plain and quote-prefixed, on two probe cells (rows `row`, `row` + 1).
-
-    Text wraps at the column width, indented after a number column (so it never touches the number)."""
-    plain, quoted = sheet.cell(row=row, column=col), sheet.cell(row=row + 1, column=col)
-    for cell in (plain, quoted):
-        if number_format:
-            cell.number_format = number_format
-        cell.alignment = (Alignment(vertical="top") if number else  # an indent needs explicit left alignment
-                          Alignment(horizontal="left" if indent else None, wrap_text=True, vertical="top", indent=int(indent)))
-    quoted.quotePrefix = True
-    return ColumnStyle(plain.style_id, quoted.style_id)
-
-
-def print_setup(sheet: Worksheet, header_row: int) -> None:
-    """Frozen header; printed on A4 at a legible scale (outputs.printing), the header row on every page."""
-    sheet.freeze_panes = f"A{header_row + 1}"
-    print_layout(sheet, header_row=header_row)
-
-
-def _chain_total_row(sheet: Worksheet, frame: pd.DataFrame, row: int, chain: dict[str, float]) -> None:
+def _chain_total_row(book: _Book, sheet: Worksheet, frame: pd.DataFrame, row: int, chain: dict[str, float]) -> None:
     """The bold Chain row: `chain`'s figure where it has one, else the sum of the stores."""
-    sheet.cell(row=row, column=1, value="Chain").font = BOLD_FONT
-    for col, column in enumerate(frame.columns, start=1):
+    sheet.write_string(row, 0, "Chain", book.format(bold=True))
+    for col, column in enumerate(frame.columns):
         number_format = COLUMNS.get(column, ("", None))[1]
         additive = column not in NOT_ADDITIVE and number_format != PERCENT
-        if col > 1 and number_format and (additive or column in chain) and pd.api.types.is_numeric_dtype(frame[column]):
-            cell = sheet.cell(row=row, column=col, value=float(chain.get(column, frame[column].sum())))
-            cell.number_format = number_format
-            cell.font = BOLD_FONT
+        if col > 0 and number_format and (additive or column in chain) and pd.api.types.is_numeric_dtype(frame[column]):
+            value = float(chain.get(column, frame[column].sum()))
+            if math.isfinite(value):
+                sheet.write_number(row, col, value, book.format(bold=True, num_format=number_format))
 
 
-def _widths(sheet: Worksheet, frame: pd.DataFrame, header_row: int, *, totals: bool = False) -> list[float]:
+def _widths(frame: pd.DataFrame, *, totals: bool = False) -> tuple[list[float], int]:
     """Columns as wide as their values, text capped (it wraps) and at least as wide as its header,
     text narrowed on a sheet too wide to print legibly; long number headers wrap onto two lines.
-    With `totals`, numbers are as wide as their column's (bold) total too. Returns the widths, characters."""
+    With `totals`, numbers are as wide as their column's (bold) total too. Returns the widths
+    (characters) and the lines of the header row."""
     widths, floors = [], []
-    for column in frame.columns:
-        header, number_format = COLUMNS.get(column, (column, None))
-        values = frame[column]
+    for col, column in enumerate(frame.columns):
+        header, number_format = _header(column), COLUMNS.get(column, ("", None))[1]
+        values = frame.iloc[:, col]
         if _is_number(values):
             largest = float(values.abs().max()) if len(frame) and values.notna().any() else 0.0
             if totals and column not in NOT_ADDITIVE and number_format != PERCENT:  # the chain total row's figure
@@ -315,15 +330,8 @@ def _widths(sheet: Worksheet, frame: pd.DataFrame, header_row: int, *, totals: b
             widths.append(width)
             floors.append(min(width, max(REASON_FLOOR if column == "reason" else TEXT_FLOOR, _longest_word(header) + 2, words + 2)))
     widths = fit_widths(widths, floors)
-    header_lines = 1
-    for col, (column, width) in enumerate(zip(frame.columns, widths, strict=True), start=1):
-        header = COLUMNS.get(column, (column, None))[0]
-        header_lines = max(header_lines, len(textwrap.wrap(header, width - 2)))
-        sheet.column_dimensions[get_column_letter(col)].width = width
-        sheet.cell(row=header_row, column=col).alignment = Alignment(wrap_text=True, vertical="center")
-    if header_lines > 1:
-        sheet.row_dimensions[header_row].height = LINE_HEIGHT * header_lines
-    return widths
+    lines = max([len(textwrap.wrap(_header(column), width - 2)) for column, width in zip(frame.columns, widths, strict=True)], default=1)
+    return widths, max(lines, 1)
 
 
 def _longest_word(text: str) -> int:
@@ -331,34 +339,52 @@ def _longest_word(text: str) -> int:
 
 
 def _color_scale(sheet: Worksheet, frame: pd.DataFrame, column: str) -> None:
+    """Red below the chain (0.5), white at it (1.0), green above it (2.0)."""
     if column not in frame.columns or frame.empty:
         return
-    letter = get_column_letter(list(frame.columns).index(column) + 1)
-    rule = ColorScaleRule(start_type="num", start_value=0.5, start_color="F8696B", mid_type="num", mid_value=1.0,
-                          mid_color="FFFFFF", end_type="num", end_value=2.0, end_color="63BE7B")
-    sheet.conditional_formatting.add(f"{letter}4:{letter}{len(frame) + 3}", rule)
+    col = list(frame.columns).index(column)
+    sheet.conditional_format(HEADER_ROW + 1, col, HEADER_ROW + len(frame), col, {
+        "type": "3_color_scale", "min_type": "num", "min_value": 0.5, "min_color": "#F8696B",
+        "mid_type": "num", "mid_value": 1.0, "mid_color": "#FFFFFF", "max_type": "num", "max_value": 2.0, "max_color": "#63BE7B"})
 
 
-def _key_value_sheet(workbook: Workbook, name: str, rows: list[tuple[str, Any]], header: str) -> None:
-    sheet = workbook.create_sheet(name)
-    safe_text(sheet.cell(row=1, column=1), "Run report: data, parameters, solver, warnings")
-    sheet.cell(row=1, column=1).font = TITLE_FONT
-    for r, (key, value) in enumerate(rows, start=3):
-        safe_text(sheet.cell(row=r, column=1), key)
-        sheet.cell(row=r, column=1).font = BOLD_FONT if not key.startswith("  ") else PLAIN_FONT
-        if isinstance(value, str):
-            safe_text(sheet.cell(row=r, column=2), value)
-        elif value is not None:
-            sheet.cell(row=r, column=2, value=value).number_format = "#,##0" if isinstance(value, int) else "#,##0.00"
-        if key.startswith("warning"):
-            sheet.cell(row=r, column=2).fill = PatternFill("solid", fgColor="FFF2CC")
+def _key_value_sheet(book: _Book, name: str, rows: list[tuple[str, Any]], header: str) -> None:
+    """The Run sheet: a label and a value per row, wrapped; numbers with thousands separators, warnings on yellow."""
+    sheet = book.workbook.add_worksheet(name)
+    write_value(sheet, 0, 0, "Run report: data, parameters, solver, warnings", book.style(bold=True, font_size=TITLE_PT))
     key_width = min(max([len(key) for key, _ in rows] + [20]) + 2, KEY_WIDTH_MAX)
-    sheet.column_dimensions["A"].width = key_width
-    sheet.column_dimensions["B"].width = VALUE_WIDTH
-    for r, (_, value) in enumerate(rows, start=3):
-        sheet.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
-        lines = max(1, -(-len(str(value)) // (VALUE_WIDTH - 4)), -(-len(str(rows[r - 3][0])) // (key_width - 4)))
+    for row, (key, value) in enumerate(rows, start=2):
+        write_value(sheet, row, 0, key, book.style(bold=not key.startswith("  "), text_wrap=True, valign="top"))
+        properties: dict[str, Any] = {"text_wrap": True, "valign": "top", "align": "left"}
+        if value is not None and not isinstance(value, str):
+            properties["num_format"] = "#,##0" if isinstance(value, int) else "#,##0.00"
+        if key.startswith("warning"):
+            properties["bg_color"] = f"#{WARNING_COLOR}"
+        write_value(sheet, row, 1, value, book.style(**properties))
+        lines = max(1, -(-len(str(value)) // (VALUE_WIDTH - 4)), -(-len(key) // (key_width - 4)))
         if lines > 1:  # Excel grows wrapped rows when it opens the file; LibreOffice and printing need the height
-            sheet.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
-    print_layout(sheet, header_row=None, header=header)
+            sheet.set_row(row, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
+    for col, width in enumerate((key_width, VALUE_WIDTH)):
+        sheet.set_column_pixels(col, col, width * DIGIT_PX)
+    print_layout(sheet, [key_width, VALUE_WIDTH], header_row=None, header=header)
+
+
+# The planning template (outputs.template) is still built with openpyxl: the same look and text rules there.
+TITLE_FONT = Font(name="Calibri", bold=True, size=TITLE_PT)
+HEADER_FONT = Font(name="Calibri", bold=True, color=WHITE)
+BOLD_FONT = Font(name="Calibri", bold=True)
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
+
+
+def safe_text(cell: Any, value: str) -> None:
+    """Store `value` in an openpyxl cell as literal text, so a leading = + - @ never makes Excel evaluate it."""
+    cell.value = clean_text(value)
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+
+
+def print_setup(sheet: OpenpyxlWorksheet, header_row: int) -> None:
+    """An openpyxl sheet's frozen header and print layout (outputs.printing), the header row (from 1) on every page."""
+    sheet.freeze_panes = f"A{header_row + 1}"
+    openpyxl_print_layout(sheet, header_row=header_row)

@@ -1,15 +1,18 @@
-"""plan.csv, changes.csv, local_index.csv and summary.json, each written atomically.
+"""plan.csv, changes.csv, local_index.csv and summary.json, each written atomically, and the rules
+for text in a spreadsheet cell that the CSV files and the workbooks (outputs.excel) share.
 
 Every CSV is written formula-safe (OWASP's rule for CSV injection): a text cell starting with
 = + - @ tab or CR gets a leading apostrophe, so a spreadsheet shows it as text instead of running
 it; a text cell that itself starts with an apostrophe gets one more, so `read_output_csv` gives back
-exactly what was written. Numbers stay numbers.
+exactly what was written. Numbers stay numbers. In a workbook the same text is stored as text with
+Excel's quote prefix, after `clean_text` took out what an xlsx file cannot hold.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +20,24 @@ from typing import Any
 
 import pandas as pd
 
-from planner.outputs.sheetrows import FORMULA_TRIGGERS
 from planner.schemas import PLAN_COLUMNS
 
 GUARD = "'"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # text starting with one of these can become a formula in a spreadsheet
+EXCEL_CELL_CHARACTERS = 32_767  # UTF-16 code units; Excel refuses to open a cell holding more
+CUT_MARK = " ... [cut: Excel holds 32,767 characters per cell]"
+_NOT_STORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # XML 1.0 cannot hold them
+
+
+def clean_text(value: str) -> str:
+    """The text without the characters an xlsx file cannot hold (control characters but tab, line
+    feed and carriage return; U+FFFE/FFFF; lone surrogates), cut to what an Excel cell holds, with a
+    visible mark where it was cut."""
+    text = _NOT_STORABLE.sub("", value)
+    if len(text) <= EXCEL_CELL_CHARACTERS // 2 or len(text.encode("utf-16-le")) <= 2 * EXCEL_CELL_CHARACTERS:
+        return text
+    kept = text.encode("utf-16-le")[: 2 * (EXCEL_CELL_CHARACTERS - len(CUT_MARK))]
+    return kept.decode("utf-16-le", errors="ignore") + CUT_MARK  # "ignore": a character cut in half goes
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
