@@ -210,7 +210,7 @@ def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(t
 def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=10))
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG)
-    assert (result.stores[["shelf_value", "budget_value"]] >= 0).all().all()
+    assert (result.stores[["shelf_value", "budget_value"]] >= -1e-9).all().all()  # signed duals: a wrong sign fails
     store = chain.store_ids[0]
     row = result.stores.set_index("store_id").loc[store]
     same = replan_store(result.basis, store)

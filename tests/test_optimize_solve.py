@@ -108,13 +108,13 @@ def test_lp_values_and_duals_come_back_into_the_pulp_objects(name: str) -> None:
     if name == "highs":  # an LP optimum is its own bound (PuLP 3 reads no bound back from CBC for an LP)
         assert result.mip_gap == pytest.approx(0.0)
     assert (a.varValue, b.varValue) == (pytest.approx(3.0), pytest.approx(1.0))
-    duals = [abs(problem.get_constraint_by_name(row).pi) for row in ("first", "second")]
-    assert duals == [pytest.approx(2.0), pytest.approx(0.0, abs=1e-9)]
+    duals = [problem.get_constraint_by_name(row).pi for row in ("first", "second")]
+    assert duals == [pytest.approx(2.0), pytest.approx(0.0, abs=1e-9)]  # d objective / d rhs, in the problem's sense
 
 
 @pytest.mark.parametrize("name", SOLVERS)
 def test_relaxed_duals_in_place_and_from_scratch_agree_and_keep_the_problem_integer(name: str) -> None:
-    """The LP relaxation of the knapsack: the weight row prices 13/6 EUR per unit at its optimum."""
+    """The LP relaxation of the knapsack (optimum 22): the weight row prices 2 EUR per unit (a finite difference agrees)."""
     config = dataclasses.replace(EXACT, name=name)
     solved, _x = knapsack()
     assert solve(solved, config).status == SolveStatus.OPTIMAL
@@ -125,6 +125,7 @@ def test_relaxed_duals_in_place_and_from_scratch_agree_and_keep_the_problem_inte
         assert objective is not None
         assert duals[:2] == [pytest.approx(d, abs=1e-6) for d in fresh[1][:2]]
         assert duals[2] != duals[2]  # NaN for an unknown name
+        assert duals[0] == pytest.approx(2.0, abs=1e-6)  # signed: more weight allowed earns more
     assert in_place[0] == pytest.approx(fresh[0], abs=1e-6)
     assert {xi.cat for xi in x} == {pulp.LpInteger}
 

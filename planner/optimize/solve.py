@@ -199,7 +199,7 @@ def _solve_highs(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: b
     variables, constraints, is_mip = _pass_model(highs, problem, integer=True, warm_start=warm_start)
     highs.run()
     problem.solverModel = highs
-    status = _read_back(highs, variables, constraints)
+    status = _read_back(highs, problem, variables, constraints)
     objective = _objective(problem, status)
     if objective is None:
         return status, None, None
@@ -280,13 +280,18 @@ def _rows(constraints: list[pulp.LpConstraint], column: dict[pulp.LpVariable, in
             starts, columns[nonzero], values[nonzero])
 
 
-def _read_back(highs: highspy.Highs, variables: list[pulp.LpVariable], constraints: list[pulp.LpConstraint]) -> SolveStatus:
-    """Variable values and row duals (LP only) from HiGHS into the PuLP objects, and the status."""
+def _read_back(highs: highspy.Highs, problem: pulp.LpProblem, variables: list[pulp.LpVariable],
+               constraints: list[pulp.LpConstraint]) -> SolveStatus:
+    """Variable values and row duals (LP only) from HiGHS into the PuLP objects, and the status.
+
+    A dual is d(objective) / d(right-hand side) in the problem's own sense, as CBC reports it:
+    HiGHS minimised the negated objective of a maximisation, so its duals change sign."""
     status, solution = highs.getModelStatus(), highs.getSolution()
     if solution.value_valid:
         for var, value in zip(variables, solution.col_value, strict=True):
             var.varValue = value
-        duals = solution.row_dual if solution.dual_valid else [None] * len(constraints)
+        sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0
+        duals = [sign * d for d in solution.row_dual] if solution.dual_valid else [None] * len(constraints)
         for constraint, dual in zip(constraints, duals, strict=True):
             constraint.pi = dual
     name = status.name
@@ -358,12 +363,11 @@ def _lp_relaxation_bound(problem: pulp.LpProblem, solver: pulp.LpSolver) -> floa
 
 def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str]) -> tuple[float | None, list[float]]:
     """Solve the LP relaxation of a problem (solved or not) and return its objective and the shadow
-    prices of the named `<=` constraints of a maximisation (0 or more; NaN without an LP optimum or
-    for an unknown name).
+    prices (d objective / d right-hand side) of the named constraints; NaN without an LP optimum or
+    for an unknown name. For a `<=` row of a maximisation they are 0 or more.
 
     With HiGHS, a problem HiGHS has just solved is re-run in place, without building it again, and
-    the problem's variables keep their values. Solvers report duals with different signs, so the
-    magnitude is taken.
+    the problem's variables keep their values.
     """
     if not _uses_highs(config):
         with _continuous(problem):
@@ -371,7 +375,7 @@ def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str
         if not solved.status.has_plan:
             return None, [float("nan")] * len(names)
         rows = [problem.get_constraint_by_name(name) for name in names]
-        return solved.objective, [float("nan") if row is None or row.pi is None else abs(float(row.pi)) for row in rows]
+        return solved.objective, [float("nan") if row is None or row.pi is None else float(row.pi) for row in rows]
     constraints = problem.constraints()
     highs = getattr(problem, "solverModel", None)
     if isinstance(highs, highspy.Highs) and highs.getNumRow() == len(constraints):
@@ -384,6 +388,7 @@ def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, [float("nan")] * len(names)
     row_duals = highs.getSolution().row_dual
-    objective = highs.getInfo().objective_function_value * (-1.0 if problem.sense == pulp.LpMaximize else 1.0)
+    sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimised the negated objective
+    objective = highs.getInfo().objective_function_value * sign
     row_of = {constraint.name: i for i, constraint in enumerate(constraints)}
-    return objective, [abs(float(row_duals[row_of[name]])) if name in row_of else float("nan") for name in names]
+    return objective, [sign * float(row_duals[row_of[name]]) if name in row_of else float("nan") for name in names]
