@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +17,6 @@ from planner import PlanConfig, build_profiles, load_chain, run_week
 from planner.examples import write_synthetic_chain
 
 ROOT = Path(__file__).resolve().parent.parent
-# runs and the app never touch a planner.db in the repository's data folders; tests that need a
-# database set their own URL
-os.environ["PLANNER_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='planner-tests-')}/planner.db"
 SAMPLE = ROOT / "sample_stores"
 TODAY = date(2026, 11, 23)
 
@@ -97,6 +95,15 @@ def database(request: pytest.FixtureRequest, tmp_path: Path):
     finally:
         Base.metadata.drop_all(db.engine)
         db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs and the app never touch a planner.db in the repository's data folders: until a test or a
+    fixture sets its own, PLANNER_DATABASE_URL points at a file of this session."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('session db') / 'planner.db'}")
+        yield
 
 
 @pytest.fixture(autouse=True)

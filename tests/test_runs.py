@@ -20,6 +20,7 @@ from planner.cli import cli
 from planner.config import StabilityConfig
 from planner.db import Base, Database, Run, open_database
 from planner.outputs.runfolder import published_folder
+from planner.runs import RunStage
 from planner.runs.history import (
     close_stale_runs,
     list_runs,
@@ -31,7 +32,20 @@ from planner.runs.lock import run_lock
 from planner.runs.weekly import publish
 
 DATA = Path(__file__).parent / "data"
-KILL_POINTS = ["reading", "built demand profiles", "valuing the baselines", "writing run folder"]
+# a run told each stage it reaches (run_week's on_stage hook); at the chosen one it touches a marker
+# file and waits there to be killed
+STOP_AT_STAGE = """
+import sys, time
+from pathlib import Path
+from planner import PlanConfig
+from planner.runs import RunStage, run_week
+folder, out, week, stage, marker = sys.argv[1:]
+def on_stage(reached):
+    if reached == RunStage(stage):
+        Path(marker).touch()
+        time.sleep(600)
+run_week(Path(folder), Path(out), PlanConfig(), week=week, on_stage=on_stage)
+"""
 
 
 def chain_copy(tmp_path: Path) -> Path:
@@ -44,6 +58,19 @@ def planner_run(folder: Path, out: Path, url: str, *extra: str) -> subprocess.Po
     env = {**os.environ, "PLANNER_DATABASE_URL": url}
     return subprocess.Popen([sys.executable, "-m", "planner", "run", str(folder), "--out", str(out), "--week", "2026-W48", *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kill_at(stage: RunStage, folder: Path, out: Path, url: str, week: str = "2026-W48") -> None:
+    """Run the week in a process of its own and SIGKILL it once it has reached `stage`."""
+    marker = out.parent / f"reached-{stage}"
+    victim = subprocess.Popen([sys.executable, "-c", STOP_AT_STAGE, str(folder), str(out), week, stage, str(marker)],
+                              env={**os.environ, "PLANNER_DATABASE_URL": url}, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not marker.exists() and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.kill()
+    _out, errors = victim.communicate(timeout=60)
+    assert marker.exists() and victim.returncode == -signal.SIGKILL, f"the run ended before reaching {stage}: {errors}"
 
 
 def published(out: Path) -> dict[str, bytes | str]:
@@ -120,8 +147,8 @@ def test_a_second_run_waits_for_the_lock_when_asked(tmp_path: Path, db_url: str)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", KILL_POINTS)
-def test_a_run_killed_at_any_point_leaves_the_previous_plan_and_the_next_run_succeeds(tmp_path: Path, point: str) -> None:
+@pytest.mark.parametrize("stage", [stage for stage in RunStage if stage != RunStage.PUBLISHED])
+def test_a_run_killed_at_any_stage_leaves_the_previous_plan_and_the_next_run_succeeds(tmp_path: Path, stage: RunStage) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     assert planner_run(folder, out, url).wait(timeout=300) == 0
@@ -132,20 +159,15 @@ def test_a_run_killed_at_any_point_leaves_the_previous_plan_and_the_next_run_suc
     stores["shelf_capacity"] = "3"  # the next plan would differ
     stores.to_csv(folder / "stores.csv", index=False)
 
-    victim = planner_run(folder, out, url)
-    for line in victim.stderr:
-        if point in line:
-            victim.send_signal(signal.SIGKILL)
-            break
-    victim.wait(timeout=60)
-    assert victim.returncode == -signal.SIGKILL, f"the run ended before reaching '{point}'"
+    kill_at(stage, folder, out, url)
     assert published(out) == before
     pd.testing.assert_frame_equal(list_runs(db)[lambda f: f["status"] == "published"].reset_index(drop=True), runs_before)
 
     assert planner_run(folder, out, url).wait(timeout=300) == 0
     statuses = list(list_runs(db)["status"])
-    # newest first: the next run, the killed one (no row if it died while still reading), the first
-    assert statuses in (["published", "interrupted", "published"], ["published", "published"])
+    # newest first: the next run, the killed one (no row if it died before it started), the first
+    killed = [] if stage == RunStage.READ else ["interrupted"]
+    assert statuses == ["published", *killed, "published"]
     assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
     assert pd.read_csv(out / "plan.csv").shape[0] > 0 and published(out) != before
     db.dispose()
@@ -184,13 +206,7 @@ def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_
 def test_the_next_week_plans_from_a_run_killed_after_it_published(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
-    url = os.environ["PLANNER_DATABASE_URL"]
-    victim = planner_run(folder, out, url, "--week", "2026-W47")  # the last --week wins
-    for line in victim.stderr:
-        if "published run #2" in line:  # current is switched; the row is not closed yet
-            victim.send_signal(signal.SIGKILL)
-            break
-    victim.wait(timeout=60)
+    kill_at(RunStage.PUBLISHED, folder, out, os.environ["PLANNER_DATABASE_URL"], week="2026-W47")  # current switched, row open
     following = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W48")
     week_47 = pd.read_csv(out / "runs" / "2026-W47-00002" / "plan.csv", dtype=str)
     assert set(zip(following.chain.assortment["store_id"], following.chain.assortment["sku"], strict=True)) == set(

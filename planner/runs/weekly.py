@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,17 @@ STAGING_PREFIX = ".staging-"
 OUT_LOCK = ".planner.lock"  # OUT_DIR/.planner.lock: one run writes an output folder at a time
 
 
+class RunStage(StrEnum):
+    """The points a run passes, in order; `run_week(on_stage=...)` is told each one as it is reached."""
+
+    READ = "read"  # inputs read and checked; nothing recorded yet
+    STARTED = "started"  # the run has its row in the history
+    PROFILED = "profiled"  # demand profiles built
+    PLANNED = "planned"  # plan solved and valued
+    WRITTEN = "written"  # the staging folder is complete, not yet renamed
+    PUBLISHED = "published"  # OUT_DIR/current switched; the run's row not yet closed
+
+
 @dataclass
 class RunOutcome:
     """What a run produced."""
@@ -86,27 +98,31 @@ def run_week(
     planning: Path | None = None,
     progress: Callable[[str], None] | None = None,
     wait_seconds: float = 0.0,
+    on_stage: Callable[[RunStage], None] | None = None,
 ) -> RunOutcome:
     """Plan one week of the chain in `data_dir` and publish it in `out_dir`.
 
     `week` (ISO, e.g. 2026-W48) is the week planned, from the POS weeks before it; default: the week
     of `today`. `planning` is a planning workbook whose limits, rules and settings replace the data
     folder's. Only one run per chain at a time: a second one waits `wait_seconds`, then raises
-    RunLocked. The latest published plan of an earlier week is the current assortment.
+    RunLocked. The latest published plan of an earlier week is the current assortment. `progress`
+    gets the lines a person reads, `on_stage` each RunStage reached.
     """
     say = progress or (lambda _text: None)
+    reached = on_stage or (lambda _stage: None)
     today = today or date.today()
     week = iso_week(week_monday(week)) if week else iso_week(today)
     db = open_database(data_dir, config)
     try:
         with run_lock(db, wait_seconds, lambda: running_run(db)):
-            return _locked_run(db, data_dir, out_dir, config, today, week, planning, say, wait_seconds)
+            return _locked_run(db, data_dir, out_dir, config, today, week, planning, say, reached, wait_seconds)
     finally:
         db.dispose()
 
 
 def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig, today: date, week: str,
-                planning: Path | None, say: Callable[[str], None], wait_seconds: float) -> RunOutcome:
+                planning: Path | None, say: Callable[[str], None], reached: Callable[[RunStage], None],
+                wait_seconds: float) -> RunOutcome:
     """Read and check everything first (bad input records nothing), then plan as a recorded run."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -121,21 +137,24 @@ def _locked_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig,
     chain = as_of_week(chain, db, week, say)
     timings["read"] = time.perf_counter() - started
     say(f"read {len(chain.stores)} stores, {len(chain.products)} products, {chain.pos_report.counts.lines} POS lines")
+    reached(RunStage.READ)
     with folder_lock(out_dir / OUT_LOCK, wait_seconds, lambda: f"another run writes {out_dir}"):  # inputs are valid: now OUT_DIR
-        return _recorded_run(db, data_dir, out_dir, config, week, chain, timings, started, say)
+        return _recorded_run(db, data_dir, out_dir, config, week, chain, timings, started, say, reached)
 
 
 def _recorded_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfig, week: str, chain: ChainData,
-                  timings: dict[str, float], started: float, say: Callable[[str], None]) -> RunOutcome:
+                  timings: dict[str, float], started: float, say: Callable[[str], None],
+                  reached: Callable[[RunStage], None]) -> RunOutcome:
     runs_dir = out_dir / RUNS_DIR
     runs_dir.mkdir(parents=True, exist_ok=True)
     for leftover in runs_dir.glob(f"{STAGING_PREFIX}*"):  # from a run that was killed; we hold the lock
         shutil.rmtree(leftover, ignore_errors=True)
     run_id = start_run(db, week, data_dir, out_dir, config.to_dict())
+    reached(RunStage.STARTED)
     log = RunLog(out_dir / LOGS_DIR / f"{week}-{run_id:05d}.log", say)
     try:
         log(f"run #{run_id}: planning {week} from {data_dir.resolve()}")
-        outcome = _plan_and_publish(db, run_id, week, chain, config, out_dir, timings, started, log)
+        outcome = _plan_and_publish(db, run_id, week, chain, config, out_dir, timings, started, log, reached)
     except BaseException as exc:
         for staging in runs_dir.glob(f"{STAGING_PREFIX}*"):  # half written: its space back at once
             shutil.rmtree(staging, ignore_errors=True)
@@ -145,17 +164,20 @@ def _recorded_run(db: Database, data_dir: Path, out_dir: Path, config: PlanConfi
         if isinstance(exc, OSError) and (storage := storage_error(exc, f"the run's outputs in {out_dir}")):
             raise storage from exc
         raise
+    reached(RunStage.PUBLISHED)
     finish_run(db, run_id, PUBLISHED)
     log(f"published run #{run_id} in {outcome.out_dir}")
     return outcome
 
 
 def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, config: PlanConfig, out_dir: Path,
-                      timings: dict[str, float], started: float, say: Callable[[str], None]) -> RunOutcome:
+                      timings: dict[str, float], started: float, say: Callable[[str], None],
+                      reached: Callable[[RunStage], None]) -> RunOutcome:
     mark = time.perf_counter()
     profiles = build_profiles(chain, config)
     timings["profiles"] = time.perf_counter() - mark
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
+    reached(RunStage.PROFILED)
     mark = time.perf_counter()
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
     result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
@@ -163,6 +185,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     timings["optimize"] = time.perf_counter() - mark
     timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
+    reached(RunStage.PLANNED)
     result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(["store_id", "sku"])["new_listing_haircut"])
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
@@ -175,6 +198,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     say(f"writing run folder {out_dir / RUNS_DIR / folder}")
     staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
     write_run_folder(staging, result, changes, profiles, summary, chain)
+    reached(RunStage.WRITTEN)
     run_dir = out_dir / RUNS_DIR / folder
     os.rename(staging, run_dir)  # complete, and never changed again
     inputs = [{"file": f.file, "sha256": f.sha256, "lines": f.lines} for f in chain.pos_report.files]
