@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from planner import PlannerError, load_config, run_week
-from planner.db import claim_data_folder, database_url
+from planner import PlanConfig, PlannerError, load_config, run_week
+from planner.db import URL_VARIABLE, claim_data_folder, database_url
 from planner.outputs.runfolder import plan_exists
 from planner.ui.data import (
     chain_database,
@@ -46,14 +46,20 @@ def settings() -> tuple[Path, Path]:
     return Path(args.out), Path(args.data)
 
 
-def offer_first_run(out_dir: Path, data_dir: Path) -> None:
+def chain_config(data_dir: Path) -> PlanConfig:
+    """DATA/planning.toml, with the database of PLANNER_DATABASE_URL when that is set."""
+    config = load_config(data_dir / "planning.toml")
+    return config.with_database_url(os.environ[URL_VARIABLE], URL_VARIABLE) if os.environ.get(URL_VARIABLE) else config
+
+
+def offer_first_run(out_dir: Path, data_dir: Path, config: PlanConfig) -> None:
     """No plan yet: say how to make one, and offer to run it here."""
     st.info(f"No plan in {plain(out_dir.resolve())} yet. Run this, or plan here:")
     st.code(f'planner run "{data_dir}" --out "{out_dir}"', language="bash")
     if st.button(f"Plan {plain(data_dir.name)} now", type="primary"):
         with st.spinner("Reading POS data, building profiles and solving ..."):
             try:
-                run_week(data_dir, out_dir, load_config(data_dir / "planning.toml"))
+                run_week(data_dir, out_dir, config)
             except PlannerError as exc:
                 st.error(plain(exc))
                 return
@@ -63,7 +69,7 @@ def offer_first_run(out_dir: Path, data_dir: Path) -> None:
 st.set_page_config(page_title="Assortment planner", layout="wide")
 out_dir, data_dir = settings()
 try:
-    config = load_config(data_dir / "planning.toml")
+    config = chain_config(data_dir)
     db = chain_database(database_url(data_dir, config), str(data_dir))
     claim_data_folder(db, data_dir)  # on every page load: the database may have been reset for another folder since
 except PlannerError as exc:  # a broken planning.toml, a wrong, unreachable or another folder's database: say so, no traceback
@@ -79,7 +85,7 @@ if st.sidebar.button("Sign out"):
     st.rerun()
 if not plan_exists(out_dir):
     if who.is_head_office:
-        offer_first_run(out_dir, data_dir)
+        offer_first_run(out_dir, data_dir, config)
     else:
         st.info("There is no published plan yet; head office runs the weekly plan.")
     st.stop()

@@ -23,6 +23,7 @@ import sqlalchemy.exc
 from planner.config import PlanConfig, load_config
 from planner.db import (
     FULL_OR_READ_ONLY,
+    URL_VARIABLE,
     Database,
     ForeignDatabase,
     claim_data_folder,
@@ -90,6 +91,8 @@ def _config(data_dir: Path, config_path: Path | None, solver: str | None) -> Pla
     if config_path is not None and not config_path.exists():
         raise click.BadParameter(f"{config_path} does not exist", param_hint="--config")
     config = load_config(path)
+    if os.environ.get(URL_VARIABLE):  # wins over planning.toml, so a password need not sit in the data folder
+        config = config.with_database_url(os.environ[URL_VARIABLE], URL_VARIABLE)
     return config.with_solver(solver) if solver else config
 
 

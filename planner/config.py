@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from pydantic import TypeAdapter, ValidationError
+
 from planner.errors import ConfigError, shown
 
 
@@ -120,6 +122,8 @@ class DatabaseConfig:
     """Where accounts and store requests live."""
 
     url: str = ""  # "" = SQLite file planner.db in the data folder; or postgresql+psycopg://user@host/db
+    # where url came from, for error messages; set by with_database_url, never read from planning.toml
+    url_source: str = field(default="planning.toml: [database] url", metadata={"toml": False})
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,13 @@ class PlanConfig:
         """Section -> key -> value, for the workbook and summary.json (a database password shows as ***)."""
         values = dataclasses.asdict(self)
         values["database"]["url"] = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", values["database"]["url"])
+        del values["database"]["url_source"]
         return values
+
+    def with_database_url(self, url: str, source: str) -> PlanConfig:
+        """A copy whose database is `url`, named `source` in errors (the CLI and the app pass the
+        PLANNER_DATABASE_URL environment variable this way; the library never reads the environment)."""
+        return dataclasses.replace(self, database=DatabaseConfig(url=url, url_source=source))
 
     def with_solver(self, name: str) -> PlanConfig:
         """A copy that uses another solver (the CLI's --solver)."""
@@ -186,7 +196,8 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> PlanConf
 
 
 def _build_section(section_type: type, section_name: str, values: dict[str, Any], source: str) -> Any:
-    hints = get_type_hints(section_type)
+    declared = {item.name for item in dataclasses.fields(section_type) if item.metadata.get("toml", True)}
+    hints = {name: hint for name, hint in get_type_hints(section_type).items() if name in declared}
     for key, value in values.items():
         if key not in hints:
             msg = (
@@ -194,25 +205,17 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
                 f"known keys: {', '.join(hints)}"
             )
             raise ConfigError(msg)
-        if not _type_ok(hints[key], value):
-            msg = f"{source}: [{section_name}] {key} = {shown(repr(value))} has the wrong type (expected {hints[key]})"
-            raise ConfigError(msg)
+        try:  # strict: no "3" for 3, no true for 1; an int is a float
+            TypeAdapter(hints[key]).validate_python(value, strict=True)
+        except ValidationError:
+            msg = f"{source}: [{section_name}] {key} = {shown(repr(value))} has the wrong type (expected {_type_name(hints[key])})"
+            raise ConfigError(msg) from None
     return section_type(**values)
 
 
-def _type_ok(hint: Any, value: Any) -> bool:
-    text = str(hint)
-    if isinstance(value, bool):
-        return "bool" in text
-    if isinstance(value, int):
-        return "int" in text or "float" in text
-    if isinstance(value, float):
-        return "float" in text
-    if isinstance(value, str):
-        return "str" in text and "dict" not in text
-    if isinstance(value, dict):
-        return "dict" in text and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-    return False
+def _type_name(hint: Any) -> str:
+    """`float | None`, `dict[str, str]`: a type hint as it reads in the source."""
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
 
 
 def _check_values(config: PlanConfig, source: str) -> None:

@@ -39,7 +39,12 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("sample out")
     with pytest.MonkeyPatch.context() as patch:  # a database belongs to one data folder
         patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('sample db') / 'planner.db'}")
-        return run_week(SAMPLE, out, load_config(SAMPLE / "planning.toml"), today=TODAY)
+        return run_week(SAMPLE, out, configured(load_config(SAMPLE / "planning.toml")), today=TODAY)
+
+
+def configured(config: PlanConfig | None = None) -> PlanConfig:
+    """`config` with the test's database (PLANNER_DATABASE_URL), as the CLI and the app pass it."""
+    return (config or PlanConfig()).with_database_url(os.environ["PLANNER_DATABASE_URL"], "PLANNER_DATABASE_URL")
 
 
 def profiles_for(folder: Path, config: PlanConfig | None = None):
@@ -97,13 +102,21 @@ def database(request: pytest.FixtureRequest, tmp_path: Path):
         db.dispose()
 
 
+def repository_databases() -> set[Path]:
+    """The planner.db files in the repository's data folders."""
+    return {*SAMPLE.rglob("planner.db"), *(ROOT / "tests").rglob("planner.db")}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Runs and the app never touch a planner.db in the repository's data folders: until a test or a
     fixture sets its own, PLANNER_DATABASE_URL points at a file of this session."""
+    before = repository_databases()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('session db') / 'planner.db'}")
         yield
+    made = sorted(repository_databases() - before)
+    assert not made, f"a test made a database in the repository (pass configured() to run_week): {made}"
 
 
 @pytest.fixture(autouse=True)

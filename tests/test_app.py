@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TODAY
+from conftest import ROOT, TODAY, configured
 from streamlit.testing.v1 import AppTest
 
 from planner import PlanConfig, run_week
@@ -43,7 +43,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("app")
     with pytest.MonkeyPatch.context() as patch:  # its own database: the session's may belong to another data folder
         patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{folder / 'planner.db'}")
-        run_week(DATA / "chain", folder / "out", PlanConfig(), today=TODAY)
+        run_week(DATA / "chain", folder / "out", configured(), today=TODAY)
     return folder / "out"
 
 
@@ -181,7 +181,7 @@ def test_the_overview_says_when_todays_range_breaks_a_store_limit(monkeypatch: p
     stores = (chain / "stores.csv").read_text().replace("S1,Markt Mitte,Freiburg,5,400", "S1,Markt Mitte,Freiburg,2,400")
     (chain / "stores.csv").write_text(stores)
     out = tmp_path / "out"
-    run_week(chain, out, PlanConfig(), today=TODAY)
+    run_week(chain, out, configured(), today=TODAY)
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any(note.startswith("today's assortment of S1 does not fit its limits") for note in notes)
     at = signed_in(monkeypatch, out, db_url, "hq", chain)
@@ -322,7 +322,7 @@ def test_markdown_in_the_data_is_shown_literally_on_every_page(monkeypatch: pyte
         path = data / name
         path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     out = tmp_path / "out"
-    run_week(data, out, PlanConfig(), today=TODAY)
+    run_week(data, out, configured(), today=TODAY)
     at = signed_in(monkeypatch, out, db_url, "m1", data)
     shown = []
     for page in STORE_PAGES:
@@ -441,7 +441,7 @@ def test_every_page_says_which_week_it_plans_from_which_data_and_that_the_data_i
 def test_without_a_stale_warning_the_pages_warn_of_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
     """A run whose data is recent has an empty stale_warning; an older run has none at all: no warning either way."""
     out = tmp_path / "out"
-    run_week(DATA / "chain", out, PlanConfig(), today=TODAY)
+    run_week(DATA / "chain", out, configured(), today=TODAY)
     summary_file = out / "current" / "summary.json"
     for stale in ("", None):
         summary = json.loads(summary_file.read_text())
@@ -483,7 +483,7 @@ def test_codes_are_shown_as_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     (data / "products.csv").write_text("\n".join(f"{line},{flag}" for line, flag in zip(products, organic, strict=True)) + "\n",
                                        encoding="utf-8")
     out = tmp_path / "out"
-    run_week(data, out, PlanConfig(), today=TODAY)
+    run_week(data, out, configured(), today=TODAY)
     at = signed_in(monkeypatch, out, db_url, "m1", data)
     at.switch_page("planner/ui/my_customers.py").run()
     assert [h.value for h in at.subheader][:2] == ["By category", "Organic or not"]

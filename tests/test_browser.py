@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SAMPLE, TODAY, free_port
+from conftest import ROOT, SAMPLE, TODAY, configured, free_port
 
 from planner import PlanConfig, load_config, run_week
 from planner.db import Database
@@ -101,7 +101,7 @@ def served_app(tmp_path: Path) -> Iterator[str]:
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     out = tmp_path / "out"
-    run_week(DATA / "chain", out, PlanConfig(), today=TODAY)
+    run_week(DATA / "chain", out, configured(), today=TODAY)
     url = f"sqlite:///{tmp_path / 'planner.db'}"
     db = Database(url)
     add_user(db, "m1", "manager one pw", MANAGER, "S1", ["S1", "S2"])
@@ -120,7 +120,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     url = f"sqlite:///{folder / 'planner.db'}"
     with pytest.MonkeyPatch.context() as patch:  # the run and the app share the test's database
         patch.setenv("PLANNER_DATABASE_URL", url)
-        outcome = run_week(SAMPLE, folder / "out", load_config(SAMPLE / "planning.toml"), today=TODAY)
+        outcome = run_week(SAMPLE, folder / "out", configured(load_config(SAMPLE / "planning.toml")), today=TODAY)
     stores = list(outcome.summary["stores"])
     db = Database(url)
     add_user(db, "m1", PASSWORDS["m1"], MANAGER, "S01", stores)

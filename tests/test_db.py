@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TODAY
+from conftest import ROOT, TODAY, configured
 from sqlalchemy import select
 
 from planner import PlanConfig, run_week
@@ -167,7 +167,7 @@ def test_a_manager_proposes_for_their_own_store_only_and_head_office_decides(dat
 @pytest.mark.slow
 def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(URL_VARIABLE, database.url)
-    first = run_week(DATA / "chain", tmp_path / "before", PlanConfig(), today=TODAY)
+    first = run_week(DATA / "chain", tmp_path / "before", configured(), today=TODAY)
     plan = first.result.plan
     kept = plan[(plan["store_id"] == "S1") & plan["listed_now"].astype(bool)]
     dropped = kept.sort_values("expected_profit_per_week").iloc[-1]["sku"]  # S1's best seller today
@@ -179,7 +179,7 @@ def test_approved_requests_are_rules_of_the_next_run(database, tmp_path, monkeyp
     decide(database, hq, propose(database, manager_1, "S1", added, "add", "asked for"), approve=True)
     propose(database, manager_2, "S2", dropped, "drop", "still pending")  # not approved: no rule
 
-    second = run_week(DATA / "chain", tmp_path / "after", PlanConfig(), today=TODAY)
+    second = run_week(DATA / "chain", tmp_path / "after", configured(), today=TODAY)
     carried = set(zip(second.result.plan["store_id"], second.result.plan["sku"], strict=True))
     assert ("S1", dropped) not in carried and ("S1", added) in carried and ("S2", dropped) in carried
     changes = second.result.changes.set_index(["store_id", "sku"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TODAY
+from conftest import TODAY, configured
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -41,7 +41,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
     out = folder.parent / "out"
     with pytest.MonkeyPatch.context() as patch:  # a database belongs to one data folder
         patch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{folder.parent / 'planner.db'}")
-        return run_week(folder, out, PlanConfig(), today=TODAY)
+        return run_week(folder, out, configured(), today=TODAY)
 
 
 def test_workbook_has_the_expected_sheets_and_tables(hostile_run) -> None:
@@ -262,7 +262,7 @@ def test_a_name_longer_than_an_excel_cell_is_warned_about_and_cut_in_the_workboo
     long_name = "Bio Vollkornbrot " * 2_500  # 42,500 characters
     products.loc[0, "name"] = long_name
     products.to_csv(folder / "products.csv", index=False)
-    result = run_week(folder, tmp_path / "out", PlanConfig(), today=TODAY)
+    result = run_week(folder, tmp_path / "out", configured(), today=TODAY)
     assert any(
         "products.csv: column 'name' holds 1 texts longer than the 32,767 characters an Excel cell holds (line 2)" in w
         for w in result.chain.warnings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TODAY, tiny_chain
+from conftest import TODAY, configured, tiny_chain
 from openpyxl import load_workbook
 
 from planner import InputError, PlanConfig, run_week
@@ -65,7 +65,7 @@ def _setting_row(key: str) -> int:
 @pytest.mark.slow
 def test_edits_in_the_workbook_show_up_in_the_next_plan(chain_with_template: tuple[Path, Path], tmp_path: Path) -> None:
     folder, path = chain_with_template
-    before = run_week(folder, tmp_path / "before", PlanConfig(), today=TODAY)
+    before = run_week(folder, tmp_path / "before", configured(), today=TODAY)
     plan = before.result.plan
     s1 = plan[(plan["store_id"] == "S001") & (plan["role"] == "addon") & (plan["forced"] == "")]
     dropped = s1.sort_values("expected_profit_per_week", ascending=False)["sku"].iloc[0]
@@ -77,7 +77,7 @@ def test_edits_in_the_workbook_show_up_in_the_next_plan(chain_with_template: tup
         "Requests": {"A4": "S001", "B4": dropped, "D4": "drop", "E4": "yes", "A5": "S003", "B5": not_in_s2, "D5": "add", "E5": "no"},
         "Settings": {f"C{_setting_row('change_penalty')}": 0},
     })
-    after = run_week(folder, tmp_path / "after", PlanConfig(), today=TODAY, planning=path)
+    after = run_week(folder, tmp_path / "after", configured(), today=TODAY, planning=path)
     new = after.result.plan
     assert not_in_s2 in set(new.loc[new["store_id"] == "S002", "sku"])
     assert dropped not in set(new.loc[new["store_id"] == "S001", "sku"])
@@ -100,7 +100,7 @@ def test_every_mistake_is_named_by_cell_and_nothing_runs(chain_with_template: tu
     })
     out = tmp_path / "out"
     with pytest.raises(InputError) as caught:
-        run_week(folder, out, PlanConfig(), today=TODAY, planning=path)
+        run_week(folder, out, configured(), today=TODAY, planning=path)
     text = str(caught.value)
     name = path.name
     for expected in (
@@ -122,4 +122,4 @@ def test_a_file_that_is_not_a_workbook_is_refused(chain_with_template: tuple[Pat
     broken = tmp_path / "planning.xlsx"
     broken.write_text("store_id,shelf\nS001,3\n")
     with pytest.raises(InputError, match="planning.xlsx: expected an .xlsx planning workbook"):
-        run_week(folder, tmp_path / "out", PlanConfig(), today=TODAY, planning=broken)
+        run_week(folder, tmp_path / "out", configured(), today=TODAY, planning=broken)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TODAY, tiny_chain
+from conftest import TODAY, configured, tiny_chain
 
 from planner import PlanConfig, run_week
 from planner.cli import cli
@@ -35,7 +35,7 @@ DATA = Path(__file__).parent / "data"
 # a run told each stage it reaches (run_week's on_stage hook); at the chosen one it touches a marker
 # file and waits there to be killed
 STOP_AT_STAGE = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from planner import PlanConfig
 from planner.runs import RunStage, run_week
@@ -44,7 +44,8 @@ def on_stage(reached):
     if reached == RunStage(stage):
         Path(marker).touch()
         time.sleep(600)
-run_week(Path(folder), Path(out), PlanConfig(), week=week, on_stage=on_stage)
+config = PlanConfig().with_database_url(os.environ["PLANNER_DATABASE_URL"], "PLANNER_DATABASE_URL")
+run_week(Path(folder), Path(out), config, week=week, on_stage=on_stage)
 """
 
 
@@ -98,9 +99,9 @@ def test_runs_are_recorded_and_last_weeks_step_is_this_weeks_assortment(tmp_path
     out, not from the target."""
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     config = PlanConfig(stability=StabilityConfig(max_changes_per_store_per_week=1))
-    first = run_week(folder, out, config, today=TODAY, week="2026-W46")
-    second = run_week(folder, out, config, today=TODAY, week="2026-W47")
-    again = run_week(folder, out, config, today=TODAY, week="2026-W47")
+    first = run_week(folder, out, configured(config), today=TODAY, week="2026-W46")
+    second = run_week(folder, out, configured(config), today=TODAY, week="2026-W47")
+    again = run_week(folder, out, configured(config), today=TODAY, week="2026-W47")
     listed = set(zip(second.chain.assortment["store_id"], second.chain.assortment["sku"], strict=True))
     step = set(zip(first.result.this_week["store_id"], first.result.this_week["sku"], strict=True))
     assert listed == step != set(zip(first.result.plan["store_id"], first.result.plan["sku"], strict=True))
@@ -193,11 +194,11 @@ def test_a_run_killed_after_publishing_is_closed_as_published_and_before_as_inte
 @pytest.mark.slow
 def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_elsewhere(tmp_path: Path) -> None:
     folder = chain_copy(tmp_path)
-    first = run_week(folder, tmp_path / "out a", PlanConfig(), today=TODAY, week="2026-W47")
-    db = open_database(folder, PlanConfig())
+    first = run_week(folder, tmp_path / "out a", configured(), today=TODAY, week="2026-W47")
+    db = open_database(folder, configured())
     with db.session.begin() as session:  # as if killed between publishing and closing the run
         session.get(Run, first.summary["run"]["id"]).status = "running"
-    run_week(folder, tmp_path / "out b", PlanConfig(), today=TODAY, week="2026-W48")
+    run_week(folder, tmp_path / "out b", configured(), today=TODAY, week="2026-W48")
     assert list(list_runs(db)["status"]) == ["published", "published"]
     db.dispose()
 
@@ -205,9 +206,9 @@ def test_a_run_killed_after_publishing_stays_published_when_the_next_run_writes_
 @pytest.mark.slow
 def test_the_next_week_plans_from_a_run_killed_after_it_published(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
-    run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W46")
+    run_week(folder, out, configured(), today=TODAY, week="2026-W46")
     kill_at(RunStage.PUBLISHED, folder, out, os.environ["PLANNER_DATABASE_URL"], week="2026-W47")  # current switched, row open
-    following = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W48")
+    following = run_week(folder, out, configured(), today=TODAY, week="2026-W48")
     week_47 = pd.read_csv(out / "runs" / "2026-W47-00002" / "plan.csv", dtype=str)
     assert set(zip(following.chain.assortment["store_id"], following.chain.assortment["sku"], strict=True)) == set(
         zip(week_47["store_id"], week_47["sku"], strict=True))
@@ -225,7 +226,7 @@ def test_a_week_in_another_spelling_is_refused_not_misread(tmp_path: Path, spell
 @pytest.mark.slow
 def test_pruning_deletes_what_killed_runs_left_once_it_is_a_day_old(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
-    run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W47")
+    run_week(folder, out, configured(), today=TODAY, week="2026-W47")
     before = published(out)
     day_old = time.time() - 86_400 - 60
     cache = next((folder / ".planner").rglob("*.parquet")).parent
@@ -254,7 +255,7 @@ def test_pruning_deletes_what_killed_runs_left_once_it_is_a_day_old(tmp_path: Pa
 def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published_plan(tmp_path: Path) -> None:
     folder, out = chain_copy(tmp_path), tmp_path / "out"
     for week in ("2026-W45", "2026-W46", "2026-W47"):
-        run_week(folder, out, PlanConfig(), today=TODAY, week=week)
+        run_week(folder, out, configured(), today=TODAY, week=week)
     published_before = (out / "plan.csv").read_bytes()
     result = CliRunner().invoke(cli, ["runs", "prune", str(folder), "--keep", "1"])
     assert result.exit_code == 0 and result.output.startswith("deleted 2 run folder(s)")
@@ -264,5 +265,5 @@ def test_pruning_deletes_old_run_folders_but_keeps_the_history_and_the_published
     assert [line.split("\t")[:3] for line in listed] == [["#3", "2026-W47", "published"], ["#2", "2026-W46", "published"],
                                                          ["#1", "2026-W45", "published"]]
     assert listed[1].endswith("\t-")  # no folder any more
-    following = run_week(folder, out, PlanConfig(), today=TODAY, week="2026-W48")  # last week's plan lines are still there
+    following = run_week(folder, out, configured(), today=TODAY, week="2026-W48")  # last week's plan lines are still there
     assert following.chain.assortment is not None and len(following.chain.assortment) > 0

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE, TODAY
+from conftest import SAMPLE, TODAY, configured
 
 from planner import load_chain, load_config, run_week
 from planner.profiles.demand import history_window
@@ -98,6 +98,6 @@ def test_till_outage_is_left_out_when_the_window_covers_it() -> None:
 
 @pytest.mark.slow
 def test_the_same_week_planned_twice_gives_the_same_plan_csv_to_the_byte(sample_run, tmp_path) -> None:
-    again = run_week(SAMPLE, tmp_path / "again", load_config(SAMPLE / "planning.toml"), today=TODAY)
+    again = run_week(SAMPLE, tmp_path / "again", configured(load_config(SAMPLE / "planning.toml")), today=TODAY)
     for name in ("plan.csv", "changes.csv", "local_index.csv"):
         assert (again.out_dir / name).read_bytes() == (sample_run.out_dir / name).read_bytes(), name

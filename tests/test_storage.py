@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,15 @@ def test_a_full_data_disk_names_the_database(tmp_path: Path, disks: list[Path], 
     assert output.startswith("planning failed: cannot write the planner's database (")
     assert output.strip().endswith("is its disk full or read-only? The published plan is unchanged")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_an_output_gets_the_mode_the_umask_gives_and_the_umask_stays(tmp_path: Path, umask: int, mode: int) -> None:
+    """Written in a process of its own with a known umask: the file is made with that mode (never 0600
+    from a temporary file, never by changing the umask for a moment)."""
+    script = ("import os, sys; from pathlib import Path; import pandas as pd; from planner.outputs.files import write_csv\n"
+              f"os.umask({umask}); write_csv(pd.DataFrame({{'a': [1]}}), Path(sys.argv[1]))\n"
+              f"assert os.umask(0) == {umask}")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "plan.csv")], check=True)
+    assert (tmp_path / "plan.csv").stat().st_mode & 0o777 == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.csv"]

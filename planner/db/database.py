@@ -3,7 +3,8 @@
 An embedded SQLite file (`planner.db` in the data folder) is the default. A chain whose managers and
 head office work at the same time sets `[database] url = "postgresql+psycopg://..."` in
 planning.toml, or the PLANNER_DATABASE_URL environment variable (which wins, so a password need
-not sit in the data folder). The tables are created on first use.
+not sit in the data folder; the CLI and the app read it into the config, PlanConfig.with_database_url).
+The tables are created on first use.
 
 A database records the data folder it was made for (its resolved path): a copied or moved folder
 brings its planner.db along, and that database is refused (ForeignDatabase) until it is started
@@ -13,7 +14,6 @@ the data folder at the same path on both.
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from datetime import UTC, datetime
@@ -163,12 +163,10 @@ class Database:
 
 
 def database_url(data_dir: Path, config: PlanConfig) -> str:
-    """PLANNER_DATABASE_URL, else planning.toml's [database] url, else SQLite in the data folder;
-    a ConfigError naming where it came from if it is not a usable database URL."""
-    if os.environ.get(URL_VARIABLE):
-        return _checked_url(os.environ[URL_VARIABLE], URL_VARIABLE)
+    """The config's [database] url, else SQLite in the data folder; a ConfigError naming where the
+    url came from (planning.toml or PLANNER_DATABASE_URL) if it is not a usable database URL."""
     if config.database.url:
-        return _checked_url(config.database.url, "planning.toml: [database] url")
+        return _checked_url(config.database.url, config.database.url_source)
     return default_url(data_dir)
 
 
@@ -261,13 +259,10 @@ def _create_tables(engine: Engine) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
-def open_database(data_dir: Path, config: PlanConfig, *, create: bool = True) -> Database | None:
-    """The chain's database, checked to be `data_dir`'s (ForeignDatabase if it was made for another
-    folder); None when `create` is False and the default SQLite file does not exist yet."""
-    url = database_url(data_dir, config)
-    if not create and url == default_url(data_dir) and not (data_dir / SQLITE_FILE).exists():
-        return None
-    return connect(url, data_dir)
+def open_database(data_dir: Path, config: PlanConfig) -> Database:
+    """The chain's database (made on first use), checked to be `data_dir`'s: ForeignDatabase if it
+    was made for another folder."""
+    return connect(database_url(data_dir, config), data_dir)
 
 
 class DatabaseUnavailable(PlannerError):

@@ -91,6 +91,7 @@ def read_planning(path: Path, chain: ChainData, config: PlanConfig) -> PlanningE
     try:
         present = {section: {k: v for k, v in values.items() if v is not None} for section, values in settings.items()}
         planned = config_from_dict(present, source=f"{label} Settings")  # an absent optional key means no limit
+        planned = dataclasses.replace(planned, database=config.database)  # not a setting of the sheet
     except ConfigError as exc:
         raise InputError(Problem(f"{label} Settings", expected="settings that fit together", found=str(exc))) from exc
     frame = pd.DataFrame(limits, columns=["store_id", "shelf_capacity", "inventory_budget"])
@@ -132,6 +133,7 @@ class _Cells:
 def _settings(rows: list[tuple[int, list[Any]]], cell: _Cells, config: PlanConfig) -> dict[str, dict[str, Any]]:
     """The config as nested dicts with the Settings sheet's values in place."""
     merged = dataclasses.asdict(config)
+    del merged["database"]  # where the database is stays the run's (planning.toml or the environment)
     sections = get_type_hints(PlanConfig)
     for row, values in rows:
         section, key = _text(values[0]), _text(values[1])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,18 +40,28 @@ def clean_text(value: str) -> str:
     return kept.decode("utf-16-le", errors="ignore") + CUT_MARK  # "ignore": a character cut in half goes
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file in the same folder, then rename it over `path` (never half-written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    temporary = _new_temporary(path)
     try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; published files get the usual mode
+        write(temporary)
         os.replace(temporary, path)
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        if temporary.exists():
+            temporary.unlink()
+
+
+def _new_temporary(path: Path) -> Path:
+    """An empty `.<name>.<random>.tmp` next to `path`, made with the mode a new file gets from the
+    process's umask (mkstemp would make it 0600; the process umask is never changed)."""
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return temporary
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,9 +97,3 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     """Pretty, key-ordered JSON."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
