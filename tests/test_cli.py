@@ -146,11 +146,12 @@ def test_a_wrong_data_folder_is_refused_and_nothing_is_created(tmp_path: Path, c
 
 def test_an_unforeseen_failure_is_one_line_and_a_log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     import planner.cli
+    import planner.cli.planning
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise ZeroDivisionError("something nobody foresaw")
 
-    monkeypatch.setattr(planner.cli, "run_week", broken)
+    monkeypatch.setattr(planner.cli.planning, "run_week", broken)
     monkeypatch.setattr(sys, "argv", ["planner", "run", str(DATA / "chain"), "--out", str(tmp_path / "out")])
     with pytest.raises(SystemExit) as stopped:
         planner.cli.main()
