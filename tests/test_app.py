@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, TODAY, configured
 from streamlit.testing.v1 import AppTest
 
-from planner import PlanConfig, run_week
+from planner import run_week
 from planner.db import Database, connect, default_url
 from planner.db.accounts import (
     HEAD_OFFICE,

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLE, TODAY, configured, free_port
 
-from planner import PlanConfig, load_config, run_week
+from planner import load_config, run_week
 from planner.db import Database
 from planner.db.accounts import HEAD_OFFICE, MANAGER, Principal, add_user
 from planner.db.requests import decide, propose

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, TODAY, configured
 from sqlalchemy import select
 
-from planner import PlanConfig, run_week
+from planner import run_week
 from planner.db import (
     URL_VARIABLE,
     Database,

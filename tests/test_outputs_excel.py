@@ -18,7 +18,7 @@ from conftest import TODAY, configured
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from planner import PlanConfig, run_week
+from planner import run_week
 from planner.cli import cli
 from planner.outputs.excel import EUR, REASON_WIDTH, tables_workbook, write_workbook
 from planner.outputs.files import CUT_MARK, EXCEL_CELL_CHARACTERS, csv_safe
@@ -223,7 +223,7 @@ def test_no_csv_output_holds_formula_like_text(hostile_run) -> None:
     files = [hostile_run.out_dir / f for f in ("plan.csv", "changes.csv", "local_index.csv")] + backtests
     for path in files:
         with path.open(newline="", encoding="utf-8") as handle:
-            for line, row in enumerate(csv.reader(handle), start=1):
+            for row in csv.reader(handle):
                 for value in row:
                     if value.startswith(("=", "+", "-", "@", "\t", "\r")):
                         float(value)  # a number such as -2.5 is fine; text here would be a formula

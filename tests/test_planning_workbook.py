@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import TODAY, configured, tiny_chain
 from openpyxl import load_workbook
 
-from planner import InputError, PlanConfig, run_week
+from planner import InputError, run_week
 from planner.cli import cli
 from planner.inputs.planning import REQUEST_SOURCE
 from planner.schemas import EDITABLE_SETTINGS
