@@ -1,5 +1,7 @@
 """The documentation's promises: the README's two commands first and CI running the second; every CLI
-command and option documented in docs/commands.md; the refused and messy inputs listed in docs/input.md
+command and subcommand (the whole click tree) quoted in the docs, with its --help working, every leaf
+command and its options documented in docs/commands.md, and every `planner ...` line the docs quote naming
+a command that exists; the refused and messy inputs listed in docs/input.md
 with their pinned messages; the documented planning.toml valid and equal to the defaults; every relative
 link resolving; the README short."""
 
@@ -11,6 +13,8 @@ import tomllib
 from pathlib import Path
 
 import click
+import pytest
+from click.testing import CliRunner
 from conftest import ROOT
 from test_inputs_bad import EXPECTED as BAD_INPUT_MESSAGES
 
@@ -37,18 +41,60 @@ def doc_files() -> list[Path]:
 def sections(text: str, level: str = "##") -> dict[str, str]:
     """Heading text (backticks removed) -> the text up to the next heading of the same level."""
     parts = re.split(rf"^{level} (.+)$", text, flags=re.M)
-    return {heading.replace("`", "").strip(): body for heading, body in zip(parts[1::2], parts[2::2])}
+    return {heading.replace("`", "").strip(): body for heading, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def command_tree(group: click.Group, prefix: str = "planner") -> dict[str, click.Command]:
+    """Every command path under `group`, groups and leaves, at any depth: 'planner run', 'planner runs',
+    'planner runs list' ... -> the click command (the root itself not included)."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        found[f"{prefix} {name}"] = command
+        if isinstance(command, click.Group):
+            found |= command_tree(command, f"{prefix} {name}")
+    return found
 
 
 def leaf_commands(group: click.Group, prefix: str = "planner") -> dict[str, click.Command]:
-    """'planner run', 'planner runs list' ... -> the click command."""
-    found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
-        if isinstance(command, click.Group):
-            found |= leaf_commands(command, f"{prefix} {name}")
-        else:
-            found[f"{prefix} {name}"] = command
-    return found
+    """'planner run', 'planner runs list' ... -> the click command; the groups left out."""
+    return {path: command for path, command in command_tree(group, prefix).items() if not isinstance(command, click.Group)}
+
+
+COMMAND_WORD = r"[a-z][a-z0-9_-]*"  # what a command name looks like, unlike DATA_DIR, --out or /srv/chain
+
+
+def quoted_command_lines(path: Path) -> list[str]:
+    """The `planner ...` command lines in the code spans and code blocks of a doc, from `planner` up to the
+    first word that cannot be a command name (DATA_DIR, --out, /srv/chain, ...): 'planner runs list'."""
+    lines = []
+    for code in re.findall(r"`([^`\n]+)`|```[a-z]*\n(.*?)```", read(path), flags=re.S):
+        lines += re.findall(rf"(?:^|[\s/])(planner(?:[ \t]+{COMMAND_WORD})*)", "".join(code), flags=re.M)
+    return lines
+
+
+def named_path(line: str) -> tuple[str, str | None]:
+    """The command path a quoted line names ('planner runs list DATA_DIR' -> 'planner runs list'): words
+    are followed down the tree while the command is a group. Second item: the path that does not exist
+    when a word under a group names no subcommand ('planner runs purge'), else None."""
+    command: click.Command = cli
+    path = "planner"
+    for word in line.split()[1:]:
+        if not isinstance(command, click.Group) or not re.fullmatch(COMMAND_WORD, word):
+            break
+        if word not in command.commands:
+            return path, f"{path} {word}"
+        command, path = command.commands[word], f"{path} {word}"
+    return path, None
+
+
+def quoted_paths() -> set[str]:
+    """Every command path some doc quotes, with the groups above it ('planner runs list' quotes 'planner runs' too)."""
+    paths = set()
+    for doc in doc_files():
+        for line in quoted_command_lines(doc):
+            words = named_path(line)[0].split()
+            paths |= {" ".join(words[:n]) for n in range(2, len(words) + 1)}
+    return paths
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:
@@ -77,14 +123,46 @@ def test_every_command_and_option_is_documented() -> None:
                 assert mentioned, f"docs/commands.md '## {path}' does not mention {name}"
 
 
+def test_every_command_and_subcommand_is_quoted_in_the_docs() -> None:
+    """Groups too, at any depth: a group is quoted when a doc quotes it or a command under it."""
+    for path, command in command_tree(cli).items():
+        assert command.help, f"{path} has no help text"
+    groups = {"planner": cli} | {path: command for path, command in command_tree(cli).items() if isinstance(command, click.Group)}
+    text = read(DOCS / "commands.md")
+    for path, group in groups.items():
+        for param in group.params:
+            for name in param.opts:
+                assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), f"docs/commands.md does not mention {path} {name}"
+    missing = sorted(set(command_tree(cli)) - quoted_paths())
+    assert not missing, f"no doc in README.md or docs/*.md quotes these commands: {missing}"
+
+
 def test_every_command_the_docs_quote_exists() -> None:
-    for path in doc_files():
-        for code in re.findall(r"`([^`\n]+)`|```[a-z]*\n(.*?)```", read(path), flags=re.S):
-            for words in re.findall(r"(?:^|[\s/])planner ([a-z][a-z_-]*)(?: ([a-z][a-z_-]*))?", "".join(code)):
-                command = cli.commands.get(words[0])
-                assert command is not None, f"{path.name} quotes 'planner {words[0]}', which does not exist"
-                if isinstance(command, click.Group):
-                    assert words[1] in command.commands, f"{path.name} quotes 'planner {' '.join(words)}', which does not exist"
+    """Every `planner ...` line quoted in README.md or docs/*.md names a real command path, at any depth:
+    a renamed or removed subcommand fails here."""
+    wrong = []
+    for doc in doc_files():
+        for line in quoted_command_lines(doc):
+            _path, missing = named_path(line)
+            if missing:
+                wrong.append(f"{doc.name} quotes '{line}', but '{missing}' does not exist")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_quoted_command_lines_are_read_down_the_tree() -> None:
+    """The parser of the two tests above: a wrong subcommand at any depth is caught, arguments end the path."""
+    assert named_path("planner runs prune DATA_DIR --keep 3") == ("planner runs prune", None)
+    assert named_path("planner run sample_stores") == ("planner run", None)
+    assert named_path("planner --version") == ("planner", None)
+    assert named_path("planner runs purge") == ("planner runs", "planner runs purge")
+    assert named_path("planner plan sample_stores") == ("planner", "planner plan")
+
+
+@pytest.mark.parametrize("path", ["planner", *command_tree(cli)])
+def test_every_command_help_runs(path: str) -> None:
+    result = CliRunner().invoke(cli, [*path.split()[1:], "--help"], prog_name="planner")
+    assert result.exit_code == 0, f"{path} --help exited {result.exit_code}: {result.output}{result.exception!r}"
+    assert f"Usage: {path} " in result.output, result.output
 
 
 def test_every_refused_input_is_listed_with_its_pinned_message() -> None:
@@ -114,7 +192,7 @@ def test_the_documented_planning_toml_shows_every_setting_with_its_default() -> 
     shown = {(section, key) for section, values in tomllib.loads(uncommented).items() for key in values}
     defaults = PlanConfig()
     declared = {(section.name, key.name) for section in dataclasses.fields(defaults)
-                for key in dataclasses.fields(getattr(defaults, section.name))}
+                for key in dataclasses.fields(getattr(defaults, section.name)) if key.metadata.get("toml", True)}
     assert declared - shown == set(), "settings missing from docs/settings.md's planning.toml"
 
 

@@ -14,7 +14,7 @@ def override_conflicts(inputs: ModelInputs, overrides: pd.DataFrame | None) -> l
     messages = []
     if overrides is not None and len(overrides):
         rules = overrides.groupby(["store_id", "sku"])["rule"].agg(set)
-        for (store, sku), found in rules[rules.map(len) > 1].items():
+        for store, sku in rules[rules.map(len) > 1].index:
             sources = overrides[(overrides["store_id"] == store) & (overrides["sku"] == sku)]
             said = ", ".join(f"{r.rule} ({r.source})" for r in sources.itertuples())
             messages.append(f"store {store}, product {sku}: {said}")

@@ -227,7 +227,7 @@ def _pass_model(highs: highspy.Highs, problem: pulp.LpProblem, *, integer: bool,
     Returns the variables in column order, the constraints in row order, and whether integer columns exist.
     """
     variables, constraints = problem.variables(), problem.constraints()
-    column = dict(zip(variables, range(len(variables))))
+    column = {variable: i for i, variable in enumerate(variables)}
     sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises
     cost, offset = np.zeros(len(variables)), 0.0
     if problem.objective is not None:

@@ -39,7 +39,7 @@ def change_reasons(changes: pd.DataFrame) -> pd.Series:
     return pd.Series(reasons, index=changes.index, dtype=str)
 
 
-def _reason(row: object, haircut: float) -> str:
+def _reason(row: Any, haircut: float) -> str:  # a row of plan.itertuples()
     """Why the line is on the shelf, without the figures its row already shows (units, profit)."""
     if row.role == "core":
         head = "core: earns its place in every store"
