@@ -290,7 +290,7 @@ def promotion_weeks(rng: np.random.Generator, candidates: list, on_shelf: np.nda
     months = days[mondays].strftime("%Y-%m")
     for month in months.unique():
         starts = rng.choice(mondays[months == month], len(candidates))
-        fits = [(p, d) for p, d in zip(rng.permutation(candidates), starts) if on_shelf[p, d:d + 6].all()]
+        fits = [(p, d) for p, d in zip(rng.permutation(candidates), starts, strict=True) if on_shelf[p, d:d + 6].all()]
         for p, d in fits[:PROMOS_PER_MONTH]:
             promo[p, d:d + 6] = True
     return promo

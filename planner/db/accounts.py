@@ -14,7 +14,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import CursorResult, Delete, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from planner.db import Database, LoginAttempt, User, default_url, utc_now
@@ -91,10 +91,17 @@ def add_user(db: Database, username: str, password: str, role: str, store_id: st
         return _principal(user)
 
 
+def _deleted(session: Session, statement: Delete) -> int:
+    """Run a DELETE; the number of rows it deleted (a DML statement's result is a CursorResult)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def remove_user(db: Database, username: str) -> bool:
     """Delete an account (its open sessions end at their next page load). False if there was none."""
     with db.session.begin() as session:
-        removed = session.execute(delete(User).where(User.username == username)).rowcount
+        removed = _deleted(session, delete(User).where(User.username == username))
         session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
     return bool(removed)
 
@@ -119,7 +126,7 @@ def unlock_user(db: Database, username: str) -> int:
     with db.session.begin() as session:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             raise AccountError(f"there is no user {username!r}")
-        return session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, ~LoginAttempt.succeeded)).rowcount
+        return _deleted(session, delete(LoginAttempt).where(LoginAttempt.username == username, ~LoginAttempt.succeeded))
 
 
 def list_users(db: Database) -> list[Principal]:
@@ -160,11 +167,11 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
             wait = LOCKOUT - (now - recent[0])
             raise SignInThrottled(f"too many failed sign-ins for {username!r}: try again in {max(1, round(wait.total_seconds() / 60))} minutes")
         user = session.scalar(select(User).where(User.username == username))
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-        session.add(LoginAttempt(username=username, at=now, succeeded=ok))
-        if ok and _HASHER.check_needs_rehash(user.password_hash):
+        verified = _verify(user.password_hash if user else _DUMMY_HASH, password)  # as slow for an unknown name
+        session.add(LoginAttempt(username=username, at=now, succeeded=verified and user is not None))
+        if user is not None and verified and _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = _HASHER.hash(password)
-    if not ok:
+    if user is None or not verified:
         raise AccountError("wrong username or password")
     return _principal(user)
 

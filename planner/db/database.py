@@ -234,7 +234,10 @@ def _adopt(db: Database, folder: str) -> str:
     except IntegrityError:
         pass  # another process adopted the database first: its record counts
     with db.session() as session:
-        return session.get(Setting, DATA_FOLDER).value
+        recorded = session.get(Setting, DATA_FOLDER)
+    if recorded is None:  # added above or by the other process; gone only if the database was emptied meanwhile
+        raise DatabaseUnavailable(f"the database {shown_url(db.url)} lost its data folder record while it was opened: run again")
+    return recorded.value
 
 
 def _foreign_message(db: Database, owner: str, folder: str) -> str:

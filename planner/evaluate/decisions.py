@@ -145,6 +145,8 @@ def _realized(chain: ChainData, history: History, weeks: pd.DatetimeIndex | None
     week of the store, over `weeks` or over each store's last `recent` trading weeks of `history`."""
     if recent is not None:
         trading = history.recent_weeks(recent)
+    elif weeks is None:
+        raise TypeError("_realized needs the weeks to score or a number of recent weeks")
     else:
         active = history.active.reindex(columns=weeks, fill_value=False)
         store, week = np.nonzero(active.to_numpy(dtype=bool))

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -40,10 +41,13 @@ MAX_HEADER_CHARACTERS = 65_536  # a header line longer than this is not a till e
 MAX_COLUMNS = 1_000
 
 
+GERMAN_LETTERS: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+
+
 def normalise_header(text: str) -> str:
     """Lower-case, trimmed, inner spaces/dashes/dots as underscores: ' Store-ID ' -> 'store_id'."""
     text = text.replace("\ufeff", "").strip().strip('"').strip().lower()
-    text = text.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    text = text.translate(str.maketrans(GERMAN_LETTERS))
     return re.sub(r"[\s\-./]+", "_", text).strip("_")
 
 
@@ -147,7 +151,15 @@ def _csv_rows(lines: list[str], separator: str, label: str) -> list[list[str]]:
     return list(_checked(csv.reader(lines, delimiter=separator), label))
 
 
-def _checked(reader: Iterator[list[str]], label: str, before_header: int = 0) -> Iterator[list[str]]:
+class _Reader(Protocol):
+    """What `csv.reader` returns: rows, and the number of the line it read last."""
+
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
+def _checked(reader: _Reader, label: str, before_header: int = 0) -> Iterator[list[str]]:
     """The reader's rows; a line the csv module cannot split is an InputError naming it."""
     while True:
         try:

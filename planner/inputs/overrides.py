@@ -8,6 +8,7 @@ replaces the chain's line for that store (a chain must-carry can be excluded whe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def read_overrides(data_dir: Path, stores: pd.DataFrame, products: pd.DataFrame)
     return expand_overrides(rows, store_ids)
 
 
-def expand_overrides(lines: list[tuple[str, str, str, str, str | None]], store_ids: list[str]) -> pd.DataFrame:
+def expand_overrides(lines: Sequence[tuple[str, str, str, str, str | None]], store_ids: list[str]) -> pd.DataFrame:
     """Validated (store or ""/"*", sku, rule, note, source or None) lines as one row per store and sku.
 
     Without a source, a line for every store comes from CHAIN_LIST and a store's line from STORE_LIST.

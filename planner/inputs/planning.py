@@ -69,7 +69,7 @@ def read_planning(path: Path, chain: ChainData, config: PlanConfig) -> PlanningE
         shelf = cell.positive("Stores", "C", row, values[2], "a positive number of shelf units")
         budget = cell.positive("Stores", "D", row, values[3], "a positive amount in EUR")
         limits.append((store, shelf, budget))
-    lines = []
+    lines: list[tuple[str, str, str, str, str | None]] = []
     for row, values in sheets["Rules"]:
         store = _text(values[0])
         if store not in ALL_STORES:

@@ -189,7 +189,7 @@ def read_pos_file(
     lines, problems = parse_columns(frame, table, label, decimal_comma=text_table.separator == ";")
     raw = dict(zip(text_table.frame.columns.drop(LINE), text_table.raw_headers, strict=True))
     names = {target: _column_label(raw[header].strip(), target) for target, header in mapping.items()}
-    problems = [dataclasses.replace(p, column=names.get(p.column, p.column)) for p in problems]
+    problems = [dataclasses.replace(p, column=names.get(p.column or "", p.column)) for p in problems]
     if not problems:
         problems = _check_lines(lines, label, store_ids=store_ids, today=today, raw_names=names)
     if problems:

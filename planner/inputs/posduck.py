@@ -234,7 +234,7 @@ class DuckLines:
         return [Replaced(self.labels[old], self.labels[new], store, days, first, last, lines) for old, new, store, days, first, last, lines in rows]
 
 
-def _bounds(column: Column, name: str) -> dict[str, float]:
+def _bounds(column: Column, name: str) -> dict[str, float | None]:
     """The declared range of a POS number column, as query parameters (out of range: the careful reader names the line)."""
     return {f"{name}_low": column.minimum, f"{name}_high": column.maximum}
 

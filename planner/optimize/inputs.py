@@ -15,6 +15,7 @@ Two shapes of the same problem:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,8 +158,8 @@ def store_inputs(
     *,
     shelf_capacity: float | None = None,
     inventory_budget: float | None = None,
-    force_in: list[str] = (),
-    force_out: list[str] = (),
+    force_in: Sequence[str] = (),
+    force_out: Sequence[str] = (),
     listing_charge: pd.Series | None = None,
 ) -> ModelInputs:
     """One store's problem with the core fixed (forced in) and the other stores as they are planned.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -168,7 +168,7 @@ def plan_assortment(
         )
         raise SolverError(msg)
     carried = chain.carried
-    size = {"method": chain.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs), "substitution_links": len(inputs.flows)}
+    size: dict[str, int | str] = {"method": chain.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs), "substitution_links": len(inputs.flows)}
     value = plan_value(carried, inputs)
     plan = plan_table(carried, profiles, products, inputs, value)
     if n_fresh and not (plan["role"] == "core").any():
@@ -216,8 +216,8 @@ def replan_store(
     *,
     shelf_capacity: float | None = None,
     inventory_budget: float | None = None,
-    force_in: list[str] = (),
-    force_out: list[str] = (),
+    force_in: Sequence[str] = (),
+    force_out: Sequence[str] = (),
 ) -> StoreWhatIf:
     """Re-plan one store with the core and the other stores fixed: a changed shelf, budget, or products
     forced in or out. Raises InfeasiblePlanError when the store cannot meet its limits that way."""

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pulp
@@ -38,8 +39,10 @@ from planner.errors import SolverError
 
 try:
     import highspy
-except ImportError:  # CBC only
-    highspy = None
+
+    HAVE_HIGHSPY = True
+except ImportError:  # a broken install: CBC only, and a clear message when HiGHS is asked for
+    HAVE_HIGHSPY = False
 
 GAP_SHARE = 0.9  # solvers measure the gap against slightly different denominators: ask for a little less
 
@@ -90,7 +93,7 @@ def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.Lp
     return pulp.LpAffineExpression(list(summed.items()))
 
 
-def _cbc_outcome(problem: pulp.LpProblem, returned: object) -> tuple[SolveStatus, float | None]:
+def _cbc_outcome(problem: pulp.LpProblem, returned: Any) -> tuple[SolveStatus, float | None]:
     """CBC's status and, where PuLP reports it (4.x), its bound on the optimum."""
     if PULP_4:  # solve() returned an LpSolveStats
         code, bound = int(returned.status), _finite(getattr(returned, "best_bound", None))
@@ -140,7 +143,7 @@ def solve(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: bool = F
 def _uses_highs(config: SolverConfig) -> bool:
     """True for HiGHS through highspy, False for CBC; a SolverError when the configured solver cannot run."""
     name = config.name.lower()
-    if name == "highs" and highspy is not None:
+    if name == "highs" and HAVE_HIGHSPY:
         return True
     available = pulp.listSolvers(onlyAvailable=True)
     if name == "cbc" and ("COIN_CMD" in available or _bundled_cbc_path()):
@@ -314,7 +317,7 @@ def _solve_cbc(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: boo
     objective = _objective(problem, status)
     if needs_lp_bound:
         bound = lp_bound
-        if status == SolveStatus.OPTIMAL and lp_bound is not None:
+        if status == SolveStatus.OPTIMAL and lp_bound is not None and objective is not None:
             # the solver proved the plan within its gap tolerance: that proof is a bound too
             direction = 1.0 if problem.sense == pulp.LpMaximize else -1.0
             proven = objective + direction * GAP_SHARE * config.mip_gap * abs(objective)

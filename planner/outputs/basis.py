@@ -18,6 +18,7 @@ tells the user to re-run the weekly plan, instead of failing inside the app.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from importlib import metadata
@@ -70,7 +71,7 @@ def read_basis(folder: Path) -> WhatIfBasis:
         raise StalePublishedPlan(msg)
     _check_manifest(folder / MANIFEST_FILE)
     scalars = _load(INPUTS_FILE, lambda: _scalars(_read_json(folder / INPUTS_FILE)))
-    tables = {name: _load(f"{name}.parquet", lambda name=name: _read_table(folder, name, scalars["tables"][name]))
+    tables = {name: _load(f"{name}.parquet", functools.partial(_read_table, folder, name, scalars["tables"][name]))
               for name in (*TABLE_FIELDS, PLAN_TABLE)}
     config = _load(CONFIG_FILE, lambda: _config(_read_json(folder / CONFIG_FILE)))
     tokens = _load(TOKENS_FILE, lambda: {key: token for key, token in _read_json(folder / TOKENS_FILE)})

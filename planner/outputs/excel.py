@@ -311,7 +311,8 @@ def _widths(frame: pd.DataFrame, *, totals: bool = False) -> tuple[list[float], 
     text narrowed on a sheet too wide to print legibly; long number headers wrap onto two lines.
     With `totals`, numbers are as wide as their column's (bold) total too. Returns the widths
     (characters) and the lines of the header row."""
-    widths, floors = [], []
+    widths: list[float] = []
+    floors: list[float | None] = []
     for col, column in enumerate(frame.columns):
         header, number_format = _header(column), COLUMNS.get(column, ("", None))[1]
         values = frame.iloc[:, col]
@@ -330,7 +331,7 @@ def _widths(frame: pd.DataFrame, *, totals: bool = False) -> tuple[list[float], 
             widths.append(width)
             floors.append(min(width, max(REASON_FLOOR if column == "reason" else TEXT_FLOOR, _longest_word(header) + 2, words + 2)))
     widths = fit_widths(widths, floors)
-    lines = max([len(textwrap.wrap(_header(column), width - 2)) for column, width in zip(frame.columns, widths, strict=True)], default=1)
+    lines = max([len(textwrap.wrap(_header(column), int(width) - 2)) for column, width in zip(frame.columns, widths, strict=True)], default=1)
     return widths, max(lines, 1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to waste get a waste note

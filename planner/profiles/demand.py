@@ -185,7 +185,7 @@ def dense_matrix(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: t
 def _forecast(
     chain: ChainData, history: History, pairs: pd.MultiIndex, units: np.ndarray, regular: np.ndarray,
     active: np.ndarray, weights: np.ndarray, config: DemandConfig,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Share of the store-category volume x that volume's forecast, and the season factor, for every pair.
 
     `regular` is `units` with promotion weeks at the pair's regular rate: the volume it sums is the

@@ -67,14 +67,14 @@ def record_plan(db: Database, run_id: int, run_dir: Path, plan: pd.DataFrame, in
         session.execute(delete(RunLine).where(RunLine.run_id == run_id))
         if rows:
             session.execute(insert(RunLine), rows)
-        run = session.get(Run, run_id)
+        run = session.get_one(Run, run_id)
         run.run_dir, run.inputs, run.figures = str(run_dir.resolve()), inputs, figures
 
 
 def finish_run(db: Database, run_id: int, status: str, error: str | None = None) -> None:
     """Close a run as published or failed."""
     with db.session.begin() as session:
-        run = session.get(Run, run_id)
+        run = session.get_one(Run, run_id)
         run.status, run.error, run.finished_at = status, error, utc_now()
 
 
@@ -119,7 +119,7 @@ def prunable_runs(db: Database, keep: int) -> list[tuple[int, Path]]:
     with db.session() as session:
         runs = session.scalars(select(Run).where(Run.run_dir.is_not(None)).order_by(Run.id.desc())).all()
     kept = [r.id for r in runs if r.status == PUBLISHED][:keep]
-    return [(r.id, Path(r.run_dir)) for r in runs if r.id not in kept]
+    return [(r.id, Path(r.run_dir)) for r in runs if r.id not in kept and r.run_dir is not None]
 
 
 def recorded_folders(db: Database) -> dict[Path, set[Path]]:
@@ -137,4 +137,4 @@ def recorded_folders(db: Database) -> dict[Path, set[Path]]:
 def forget_folder(db: Database, run_id: int) -> None:
     """The run's folder was deleted: its row (figures, inputs, plan lines) stays in the history."""
     with db.session.begin() as session:
-        session.get(Run, run_id).run_dir = None
+        session.get_one(Run, run_id).run_dir = None

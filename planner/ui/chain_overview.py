@@ -57,7 +57,7 @@ def render(ctx: AppContext) -> None:
         shelf_use=100 * stores["shelf_used"].to_numpy() / stores["shelf_capacity"].to_numpy(),
         budget_use=100 * stores["budget_used"].to_numpy() / stores["inventory_budget"].to_numpy(),
     )
-    labels = {column: config["label"] for column, config in STORE_COLUMNS.items()}
+    labels = {column: str(config["label"]) for column, config in STORE_COLUMNS.items()}
     st.dataframe(table[list(STORE_COLUMNS)].rename(columns=labels), hide_index=True, width="stretch",
                  column_config={labels[column]: config for column, config in STORE_COLUMNS.items()})
     long = stores.reset_index(names="store_id").melt(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -81,6 +81,6 @@ def date_span(first: date, last: date) -> str:
     return f"{start} - {last.day} {last:%b %Y}"
 
 
-def money(label: str | None = None, *, width: int | str | None = None, help: str | None = None) -> Any:
+def money(label: str | None = None, *, width: Literal["small", "medium", "large"] | int | None = None, help: str | None = None) -> Any:
     """A column of EUR amounts: 'EUR 17,823.74'."""
     return st.column_config.NumberColumn(label, format=MONEY_FORMAT, width=width, help=help)

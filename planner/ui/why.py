@@ -35,7 +35,7 @@ def render(ctx: AppContext) -> None:
     carried = dict(zip(view.plan["sku"], view.plan["role"], strict=True))
     statuses = plan_status(view)
     labels = {row.sku: f"{row.name} ({row.sku}, {row.category}) - {statuses.get(row.sku, NOT_CARRIED)}" for row in profiles.itertuples()}
-    sku = st.selectbox("Product", list(labels), format_func=labels.get, index=None, placeholder="Type to search a product",
+    sku = st.selectbox("Product", list(labels), format_func=lambda sku: labels[sku], index=None, placeholder="Type to search a product",
                        key="why_sku")
     if sku is None:
         st.info("Pick any product of the chain: carried here or not.")
