@@ -189,6 +189,9 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
     (lambda folder: (folder / "flows.parquet").write_bytes(b"PAR1 cut short"), "flows.parquet"),
     (lambda folder: (folder / "config.json").write_text('{"solver": {"speed": 3}}', encoding="utf-8"), "config.json"),
     (lambda folder: (folder / "inputs.json").write_text('{"mode": "chain", "tables": {}}', encoding="utf-8"), "inputs.json"),
+    (lambda folder: (folder / "inputs.json").write_text(
+        (folder / "inputs.json").read_text(encoding="utf-8").replace('"store"', '"region"').replace('"chain"', '"region"'),
+        encoding="utf-8"), "inputs.json"),  # a mode that is not a Mode
 ])
 def test_a_damaged_file_is_refused_by_name(written: Path, damage, named: str) -> None:
     damage(written)

@@ -31,6 +31,7 @@ from planner.optimize.inputs import ModelInputs, store_inputs
 from planner.optimize.model import Model, build_model, limit_names
 from planner.optimize.plan import active_flows, carried_pairs, plan_value
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
+from planner.schemas import Role
 
 STORE_VALUE_COLUMNS = ["store_id", "shelf_value", "budget_value"]
 
@@ -173,7 +174,7 @@ def everywhere_fresh(carried: pd.DataFrame, inputs: ModelInputs) -> list[str]:
 def with_roles(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """store_id, sku, role: "core" for fresh products carried everywhere, "addon" otherwise."""
     core = set(everywhere_fresh(carried, inputs))
-    roles = ["core" if sku in core else "addon" for sku in carried["sku"]]
+    roles = [Role.CORE if sku in core else Role.ADDON for sku in carried["sku"]]
     return carried[["store_id", "sku"]].assign(role=roles).reset_index(drop=True)
 
 

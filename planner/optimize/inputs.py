@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import AssortmentConfig, PlanConfig, SubstitutionConfig
+from planner.schemas import Mode
 
 PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced"]
 FLOW_COLUMNS = ["store_id", "sku", "substitute", "bound", "margin"]
@@ -46,7 +47,7 @@ class Substitutes:
 class ModelInputs:
     """Numbers for the MILP. Money in EUR per week (profit) or EUR (inventory), space in shelf units."""
 
-    mode: str  # "chain" or "store"
+    mode: Mode
     stores: pd.Index  # store ids, in stores.csv order
     shelf_capacity: pd.Series  # store -> shelf units
     inventory_budget: pd.Series  # store -> EUR
@@ -99,13 +100,13 @@ def build_model_inputs(
     *,
     substitutes: Substitutes | None = None,
     overrides: pd.DataFrame | None = None,
-    mode: str = "chain",
+    mode: Mode = Mode.CHAIN,
 ) -> ModelInputs:
     """Candidates and limits for the chain plan (see the module docstring)."""
     rules = config.assortment
     all_pairs = pair_table(profiles, products, config)
     excluded = pd.DataFrame(columns=["store_id", "sku", "source"])
-    if overrides is not None and len(overrides) and mode == "chain":
+    if overrides is not None and len(overrides) and mode == Mode.CHAIN:
         keyed = overrides.set_index(["store_id", "sku"])
         must = keyed[keyed["rule"] == "must_carry"]
         all_pairs.loc[all_pairs.index.intersection(must.index), "forced"] = must["source"].reindex(
@@ -190,7 +191,7 @@ def store_inputs(
     if inventory_budget is not None:
         budget[store] = float(inventory_budget)
     return ModelInputs(
-        mode="store",
+        mode=Mode.STORE,
         stores=pd.Index([store], name="store_id"),
         shelf_capacity=shelf,
         inventory_budget=budget,

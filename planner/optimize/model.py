@@ -24,6 +24,7 @@ import pulp
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression
+from planner.schemas import Mode, Role
 
 
 @dataclass
@@ -122,7 +123,7 @@ def define_budget_constraints(model: Model, inputs: ModelInputs, elastic: bool) 
 
 def define_core_size_constraints(model: Model, inputs: ModelInputs, elastic: bool) -> None:
     """core_min_items <= sum_p core[p] <= core_max_items (the core is fixed when one store is re-planned)."""
-    if inputs.mode == "store":
+    if inputs.mode == Mode.STORE:
         return
     rules = inputs.rules
     size = pulp.lpSum(model.core.values())
@@ -149,7 +150,7 @@ def define_addon_maximum_constraints(model: Model, inputs: ModelInputs) -> None:
         return
     for store in inputs.stores:
         pairs = inputs.pairs.loc[store]
-        count = pulp.lpSum(model.addon[(store, sku)] for sku in pairs.index[pairs["forced"] != "core"])
+        count = pulp.lpSum(model.addon[(store, sku)] for sku in pairs.index[pairs["forced"] != Role.CORE])
         add(model, inputs, "max_addons_per_store", store, "", count <= inputs.rules.max_addons_per_store)
 
 
@@ -204,7 +205,7 @@ def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
     Only with a listing cost, and only in the full chain model: store by store (decompose.py) the
     cost is split over the stores instead.
     """
-    if inputs.listing_cost <= 0 or inputs.mode == "store":
+    if inputs.listing_cost <= 0 or inputs.mode == Mode.STORE:
         return
     tokens = inputs.tokens
     for sku, group in inputs.pairs.groupby(level="sku"):

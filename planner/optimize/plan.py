@@ -9,6 +9,7 @@ import pandas as pd
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.model import Model
+from planner.schemas import Change, Mode, Role
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,11 @@ class PlanValue:
 def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     """One row per carried (store_id, sku) with role `core` or `addon`, read from a solved model."""
     core = sorted(sku for sku, var in model.core.items() if (var.varValue or 0) > 0.5)
-    rows = [(store, sku, "core") for sku in core for store in inputs.stores]
-    rows += [(store, sku, "addon") for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
+    rows = [(store, sku, Role.CORE) for sku in core for store in inputs.stores]
+    rows += [(store, sku, Role.ADDON) for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
     carried = pd.DataFrame(rows, columns=["store_id", "sku", "role"])
-    if inputs.mode == "store":  # the fixed core stays core
-        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq("core"), "role"] = "core"
+    if inputs.mode == Mode.STORE:  # the fixed core stays core
+        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq(Role.CORE), "role"] = Role.CORE
     return carried
 
 
@@ -64,7 +65,7 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     drops = int((~listed.isin(keys)).sum())
     penalty = inputs.config.stability.change_penalty * (adds + drops)
     distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
-    listing = inputs.listing_cost * len(distinct) if inputs.mode != "store" else 0.0
+    listing = inputs.listing_cost * len(distinct) if inputs.mode != Mode.STORE else 0.0
     own, transfer = float(own_by_store.sum()), float(transfer_by_store.sum())
     return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units, store_profit.rename_axis("store_id"))
 
@@ -80,8 +81,8 @@ def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataF
     summary["shelf_capacity"] = stores.set_index("store_id")["shelf_capacity"]
     summary["budget_used"] = grouped["inventory_cost"].sum()
     summary["inventory_budget"] = stores.set_index("store_id")["inventory_budget"]
-    summary["core_items"] = plan[plan["role"] == "core"].groupby("store_id").size()
-    summary["addon_items"] = plan[plan["role"] == "addon"].groupby("store_id").size()
+    summary["core_items"] = plan[plan["role"] == Role.CORE].groupby("store_id").size()
+    summary["addon_items"] = plan[plan["role"] == Role.ADDON].groupby("store_id").size()
     summary["expected_units_per_week"] = grouped["expected_units_per_week"].sum()
     summary["expected_sales_per_week"] = grouped["expected_sales_per_week"].sum()
     summary["expected_profit_per_week"] = grouped["expected_profit_per_week"].sum()
@@ -103,12 +104,12 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
     current = listed_now[["store_id", "sku"]].assign(current=True)
     both = planned.merge(current, on=["store_id", "sku"], how="outer", validate="one_to_one")
     both["change"] = np.select([both["planned"].isna(), both["current"].isna()], ["drop", "add"], "keep")
-    both = both.loc[both["change"] != "keep", ["store_id", "sku", "change"]]
+    both = both.loc[both["change"] != Change.KEEP, ["store_id", "sku", "change"]]
     keys = pd.MultiIndex.from_frame(both[["store_id", "sku"]])
     excluded = inputs.excluded.set_index(["store_id", "sku"])["source"]
     forced_in = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
     forced_out = excluded[~excluded.index.duplicated()].reindex(keys).fillna("").to_numpy()
-    both["forced"] = np.where(both["change"] == "add", forced_in, forced_out)
+    both["forced"] = np.where(both["change"] == Change.ADD, forced_in, forced_out)
     return both.sort_values(["store_id", "change", "sku"]).reset_index(drop=True)
 
 

@@ -34,6 +34,7 @@ from planner.optimize.plan import (
 )
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
 from planner.optimize.transition import change_impacts, paced_weeks
+from planner.schemas import Change, Role
 
 PLAN_EXTRA_COLUMNS = [
     "fresh", "listed_now", "change", "source", "weeks_observed", "local_index", "category_index",
@@ -78,9 +79,9 @@ class PlanResult:
         minus adds of later weeks, plus products whose drop comes later): next week's starting point."""
         later = self.changes[self.changes["week"] > 1]
         keys = pd.MultiIndex.from_frame(self.plan[["store_id", "sku"]])
-        deferred_adds = pd.MultiIndex.from_frame(later.loc[later["change"] == "add", ["store_id", "sku"]])
+        deferred_adds = pd.MultiIndex.from_frame(later.loc[later["change"] == Change.ADD, ["store_id", "sku"]])
         kept = self.plan.loc[~keys.isin(deferred_adds), ["store_id", "sku", "role"]]
-        deferred_drops = later.loc[later["change"] == "drop", ["store_id", "sku"]].assign(role="addon")
+        deferred_drops = later.loc[later["change"] == Change.DROP, ["store_id", "sku"]].assign(role=Role.ADDON)
         return pd.concat([kept, deferred_drops], ignore_index=True)
 
     @property
@@ -171,7 +172,7 @@ def plan_assortment(
     size: dict[str, int | str] = {"method": chain.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs), "substitution_links": len(inputs.flows)}
     value = plan_value(carried, inputs)
     plan = plan_table(carried, profiles, products, inputs, value)
-    if n_fresh and not (plan["role"] == "core").any():
+    if n_fresh and not (plan["role"] == Role.CORE).any():
         notes.append("no fresh product earns its place in every store, so the core is empty")
     say("valuing the baselines: today's assortment within the limits, a chain-wide ranking, a greedy ranking per store")
     listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
@@ -239,7 +240,7 @@ def replan_store(
 
 def _store_inputs(basis: WhatIfBasis, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
     plan = basis.plan
-    core = sorted(plan.loc[plan["role"] == "core", "sku"].unique())
+    core = sorted(plan.loc[plan["role"] == Role.CORE, "sku"].unique())
     elsewhere = set(plan.loc[plan["store_id"] != store, "sku"])
     return store_inputs(basis.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
                         force_in=list(force_in), force_out=list(force_out))
@@ -249,7 +250,7 @@ def shadow_prices(inputs: ModelInputs, carried: pd.DataFrame) -> pd.DataFrame:
     """Per store, EUR / week that one more shelf unit (shelf_value) and one more euro of inventory
     budget (budget_value) would earn: the duals of the store's problem with the core and the other
     stores fixed, its own listing decisions relaxed to 0..1 (the LP around the plan)."""
-    core = sorted(carried.loc[carried["role"] == "core", "sku"].unique())
+    core = sorted(carried.loc[carried["role"] == Role.CORE, "sku"].unique())
     rows = []
     for store in inputs.stores:
         elsewhere = set(carried.loc[carried["store_id"] != store, "sku"])
@@ -278,11 +279,11 @@ def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataF
     table["expected_profit_per_week"] = inputs.all_pairs["profit"].reindex(keys).to_numpy() + transfer * margin
     table["profit_per_shelf_unit"] = table["expected_profit_per_week"] / table["shelf_space"]
     table["forced"] = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
-    table["change"] = table["listed_now"].map({True: "keep", False: "add"})
+    table["change"] = table["listed_now"].map({True: Change.KEEP, False: Change.ADD})
     columns = ["store_id", "sku", "name", "category", "role", "expected_units_per_week", "expected_profit_per_week",
                "shelf_space", "inventory_cost", *PLAN_EXTRA_COLUMNS]
     order = {sid: i for i, sid in enumerate(profiles["store_id"].drop_duplicates())}
-    table = table.assign(_order=table["store_id"].map(order), _role=table["role"].map({"core": 0, "addon": 1}))
+    table = table.assign(_order=table["store_id"].map(order), _role=table["role"].map({Role.CORE: 0, Role.ADDON: 1}))
     table = table.sort_values(["_order", "_role", "category", "sku"]).reset_index(drop=True)
     return table[columns]
 

@@ -33,6 +33,7 @@ import pulp
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.plan import moved_demand
 from planner.optimize.solve import solve
+from planner.schemas import Change
 
 STEP_TIME_LIMIT_SECONDS = 10.0  # per store; the step problems are small
 LIMIT_TOLERANCE = 1e-6  # relative: the target itself holds the limits only to the solver's tolerance
@@ -46,7 +47,7 @@ def change_impacts(changes: pd.DataFrame, plan: pd.DataFrame, inputs: ModelInput
     own = inputs.all_pairs["profit"].reindex(keys).to_numpy(dtype=float)
     recaptured = moved_demand(plan, inputs).set_index(["store_id", "sku"])["margin"].astype(float)
     recaptured = recaptured.reindex(keys).fillna(0.0).to_numpy()
-    return np.where(changes["change"].to_numpy() == "add", own, -own + recaptured)
+    return np.where(changes["change"].to_numpy() == Change.ADD, own, -own + recaptured)
 
 
 def paced_weeks(changes: pd.DataFrame, impacts: np.ndarray, inputs: ModelInputs, limit: int | None) -> pd.Series:
@@ -67,7 +68,7 @@ def _store_weeks(store: str, block: pd.DataFrame, inputs: ModelInputs, limit: in
     used = np.array([listed["shelf_space"].sum(), listed["inventory_cost"].sum()], dtype=float)
     caps = np.array([inputs.shelf_capacity[store], inputs.inventory_budget[store]], dtype=float)
     caps = caps + LIMIT_TOLERANCE * np.maximum(caps, 1.0)
-    sign = np.where(block["change"].to_numpy() == "add", 1.0, -1.0)
+    sign = np.where(block["change"].to_numpy() == Change.ADD, 1.0, -1.0)
     delta = sign[:, None] * pairs.loc[block["sku"], ["shelf_space", "inventory_cost"]].to_numpy(dtype=float)
     impact = block["impact"].to_numpy(dtype=float)
     forced = block["forced"].fillna("").astype(str).ne("").to_numpy()

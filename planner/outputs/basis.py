@@ -33,6 +33,7 @@ from planner.config import PlanConfig, config_from_dict
 from planner.errors import ConfigError, StalePublishedPlan, shown
 from planner.optimize import WhatIfBasis
 from planner.optimize.inputs import ModelInputs
+from planner.schemas import Mode
 
 FORMAT_VERSION = 1  # of the files below; raise it with every change to them
 WHAT_IF_DIR = "whatif"  # the folder in a run folder
@@ -117,15 +118,16 @@ def _load(name: str, read: Callable[[], T]) -> T:
 
 
 def _scalars(values: dict[str, Any]) -> dict[str, Any]:
-    """inputs.json, checked: mode a string, listed_elsewhere a frozenset, a layout for every table."""
+    """inputs.json, checked: mode a Mode (ValueError otherwise), listed_elsewhere a frozenset, a layout for every table."""
     if not isinstance(values.get("mode"), str):
         msg = "mode is not a string"
         raise TypeError(msg)
+    mode = Mode(values["mode"])
     missing = [name for name in (*TABLE_FIELDS, PLAN_TABLE) if name not in values["tables"]]
     if missing:
         msg = f"no layout for {', '.join(missing)}"
         raise KeyError(msg)
-    return {**values, "listed_elsewhere": frozenset(values["listed_elsewhere"])}
+    return {**values, "mode": mode, "listed_elsewhere": frozenset(values["listed_elsewhere"])}
 
 
 def _write_table(folder: Path, name: str, value: pd.DataFrame | pd.Series | pd.Index) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from planner.schemas import Change, Role
+
 HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to waste get a waste note
 
 
@@ -25,17 +27,17 @@ def change_reasons(changes: pd.DataFrame) -> pd.Series:
     for row in changes.itertuples(index=False):
         if row.forced:
             text = f"{'required' if row.change == 'add' else 'excluded'} by {row.forced}"
-        elif row.change == "add" and row.role == "core":
+        elif row.change == Change.ADD and row.role == Role.CORE:
             text = "new core product: carried in every store"
-        elif row.change == "add" and row.source == "other stores":
+        elif row.change == Change.ADD and row.source == "other stores":
             text = f"new here: similar stores sell it ({row.new_listing_haircut:.0%} of their rate trusted)"
-        elif row.change == "add":
+        elif row.change == Change.ADD:
             text = "earns more per shelf unit than the products it replaces"
         elif row.profit_per_week <= 0:
             text = "loses money after waste" if row.waste_cost_per_week > 0.01 else "loses money"
         else:
             text = "its shelf space and budget earn more with other products"
-        if row.change == "drop" and row.moved_units > 0.05 and row.units_per_week > 0:
+        if row.change == Change.DROP and row.moved_units > 0.05 and row.units_per_week > 0:
             text += f"; about {min(row.moved_units / row.units_per_week, 1.0):.0%} of its buyers switch to {row.substitute_names}"
         reasons.append(text)
     return pd.Series(reasons, index=changes.index, dtype=str)
@@ -43,9 +45,9 @@ def change_reasons(changes: pd.DataFrame) -> pd.Series:
 
 def _reason(row: Any, haircut: float) -> str:  # a row of plan.itertuples()
     """Why the line is on the shelf, without the figures its row already shows (units, profit)."""
-    if row.role == "core":
+    if row.role == Role.CORE:
         head = "core: earns its place in every store"
-    elif row.change == "add":
+    elif row.change == Change.ADD:
         head = f"new here: similar stores sell it ({haircut:.0%} of their rate trusted: the less they agree, the less)"
     else:
         head = "add-on: earns its shelf space here"

@@ -14,6 +14,7 @@ from planner.optimize import PlanResult
 from planner.optimize.plan import moved_demand
 from planner.outputs.explain import change_reasons
 from planner.profiles import MIN_OWN_WEEKS, Profiles
+from planner.schemas import Change, Role
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 
@@ -36,7 +37,7 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     names = product["name"]
     table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
     keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
-    added = (table["change"] == "add").to_numpy()
+    added = (table["change"] == Change.ADD).to_numpy()
     planned = result.plan.set_index(["store_id", "sku"])
     moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
     table["name"] = table["sku"].map(names)
@@ -76,7 +77,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
                      *[f"uplift_{name}" for name in BASELINE_NAMES], "binding_limit", "shelf_value", "budget_value"]]
     plan = result.plan
     core = (
-        plan[plan["role"] == "core"]
+        plan[plan["role"] == Role.CORE]
         .groupby(["sku", "name", "category"], as_index=False)
         .agg(stores=("store_id", "nunique"), chain_units_per_week=("expected_units_per_week", "sum"),
              chain_profit_per_week=("expected_profit_per_week", "sum"), waste_cost_per_week=("waste_cost_per_week", "sum"))

@@ -12,6 +12,7 @@ from planner.config import PlanConfig
 from planner.inputs import ChainData
 from planner.optimize import PlanResult
 from planner.profiles import Profiles
+from planner.schemas import Change, Role
 
 
 def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, config: PlanConfig, timings: dict[str, float],
@@ -41,8 +42,8 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "uplift_per_week": {name: round(float(uplift[row.store_id]), 2) for name, uplift in uplifts.items()},
             "adds": int(row.adds),
             "drops": int(row.drops),
-            "adds_this_week": int(first_week.get((row.store_id, "add"), 0)),
-            "drops_this_week": int(first_week.get((row.store_id, "drop"), 0)),
+            "adds_this_week": int(first_week.get((row.store_id, Change.ADD), 0)),
+            "drops_this_week": int(first_week.get((row.store_id, Change.DROP), 0)),
             "weeks_to_target": int(weeks_to_target[row.store_id]),
             "shelf_unit_value_per_week": _rounded(row.shelf_value, 4),
             "budget_euro_value_per_week": _rounded(row.budget_value, 4),
@@ -51,7 +52,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
     weeks = profiles.history.weeks
     report = chain.pos_report
     last_day = last_pos_day(chain, monday)
-    core = sorted(result.plan.loc[result.plan["role"] == "core", "sku"].unique())
+    core = sorted(result.plan.loc[result.plan["role"] == Role.CORE, "sku"].unique())
     return {
         "solver": solve.solver,
         "status": str(solve.status),
