@@ -1,4 +1,4 @@
-"""The sample chain's plan.csv, pinned byte for byte."""
+"""The sample chain's plan.csv, pinned byte for byte: any change to what the planner decides shows here."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import hashlib
 
 import pytest
 
-# The sha256 of plan.csv from the sample chain (sample_stores/ with its planning.toml, planned as of
-# conftest.TODAY). Update it only when a decision rule changes on purpose, and say why in the commit.
+# sha256 of plan.csv for the sample chain (sample_stores/ with its planning.toml, planned as of conftest.TODAY).
+# plan.csv holds no timestamp or path, so the whole file is hashed. Update this only when a decision rule
+# changes on purpose, and say why in the commit.
 PLAN_SHA256 = "52ac81bb7434109d7e03a1dbbd916202a37eb5b9a64a8075840ff594ce0d72c9"
 
 
