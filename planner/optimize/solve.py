@@ -29,20 +29,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
+import highspy
 import numpy as np
 import pulp
 
 from planner.config import SolverConfig
 from planner.errors import SolverError
-
-try:
-    import highspy
-
-    HAVE_HIGHSPY = True
-except ImportError:  # a broken install: CBC only, and a clear message when HiGHS is asked for
-    HAVE_HIGHSPY = False
 
 GAP_SHARE = 0.9  # solvers measure the gap against slightly different denominators: ask for a little less
 
@@ -79,6 +73,13 @@ class SolveResult:
 PULP_4 = hasattr(pulp, "LpSolveStatus")  # 4.x: solve() returns LpSolveStats, expressions come from from_list
 
 
+class _SolveStats(Protocol):
+    """PuLP 4's LpSolveStats, the part read here (PuLP 3's solve() returns the status code instead)."""
+
+    status: int  # an LpStatus code
+    has_solution: bool
+
+
 def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
     """sum of coefficient x variable, built in one step (fast for tens of thousands of terms).
 
@@ -93,9 +94,9 @@ def linear_expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.Lp
     return pulp.LpAffineExpression(list(summed.items()))
 
 
-def _cbc_outcome(problem: pulp.LpProblem, returned: Any) -> tuple[SolveStatus, float | None]:
+def _cbc_outcome(problem: pulp.LpProblem, returned: int | _SolveStats) -> tuple[SolveStatus, float | None]:
     """CBC's status and, where PuLP reports it (4.x), its bound on the optimum."""
-    if PULP_4:  # solve() returned an LpSolveStats
+    if PULP_4 and not isinstance(returned, int):  # solve() returned an LpSolveStats
         code, bound = int(returned.status), _finite(getattr(returned, "best_bound", None))
         if returned.has_solution:
             return (SolveStatus.OPTIMAL if code == 1 else SolveStatus.FEASIBLE), bound
@@ -143,7 +144,7 @@ def solve(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: bool = F
 def _uses_highs(config: SolverConfig) -> bool:
     """True for HiGHS through highspy, False for CBC; a SolverError when the configured solver cannot run."""
     name = config.name.lower()
-    if name == "highs" and HAVE_HIGHSPY:
+    if name == "highs":  # highspy is a dependency
         return True
     available = pulp.listSolvers(onlyAvailable=True)
     if name == "cbc" and ("COIN_CMD" in available or _bundled_cbc_path()):
@@ -333,7 +334,7 @@ def _cbc_solver(config: SolverConfig, *, warm_start: bool) -> pulp.LpSolver:
     return pulp.COIN_CMD(path=_bundled_cbc_path(), warmStart=warm_start, **options)
 
 
-def _run(problem: pulp.LpProblem, solver: pulp.LpSolver, name: str) -> object:
+def _run(problem: pulp.LpProblem, solver: pulp.LpSolver, name: str) -> int | _SolveStats:
     try:
         return problem.solve(solver)
     except pulp.PulpSolverError as exc:
