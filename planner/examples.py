@@ -57,6 +57,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.schemas import STORE_ID
+
 CATEGORIES = [
     ("Produce", True), ("Dairy", True), ("Bakery", True), ("Meat", True), ("Deli", True), ("Ready Meals", True),
     ("Beverages", False), ("Snacks", False), ("Pantry", False), ("Frozen", False), ("Household", False), ("Personal Care", False),
@@ -201,7 +203,7 @@ def _weekly_files(units: np.ndarray, weeks: pd.DatetimeIndex, store_ids: list[st
         }
     )
     pos["revenue"] = np.round(pos["units"] * products["price"].to_numpy()[p_idx], 2)
-    return {f"pos/{store_id}/weekly.csv": lines for store_id, lines in pos.groupby("store_id")}
+    return {f"pos/{store_id}/weekly.csv": lines for store_id, lines in pos.groupby(STORE_ID)}
 
 
 def _make_fresh(extra: np.random.Generator, draws: _ProductDraws, categories: list[tuple[str, bool]]) -> None:

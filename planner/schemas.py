@@ -17,7 +17,8 @@ from typing import Literal
 import pandas as pd
 
 Kind = Literal["label", "id", "text", "int", "number", "flag", "date"]
-KEY = ["store_id", "sku"]  # the key of every store x product table
+STORE_ID = "store_id"  # the store column of every table below
+KEY = [STORE_ID, "sku"]  # the key of every store x product table
 
 
 class Role(StrEnum):

@@ -40,6 +40,7 @@ from planner.runs.history import (
     run_details,
 )
 from planner.runs.weekly import prune_runs
+from planner.schemas import STORE_ID
 
 
 @click.group(cls=PlannerGroup)
@@ -124,7 +125,7 @@ def users() -> None:
 
 
 def _chain_database(data_dir: Path, config_path: Path | None) -> tuple[Database, list[str]]:
-    return open_database(data_dir, config_for(data_dir, config_path, None)), list(read_stores(data_dir)["store_id"])
+    return open_database(data_dir, config_for(data_dir, config_path, None)), list(read_stores(data_dir)[STORE_ID])
 
 
 @users.command("add")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from planner.db import Database, LoginAttempt, User, default_url, utc_now
 from planner.errors import PlannerError
+from planner.schemas import STORE_ID
 
 MANAGER, HEAD_OFFICE = "manager", "head_office"
 ROLES = (MANAGER, HEAD_OFFICE)
@@ -205,11 +206,11 @@ def seed_demo_accounts(db: Database, data_dir: Path, known_stores: list[str]) ->
         return 0
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    if any(row["role"] == MANAGER and row["store_id"] not in known_stores for row in rows):
+    if any(row["role"] == MANAGER and row[STORE_ID] not in known_stores for row in rows):
         return 0
     with db.session.begin() as session:
         if session.scalar(select(func.count(User.id))):
             return 0
         session.add_all(User(username=row["username"], password_hash=_HASHER.hash(row["password"]), role=row["role"],
-                             store_id=row["store_id"] or None) for row in rows)
+                             store_id=row[STORE_ID] or None) for row in rows)
     return len(rows)

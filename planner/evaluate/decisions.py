@@ -60,6 +60,7 @@ from planner.profiles.backtest import backtest as forecast_backtest
 from planner.profiles.demand import History, history_window
 from planner.profiles.economics import replenishment
 from planner.profiles.shelf import simulate_fifo
+from planner.schemas import KEY, STORE_ID
 
 NAIVE_WEEKS = 13  # the naive rule ranks by the last 13 trading weeks before the cut
 TOP_SELLERS = 20
@@ -116,13 +117,13 @@ def decision_backtest(
     products = _decided_products(listed, result, profiles, after, before)
     products["waste_simulated"] = simulated_waste_cost(chain, products, profiles, config, scored_weeks)
     say("decision backtest: scoring the plan, the naive rule, chance and hindsight")
-    rows = [_store_scores(store, products[products["store_id"] == store], result, config) for store in chain.store_ids]
+    rows = [_store_scores(store, products[products[STORE_ID] == store], result, config) for store in chain.store_ids]
     decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     decisions = pd.concat([decisions, _chain_row(decisions, products, result)], ignore_index=True)
     new = _new_listings(chain, full, listed, scored_weeks, profiles, result)
     say("decision backtest: the forecast scores for the same cut")
     forecast = forecast_backtest(chain, config, len(scored_weeks))
-    table = decisions.merge(_new_listing_scores(new, chain.store_ids), on="store_id").merge(_forecast_scores(forecast), on="store_id", how="left")
+    table = decisions.merge(_new_listing_scores(new, chain.store_ids), on=STORE_ID).merge(_forecast_scores(forecast), on=STORE_ID, how="left")
     return DecisionBacktest(cut, scored_weeks, table, products, new, result, profiles, forecast)
 
 
@@ -155,19 +156,19 @@ def _realized(chain: ChainData, history: History, weeks: pd.DatetimeIndex | None
     units = lines["units"] + lines["bulk_units"]  # the bulk lines really sold, at the week's price
     revenue = lines["revenue"] * np.where(lines["units"] > 0, units / lines["units"].where(lines["units"] > 0, 1.0), 1.0)
     cost = lines["sku"].map(chain.products.set_index("sku")["unit_cost"]).astype(float)
-    sums = pd.DataFrame({"store_id": lines["store_id"], "sku": lines["sku"], "units": units, "revenue": revenue,
-                         "profit": revenue - units * cost}).groupby(["store_id", "sku"]).sum()
-    per_store = trading.groupby("store_id").size()
+    sums = pd.DataFrame({"store_id": lines[STORE_ID], "sku": lines["sku"], "units": units, "revenue": revenue,
+                         "profit": revenue - units * cost}).groupby(KEY).sum()
+    per_store = trading.groupby(STORE_ID).size()
     return sums.div(sums.index.get_level_values("store_id").map(per_store).to_numpy(), axis=0)
 
 
 def _decided_products(listed: pd.DataFrame, result: PlanResult, profiles: Profiles, after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     """One row per product carried at the cut: space, modelled waste, past and realized figures, kept by the plan."""
-    key = pd.MultiIndex.from_frame(listed[["store_id", "sku"]])
+    key = pd.MultiIndex.from_frame(listed[KEY])
     pairs = result.inputs.all_pairs.reindex(key)
-    waste = profiles.pairs.set_index(["store_id", "sku"])["waste_cost_per_week"].reindex(key)
-    planned = pd.MultiIndex.from_frame(result.plan[["store_id", "sku"]])
-    table = listed[["store_id", "sku"]].copy()
+    waste = profiles.pairs.set_index(KEY)["waste_cost_per_week"].reindex(key)
+    planned = pd.MultiIndex.from_frame(result.plan[KEY])
+    table = listed[KEY].copy()
     table["shelf_space"] = pairs["shelf_space"].to_numpy()
     table["inventory_cost"] = pairs["inventory_cost"].to_numpy()
     table["waste_modelled"] = waste.to_numpy()
@@ -198,7 +199,7 @@ def _store_scores(store: str, items: pd.DataFrame, result: PlanResult, config: P
     net_per_shelf_unit = (realized - items["waste_simulated"]) / items["shelf_space"]
     today = result.baselines["current"].store_profit.get(store, np.nan)
     uplift = float(result.store_uplift("current").get(store, np.nan))
-    planned = result.plan[result.plan["store_id"] == store]
+    planned = result.plan[result.plan[STORE_ID] == store]
     return [
         store, len(items), len(kept), len(items) - len(kept), int((~planned["listed_now"].astype(bool)).sum()), shelf, budget,
         auc_plan, auc_naive, pairs_plan, pairs_naive,
@@ -242,14 +243,14 @@ def simulated_waste_cost(chain: ChainData, products: pd.DataFrame, profiles: Pro
     per_week = open_days.reshape(len(trading), len(weeks), 7).sum(axis=2)
     day_share = open_days / np.maximum(per_week[:, week_of_day], 1.0)  # store x day: share of the week's units
     weekly = chain.weekly[chain.weekly["week_start"].isin(weeks)]
-    key = pd.MultiIndex.from_frame(products[["store_id", "sku"]])
+    key = pd.MultiIndex.from_frame(products[KEY])
     units = (weekly.assign(sold=weekly["units"] + weekly["bulk_units"]).pivot_table(
-        index=["store_id", "sku"], columns="week_start", values="sold", aggfunc="sum", fill_value=0.0)
+        index=KEY, columns="week_start", values="sold", aggfunc="sum", fill_value=0.0)
         .reindex(index=key, columns=weeks, fill_value=0.0).fillna(0.0).clip(lower=0).to_numpy())
-    store_row = trading.index.get_indexer(products["store_id"])
+    store_row = trading.index.get_indexer(products[STORE_ID])
     shares = np.where(store_row[:, None] >= 0, day_share[np.maximum(store_row, 0)], 0.0)
     demand = units[:, week_of_day] * shares
-    at_cut = profiles.pairs.set_index(["store_id", "sku"]).reindex(key).reset_index()
+    at_cut = profiles.pairs.set_index(KEY).reindex(key).reset_index()
     plan = replenishment(at_cut, chain.products, config.replenishment)
     product = chain.products.set_index("sku").loc[products["sku"]]
     daily_rate = units[:, week_of_day] / 7.0  # each week's real level, units per day
@@ -280,23 +281,23 @@ def _new_listings(chain: ChainData, full: History, listed: pd.DataFrame, weeks: 
                   result: PlanResult) -> pd.DataFrame:
     """Pairs not carried at the cut that sold after it: real units / week from the first sale on, and the estimates."""
     weekly = chain.weekly[chain.weekly["week_start"].isin(weeks) & (chain.weekly["units"] + chain.weekly["bulk_units"] > 0)]
-    weekly = weekly[~pd.MultiIndex.from_frame(weekly[["store_id", "sku"]]).isin(pd.MultiIndex.from_frame(listed))]
-    sold = weekly.assign(units=weekly["units"] + weekly["bulk_units"]).groupby(["store_id", "sku"]).agg(
+    weekly = weekly[~pd.MultiIndex.from_frame(weekly[KEY]).isin(pd.MultiIndex.from_frame(listed))]
+    sold = weekly.assign(units=weekly["units"] + weekly["bulk_units"]).groupby(KEY).agg(
         units=("units", "sum"), first_week=("week_start", "min")).reset_index()
     active = full.active.reindex(columns=weeks, fill_value=False)
-    trading_from = [int(active.loc[store, weeks >= first].sum()) for store, first in zip(sold["store_id"], sold["first_week"], strict=True)]
-    key = pd.MultiIndex.from_frame(sold[["store_id", "sku"]])
-    estimates = profiles.pairs.set_index(["store_id", "sku"]).reindex(key)
+    trading_from = [int(active.loc[store, weeks >= first].sum()) for store, first in zip(sold[STORE_ID], sold["first_week"], strict=True)]
+    key = pd.MultiIndex.from_frame(sold[KEY])
+    estimates = profiles.pairs.set_index(KEY).reindex(key)
     return pd.DataFrame({
-        "store_id": sold["store_id"], "sku": sold["sku"],
-        "in_plan": key.isin(pd.MultiIndex.from_frame(result.plan[["store_id", "sku"]])),
+        "store_id": sold[STORE_ID], "sku": sold["sku"],
+        "in_plan": key.isin(pd.MultiIndex.from_frame(result.plan[KEY])),
         "actual": sold["units"] / np.maximum(trading_from, 1),
         "estimate": estimates["units_per_week"].to_numpy(), "chain_average": estimates["chain_units_per_week"].to_numpy(),
     })
 
 
 def _new_listing_scores(new: pd.DataFrame, store_ids: list[str]) -> pd.DataFrame:
-    rows = [_listing_errors(store, new[new["store_id"] == store]) for store in store_ids]
+    rows = [_listing_errors(store, new[new[STORE_ID] == store]) for store in store_ids]
     return pd.DataFrame([*rows, _listing_errors(CHAIN, new)], columns=NEW_LISTING_COLUMNS)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import LINE
 from planner.outputs.sheetrows import EXCEL_CELL_CHARACTERS
-from planner.schemas import ASSORTMENT, PRODUCTS, STORES
+from planner.schemas import ASSORTMENT, PRODUCTS, STORE_ID, STORES
 
 
 def check_assortment(assortment: pd.DataFrame, stores: pd.DataFrame, products: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def check_products(products: pd.DataFrame, stores: pd.DataFrame, warnings: list[
 
 def check_store_coverage(stores: pd.DataFrame, weekly: pd.DataFrame, warnings: list[str]) -> None:
     """Warn about stores that have no POS lines at all: their demand comes from the other stores only."""
-    without = sorted(set(stores[STORES.store_id]) - set(weekly["store_id"].unique()))
+    without = sorted(set(stores[STORES.store_id]) - set(weekly[STORE_ID].unique()))
     if without:
         warnings.append(
             f"no POS data for store(s) {', '.join(without)}: their demand is estimated from the other stores, "

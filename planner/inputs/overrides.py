@@ -15,10 +15,10 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import LINE, read_text_table
-from planner.schemas import PRODUCTS, STORES
+from planner.schemas import KEY, PRODUCTS, STORE_ID, STORES
 
 RULES = ("must_carry", "must_not_carry")
-OVERRIDE_COLUMNS = ["store_id", "sku", "rule", "source", "note"]
+OVERRIDE_COLUMNS = [*KEY, "rule", "source", "note"]
 ALL_STORES = ("", "*")
 CHAIN_LIST = "the head-office chain list"
 STORE_LIST = "the head-office store list"
@@ -39,7 +39,7 @@ def read_overrides(data_dir: Path, stores: pd.DataFrame, products: pd.DataFrame)
     skus = set(products[PRODUCTS.sku])
     problems, rows = [], []
     for record in frame.to_dict("records"):
-        line, store, sku = int(record[LINE]), record["store_id"].strip(), record["sku"].strip()
+        line, store, sku = int(record[LINE]), record[STORE_ID].strip(), record["sku"].strip()
         rule = record["rule"].strip().lower().replace("-", "_").replace(" ", "_")
         if store not in ALL_STORES and store not in store_ids:
             problems.append(Problem(label, line=line, column="store_id", found=store, expected="a store_id from stores.csv, or empty / * for every store"))
@@ -63,8 +63,8 @@ def expand_overrides(lines: Sequence[tuple[str, str, str, str, str | None]], sto
         targets = store_ids if store in ALL_STORES else [store]
         origin = source or (CHAIN_LIST if store in ALL_STORES else STORE_LIST)
         rows += [(target, sku, rule, origin, note) for target in targets]
-    overrides = pd.DataFrame(rows, columns=OVERRIDE_COLUMNS).drop_duplicates(["store_id", "sku", "rule", "source"])
+    overrides = pd.DataFrame(rows, columns=OVERRIDE_COLUMNS).drop_duplicates([*KEY, "rule", "source"])
     # a store's own line replaces the chain line for that store; two rules left for one pair are a conflict
-    has_store_line = overrides.groupby(["store_id", "sku"])["source"].transform(lambda s: (s != CHAIN_LIST).any())
+    has_store_line = overrides.groupby(KEY)["source"].transform(lambda s: (s != CHAIN_LIST).any())
     overrides = overrides[~has_store_line | (overrides["source"] != CHAIN_LIST)]
-    return overrides.sort_values(["store_id", "sku", "rule"]).reset_index(drop=True)
+    return overrides.sort_values([*KEY, "rule"]).reset_index(drop=True)

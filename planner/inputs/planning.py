@@ -29,6 +29,7 @@ from planner.schemas import (
     HEADER_ROW,
     RULE_CHOICES,
     SHEET_COLUMNS,
+    STORE_ID,
     YES_NO,
 )
 
@@ -62,7 +63,7 @@ def read_planning(path: Path, chain: ChainData, config: PlanConfig) -> PlanningE
     if problems:
         raise InputError(problems)
     cell = _Cells(label, problems)
-    store_ids, skus = list(chain.stores["store_id"]), set(chain.products["sku"])
+    store_ids, skus = list(chain.stores[STORE_ID]), set(chain.products["sku"])
     limits = []
     for row, values in sheets["Stores"]:
         store = cell.choice("Stores", "A", row, values[0], store_ids, "a store_id from stores.csv")
@@ -102,7 +103,7 @@ def apply_planning(chain: ChainData, edits: PlanningEdits) -> ChainData:
     """The chain with the workbook's store limits and rules in place of stores.csv's and overrides.csv's."""
     stores = chain.stores.copy()
     limits = edits.limits.set_index("store_id")
-    changed = stores["store_id"].isin(limits.index)
+    changed = stores[STORE_ID].isin(limits.index)
     for column in ("shelf_capacity", "inventory_budget"):
         stores.loc[changed, column] = stores.loc[changed, "store_id"].map(limits[column]).to_numpy()
     return dataclasses.replace(chain, stores=stores, overrides=edits.overrides)

@@ -39,7 +39,7 @@ from planner.inputs.posmeta import (
     write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, weekly_from_lines
-from planner.schemas import POS, POS_PROMO, Table
+from planner.schemas import POS, POS_PROMO, STORE_ID, Table
 
 POS_ENGINES = ("duckdb", "pandas")
 POS_SUFFIXES = (".csv", ".txt", ".parquet")
@@ -197,7 +197,7 @@ def read_pos_file(
     lines["promo"] = lines["promo"].astype(bool) if "promo" in mapping else False
     info = PosFileInfo(
         label, digest, len(lines), lines["date"].min().date(), lines["date"].max().date(),
-        text_table.separator, text_table.encoding, sorted(lines["store_id"].unique()),
+        text_table.separator, text_table.encoding, sorted(lines[STORE_ID].unique()),
         blank_lines=text_table.blank_lines,
     )
     return lines[LINE_COLUMNS], info
@@ -229,10 +229,10 @@ def _column_label(raw_header: str, target: str) -> str:
 
 def _check_lines(lines: pd.DataFrame, label: str, *, store_ids: set[str], today: date, raw_names: dict[str, str]) -> list[Problem]:
     problems = []
-    unknown_store = ~lines["store_id"].isin(store_ids)
+    unknown_store = ~lines[STORE_ID].isin(store_ids)
     for line, value in zip(lines.loc[unknown_store, LINE].head(20), lines.loc[unknown_store, "store_id"].head(20), strict=True):
         expected = f"a store_id from stores.csv ({', '.join(sorted(store_ids)[:10])})"
-        problems.append(Problem(label, line=int(line), column=raw_names["store_id"], found=value, expected=expected))
+        problems.append(Problem(label, line=int(line), column=raw_names[STORE_ID], found=value, expected=expected))
     future = lines["date"] > pd.Timestamp(today)
     for line, value in zip(lines.loc[future, LINE].head(20), lines.loc[future, "date"].head(20), strict=True):
         problems.append(

@@ -21,23 +21,25 @@ from __future__ import annotations
 
 import pandas as pd
 
+from planner.schemas import KEY, STORE_ID
+
 BULK_MIN_LINES = 8
 BULK_FACTOR = 5.0
 BULK_MIN_EXCESS = 10.0
 DEAL_PRICE_CUT = 0.10  # a line this far below the pair's median unit price is sold on a deal
 
-WEEKLY_COLUMNS = ["store_id", "sku", "week_start", "units", "revenue", "return_units", "lines", "promo_units", "bulk_units", "bulk_lines"]
-LINE_COLUMNS = ["store_id", "sku", "date", "units", "revenue", "promo"]
+WEEKLY_COLUMNS = [*KEY, "week_start", "units", "revenue", "return_units", "lines", "promo_units", "bulk_units", "bulk_lines"]
+LINE_COLUMNS = [*KEY, "date", "units", "revenue", "promo"]
 
 
 def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """pandas: LINE_COLUMNS (known SKUs only) -> WEEKLY_COLUMNS, sorted by store, sku, week."""
-    selling_lines = lines.loc[lines["units"] > 0, ["store_id", "sku", "units", "revenue"]]
+    selling_lines = lines.loc[lines["units"] > 0, [*KEY, "units", "revenue"]]
     selling_lines = selling_lines.assign(unit_price=selling_lines["revenue"] / selling_lines["units"])
-    selling = selling_lines.groupby(["store_id", "sku"])
+    selling = selling_lines.groupby(KEY)
     stats = pd.DataFrame({"n": selling.size(), "p90": selling["units"].quantile(0.9), "median": selling["units"].median(),
                           "price": selling["unit_price"].median()})
-    stats = stats.reindex(pd.MultiIndex.from_frame(lines[["store_id", "sku"]]))
+    stats = stats.reindex(pd.MultiIndex.from_frame(lines[KEY]))
     threshold = pd.concat([BULK_FACTOR * stats["p90"], stats["p90"] + BULK_MIN_EXCESS], axis=1).max(axis=1)
     unit_price = (lines["revenue"] / lines["units"].where(lines["units"] > 0)).to_numpy()
     deal = lines["promo"].fillna(False).astype(bool).to_numpy() | (unit_price < (1 - DEAL_PRICE_CUT) * stats["price"].to_numpy())
@@ -45,7 +47,7 @@ def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     kept = lines["units"].where(~bulk, stats["median"].to_numpy())
     frame = pd.DataFrame(
         {
-            "store_id": lines["store_id"],
+            "store_id": lines[STORE_ID],
             "sku": lines["sku"],
             "week_start": lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D"),
             "units": kept,
@@ -57,7 +59,7 @@ def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
             "bulk_lines": bulk.astype(int),
         }
     )
-    weekly = frame.groupby(["store_id", "sku", "week_start"], as_index=False, sort=True).sum()
+    weekly = frame.groupby([*KEY, "week_start"], as_index=False, sort=True).sum()
     return weekly[WEEKLY_COLUMNS]
 
 

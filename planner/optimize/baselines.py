@@ -23,6 +23,7 @@ from planner.errors import SolverError
 from planner.optimize.decompose import with_roles
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression, solve
+from planner.schemas import KEY
 
 LIMIT_COLUMNS = ["store_id", "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
 
@@ -100,7 +101,7 @@ def uniform_plan(inputs: ModelInputs) -> pd.DataFrame:
     ranking = (chain_profit / shelf)[chain_profit > 0].sort_values(ascending=False, kind="stable").index
     chosen = []
     for store in inputs.stores:
-        lines = pd.MultiIndex.from_product([[store], ranking], names=["store_id", "sku"])
+        lines = pd.MultiIndex.from_product([[store], ranking], names=KEY)
         chosen.append(fill_in_order(pairs.loc[lines], inputs.shelf_capacity[store], inputs.inventory_budget[store]))
     return with_roles(_frame(chosen), inputs)
 
@@ -124,4 +125,4 @@ def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
 
 def _frame(indexes: list[pd.Index]) -> pd.DataFrame:
     frames = [index.to_frame(index=False) for index in indexes if len(index)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["store_id", "sku"])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KEY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.optimize.inputs import ModelInputs
+from planner.schemas import KEY, STORE_ID
 
 SHOWN = 5  # products named per message
 
@@ -13,9 +14,9 @@ def override_conflicts(inputs: ModelInputs, overrides: pd.DataFrame | None) -> l
     """One sentence per conflict: a pair both forced in and out, or forced products that break a limit."""
     messages = []
     if overrides is not None and len(overrides):
-        rules = overrides.groupby(["store_id", "sku"])["rule"].agg(set)
+        rules = overrides.groupby(KEY)["rule"].agg(set)
         for store, sku in rules[rules.map(len) > 1].index:
-            sources = overrides[(overrides["store_id"] == store) & (overrides["sku"] == sku)]
+            sources = overrides[(overrides[STORE_ID] == store) & (overrides["sku"] == sku)]
             said = ", ".join(f"{r.rule} ({r.source})" for r in sources.itertuples())
             messages.append(f"store {store}, product {sku}: {said}")
     forced = inputs.all_pairs[inputs.all_pairs["forced"] != ""]

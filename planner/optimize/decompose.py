@@ -31,7 +31,7 @@ from planner.optimize.inputs import ModelInputs, store_inputs
 from planner.optimize.model import Model, build_model, limit_names
 from planner.optimize.plan import active_flows, carried_pairs, plan_value
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
-from planner.schemas import Role
+from planner.schemas import KEY, STORE_ID, Role
 
 STORE_VALUE_COLUMNS = ["store_id", "shelf_value", "budget_value"]
 
@@ -86,7 +86,7 @@ def initial_charges(inputs: ModelInputs) -> pd.Series:
 def carrier_charges(inputs: ModelInputs, carried: pd.DataFrame, charges: pd.Series) -> pd.Series:
     """The listing cost of each carried product split over the stores that carry it (others pay 0);
     products nobody carries keep their charges."""
-    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
+    keys = pd.MultiIndex.from_frame(carried[KEY])
     carrying = pd.Series(charges.index.isin(keys), index=charges.index)
     per_sku = carrying.groupby(level="sku").transform("sum")
     skus_carried = per_sku > 0
@@ -136,7 +136,7 @@ def _solve_store(inputs: ModelInputs, store: str, charges: pd.Series, core: list
     if not result.status.has_plan:
         return None
     bound = result.best_bound if result.best_bound is not None else float("inf")
-    carried = carried_pairs(model, sub)[["store_id", "sku"]]
+    carried = carried_pairs(model, sub)[KEY]
     _objective, duals = relaxed_duals(model.problem, inputs.config.solver, limit_names(inputs, store))
     return carried, bound, duals
 
@@ -167,7 +167,7 @@ def core_repair(carried: pd.DataFrame, inputs: ModelInputs) -> tuple[list[str], 
 def everywhere_fresh(carried: pd.DataFrame, inputs: ModelInputs) -> list[str]:
     """Fresh products the plan carries in every store: by definition the core."""
     fresh = carried[carried["sku"].isin(inputs.core_skus)]
-    stores_per_sku = fresh.groupby("sku")["store_id"].nunique()
+    stores_per_sku = fresh.groupby("sku")[STORE_ID].nunique()
     return sorted(stores_per_sku.index[stores_per_sku == len(inputs.stores)])
 
 
@@ -175,7 +175,7 @@ def with_roles(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """store_id, sku, role: "core" for fresh products carried everywhere, "addon" otherwise."""
     core = set(everywhere_fresh(carried, inputs))
     roles = [Role.CORE if sku in core else Role.ADDON for sku in carried["sku"]]
-    return carried[["store_id", "sku"]].assign(role=roles).reset_index(drop=True)
+    return carried[KEY].assign(role=roles).reset_index(drop=True)
 
 
 def _solve_chain_model(inputs: ModelInputs, start: pd.DataFrame | None, bound: float, started: float,
@@ -189,7 +189,7 @@ def _solve_chain_model(inputs: ModelInputs, start: pd.DataFrame | None, bound: f
     result = solve(model.problem, dataclasses.replace(inputs.config.solver, time_limit_seconds=left), warm_start=start is not None)
     if not result.status.has_plan:
         if start is None:
-            return ChainSolve(pd.DataFrame(columns=["store_id", "sku", "role"]), result, "chain model")
+            return ChainSolve(pd.DataFrame(columns=[*KEY, "role"]), result, "chain model")
         carried = start
     else:
         carried = carried_pairs(model, inputs)
@@ -202,7 +202,7 @@ def _solve_chain_model(inputs: ModelInputs, start: pd.DataFrame | None, bound: f
 
 def set_start(model: Model, inputs: ModelInputs, carried: pd.DataFrame) -> None:
     """Give every variable of the chain model its value in the plan `carried` (for a warm start)."""
-    keys = set(zip(carried["store_id"], carried["sku"], strict=True))
+    keys = set(zip(carried[STORE_ID], carried["sku"], strict=True))
     core = set(everywhere_fresh(carried, inputs))
     for sku, var in model.core.items():
         var.setInitialValue(1 if sku in core else 0)
@@ -212,7 +212,7 @@ def set_start(model: Model, inputs: ModelInputs, carried: pd.DataFrame) -> None:
     for sku, var in model.used.items():
         var.setInitialValue(1 if sku in skus else 0)
     active = active_flows(carried, inputs)
-    gains = (active["bound"] * active["margin"]).groupby([active["store_id"], active["sku"]]).sum()
+    gains = (active["bound"] * active["margin"]).groupby([active[STORE_ID], active["sku"]]).sum()
     for key, var in model.flow.items():
         var.setInitialValue(min(float(gains.get(key, 0.0)), var.upBound))
 

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from planner.config import AssortmentConfig, PlanConfig, SubstitutionConfig
-from planner.schemas import Mode
+from planner.schemas import KEY, STORE_ID, Mode
 
 PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced"]
-FLOW_COLUMNS = ["store_id", "sku", "substitute", "bound", "margin"]
+FLOW_COLUMNS = [*KEY, "substitute", "bound", "margin"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class ModelInputs:
 def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
     """PAIR_COLUMNS for every store x product, indexed by (store_id, sku); profit is net of handling."""
     product = products.set_index("sku")
-    frame = profiles.set_index(["store_id", "sku"])
+    frame = profiles.set_index(KEY)
     skus = frame.index.get_level_values("sku")
     table = pd.DataFrame(index=frame.index)
     table["profit"] = frame["profit_per_week"] - config.costs.handling_cost_per_listing
@@ -105,16 +105,16 @@ def build_model_inputs(
     """Candidates and limits for the chain plan (see the module docstring)."""
     rules = config.assortment
     all_pairs = pair_table(profiles, products, config)
-    excluded = pd.DataFrame(columns=["store_id", "sku", "source"])
+    excluded = pd.DataFrame(columns=[*KEY, "source"])
     if overrides is not None and len(overrides) and mode == Mode.CHAIN:
-        keyed = overrides.set_index(["store_id", "sku"])
+        keyed = overrides.set_index(KEY)
         must = keyed[keyed["rule"] == "must_carry"]
         all_pairs.loc[all_pairs.index.intersection(must.index), "forced"] = must["source"].reindex(
             all_pairs.index.intersection(must.index)).to_numpy()
         banned = keyed[keyed["rule"] == "must_not_carry"]
-        excluded = banned.reset_index()[["store_id", "sku", "source"]]
+        excluded = banned.reset_index()[[*KEY, "source"]]
     frame = all_pairs.reset_index()
-    banned_keys = pd.MultiIndex.from_frame(excluded[["store_id", "sku"]]) if len(excluded) else None
+    banned_keys = pd.MultiIndex.from_frame(excluded[KEY]) if len(excluded) else None
     allowed = ~all_pairs.index.isin(banned_keys) if banned_keys is not None else np.ones(len(frame), dtype=bool)
     chain_profit = frame[frame["fresh"]].groupby("sku")["profit"].sum()
     core_possible = set(chain_profit.index[chain_profit > 0])
@@ -129,7 +129,7 @@ def build_model_inputs(
         top = (ranked < rules.min_items_per_category).reindex(frame.index).to_numpy()
         keep |= top
     pairs = all_pairs[keep & allowed]
-    store_index = pd.Index(stores["store_id"], name="store_id")
+    store_index = pd.Index(stores[STORE_ID], name="store_id")
     per_sku = pairs.index.get_level_values("sku").value_counts()
     fresh_skus = set(frame.loc[frame["fresh"], "sku"])  # any fresh product carried in every store is core
     core = pd.Index(sorted(s for s in fresh_skus if per_sku.get(s, 0) == len(store_index)), name="sku")
@@ -176,14 +176,14 @@ def store_inputs(
         all_pairs.loc[~skus.isin(list(listed_elsewhere)), "profit"] -= chain_inputs.listing_cost
     else:
         all_pairs["profit"] -= listing_charge.reindex(skus).fillna(0.0).to_numpy()
-    excluded = chain_inputs.excluded[chain_inputs.excluded["store_id"] == store]
+    excluded = chain_inputs.excluded[chain_inputs.excluded[STORE_ID] == store]
     excluded = pd.concat([excluded, pd.DataFrame({"store_id": store, "sku": list(force_out), "source": "what-if: forced out"})])
     banned = skus.isin(list(excluded["sku"]))
     keep = all_pairs.index.isin(chain_inputs.pairs.index) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
     pairs = all_pairs[keep & ~banned]
     minimum = chain_inputs.category_minimum
     minimum = minimum[minimum.index.get_level_values("store_id") == store]
-    flows = chain_inputs.flows[chain_inputs.flows["store_id"] == store]
+    flows = chain_inputs.flows[chain_inputs.flows[STORE_ID] == store]
     shelf = chain_inputs.shelf_capacity.loc[[store]].copy()
     budget = chain_inputs.inventory_budget.loc[[store]].copy()
     if shelf_capacity is not None:

@@ -24,7 +24,7 @@ import pulp
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression
-from planner.schemas import Mode, Role
+from planner.schemas import KEY, Mode, Role
 
 
 @dataclass
@@ -175,8 +175,8 @@ def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
     if flows.empty:
         return
     flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
-    flows = flows.assign(value=flows["bound"] * flows["margin"])[["store_id", "sku", "substitute", "value"]]
-    flows = flows.sort_values(["store_id", "sku"], kind="stable")
+    flows = flows.assign(value=flows["bound"] * flows["margin"])[[*KEY, "substitute", "value"]]
+    flows = flows.sort_values(KEY, kind="stable")
     tokens = inputs.tokens
     stores, skus, subs = (flows[c].to_numpy() for c in ("store_id", "sku", "substitute"))
     values = flows["value"].to_numpy(dtype=float)

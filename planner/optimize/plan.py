@@ -9,7 +9,7 @@ import pandas as pd
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.model import Model
-from planner.schemas import Change, Mode, Role
+from planner.schemas import KEY, STORE_ID, Change, Mode, Role
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     core = sorted(sku for sku, var in model.core.items() if (var.varValue or 0) > 0.5)
     rows = [(store, sku, Role.CORE) for sku in core for store in inputs.stores]
     rows += [(store, sku, Role.ADDON) for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
-    carried = pd.DataFrame(rows, columns=["store_id", "sku", "role"])
+    carried = pd.DataFrame(rows, columns=[*KEY, "role"])
     if inputs.mode == Mode.STORE:  # the fixed core stays core
         carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq(Role.CORE), "role"] = Role.CORE
     return carried
@@ -53,12 +53,12 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     Substitution: each dropped listed product p sends bound[s, p, q] units to each carried
     substitute q (inputs.substitution_flows), worth q's margin.
     """
-    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
+    keys = pd.MultiIndex.from_frame(carried[KEY])
     pairs = inputs.all_pairs
     own_by_store = pairs["profit"].reindex(keys).groupby(level="store_id").sum()
     active = active_flows(carried, inputs)
-    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(["store_id", "sku"]).astype(float)
-    transfer_by_store = (active["bound"] * active["margin"]).groupby(active["store_id"]).sum()
+    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(KEY).astype(float)
+    transfer_by_store = (active["bound"] * active["margin"]).groupby(active[STORE_ID]).sum()
     store_profit = own_by_store.add(transfer_by_store, fill_value=0.0).reindex(inputs.stores, fill_value=0.0).astype(float)
     listed = pairs.index[pairs["listed_now"]]
     adds = int((~keys.isin(listed)).sum())
@@ -72,17 +72,17 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
 
 def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:
     """Per store: shelf and budget use against the limits, item counts, profit, adds and drops."""
-    grouped = plan.groupby("store_id")
-    current = listed_now.groupby("store_id")["sku"].apply(set)
+    grouped = plan.groupby(STORE_ID)
+    current = listed_now.groupby(STORE_ID)["sku"].apply(set)
     planned = grouped["sku"].apply(set)
-    summary = pd.DataFrame(index=pd.Index(stores["store_id"], name="store_id"))
+    summary = pd.DataFrame(index=pd.Index(stores[STORE_ID], name="store_id"))
     summary["name"] = stores.set_index("store_id")["name"]
     summary["shelf_used"] = grouped["shelf_space"].sum()
     summary["shelf_capacity"] = stores.set_index("store_id")["shelf_capacity"]
     summary["budget_used"] = grouped["inventory_cost"].sum()
     summary["inventory_budget"] = stores.set_index("store_id")["inventory_budget"]
-    summary["core_items"] = plan[plan["role"] == Role.CORE].groupby("store_id").size()
-    summary["addon_items"] = plan[plan["role"] == Role.ADDON].groupby("store_id").size()
+    summary["core_items"] = plan[plan["role"] == Role.CORE].groupby(STORE_ID).size()
+    summary["addon_items"] = plan[plan["role"] == Role.ADDON].groupby(STORE_ID).size()
     summary["expected_units_per_week"] = grouped["expected_units_per_week"].sum()
     summary["expected_sales_per_week"] = grouped["expected_sales_per_week"].sum()
     summary["expected_profit_per_week"] = grouped["expected_profit_per_week"].sum()
@@ -100,13 +100,13 @@ def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataF
 def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """Adds (planned, not listed today) and drops (listed today, not planned), one row each, with
     `forced` naming the override behind the change, if any."""
-    planned = plan[["store_id", "sku"]].assign(planned=True)
-    current = listed_now[["store_id", "sku"]].assign(current=True)
-    both = planned.merge(current, on=["store_id", "sku"], how="outer", validate="one_to_one")
+    planned = plan[KEY].assign(planned=True)
+    current = listed_now[KEY].assign(current=True)
+    both = planned.merge(current, on=KEY, how="outer", validate="one_to_one")
     both["change"] = np.select([both["planned"].isna(), both["current"].isna()], ["drop", "add"], "keep")
-    both = both.loc[both["change"] != Change.KEEP, ["store_id", "sku", "change"]]
-    keys = pd.MultiIndex.from_frame(both[["store_id", "sku"]])
-    excluded = inputs.excluded.set_index(["store_id", "sku"])["source"]
+    both = both.loc[both["change"] != Change.KEEP, [*KEY, "change"]]
+    keys = pd.MultiIndex.from_frame(both[KEY])
+    excluded = inputs.excluded.set_index(KEY)["source"]
     forced_in = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
     forced_out = excluded[~excluded.index.duplicated()].reindex(keys).fillna("").to_numpy()
     both["forced"] = np.where(both["change"] == Change.ADD, forced_in, forced_out)
@@ -116,8 +116,8 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
 def active_flows(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """The substitution flows a plan uses: from a dropped listed product to a carried substitute."""
     flows = inputs.flows
-    keys = pd.MultiIndex.from_frame(carried[["store_id", "sku"]])
-    dropped = ~pd.MultiIndex.from_frame(flows[["store_id", "sku"]]).isin(keys)
+    keys = pd.MultiIndex.from_frame(carried[KEY])
+    dropped = ~pd.MultiIndex.from_frame(flows[KEY]).isin(keys)
     to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
     return flows[dropped & to_carried]
 
@@ -127,5 +127,5 @@ def moved_demand(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     carries, the margin on them (EUR / week), and which substitutes. Columns store_id, sku, units,
     margin, substitutes."""
     active = active_flows(carried, inputs).assign(value=lambda f: f["bound"] * f["margin"])
-    grouped = active.groupby(["store_id", "sku"])
+    grouped = active.groupby(KEY)
     return grouped.agg(units=("bound", "sum"), margin=("value", "sum"), substitutes=("substitute", list)).reset_index()

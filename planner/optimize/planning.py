@@ -34,7 +34,7 @@ from planner.optimize.plan import (
 )
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
 from planner.optimize.transition import change_impacts, paced_weeks
-from planner.schemas import Change, Role
+from planner.schemas import KEY, STORE_ID, Change, Role
 
 PLAN_EXTRA_COLUMNS = [
     "fresh", "listed_now", "change", "source", "weeks_observed", "local_index", "category_index",
@@ -71,23 +71,23 @@ class PlanResult:
     @property
     def basis(self) -> WhatIfBasis:
         """The plan as a starting point for store what-ifs (kept with the published plan for the app)."""
-        return WhatIfBasis(self.inputs, self.plan[["store_id", "sku", "role"]].copy())
+        return WhatIfBasis(self.inputs, self.plan[[*KEY, "role"]].copy())
 
     @property
     def this_week(self) -> pd.DataFrame:
         """store_id, sku, role: what each store carries after this week's step (the target's lines
         minus adds of later weeks, plus products whose drop comes later): next week's starting point."""
         later = self.changes[self.changes["week"] > 1]
-        keys = pd.MultiIndex.from_frame(self.plan[["store_id", "sku"]])
-        deferred_adds = pd.MultiIndex.from_frame(later.loc[later["change"] == Change.ADD, ["store_id", "sku"]])
-        kept = self.plan.loc[~keys.isin(deferred_adds), ["store_id", "sku", "role"]]
-        deferred_drops = later.loc[later["change"] == Change.DROP, ["store_id", "sku"]].assign(role=Role.ADDON)
+        keys = pd.MultiIndex.from_frame(self.plan[KEY])
+        deferred_adds = pd.MultiIndex.from_frame(later.loc[later["change"] == Change.ADD, KEY])
+        kept = self.plan.loc[~keys.isin(deferred_adds), [*KEY, "role"]]
+        deferred_drops = later.loc[later["change"] == Change.DROP, KEY].assign(role=Role.ADDON)
         return pd.concat([kept, deferred_drops], ignore_index=True)
 
     @property
     def weeks_to_target(self) -> pd.Series:
         """store_id -> weeks of steps until the store carries the target (0: nothing to change)."""
-        weeks = self.changes.groupby("store_id")["week"].max()
+        weeks = self.changes.groupby(STORE_ID)["week"].max()
         return weeks.reindex(self.inputs.stores, fill_value=0).astype(int).rename_axis("store_id")
 
     def store_uplift(self, baseline: str) -> pd.Series:
@@ -189,7 +189,7 @@ def plan_assortment(
         say("measuring what one more shelf unit and one more euro of budget are worth per store")
         store_values = shadow_prices(inputs, carried)
         timings["store_values"] = time.perf_counter() - mark
-    summary = store_summary(plan, stores, listed).merge(store_values, on="store_id", how="left")
+    summary = store_summary(plan, stores, listed).merge(store_values, on=STORE_ID, how="left")
     mark = time.perf_counter()
     to_target = changes(plan, listed, inputs)
     to_target["profit_impact_per_week"] = change_impacts(to_target, plan, inputs)
@@ -230,7 +230,7 @@ def replan_store(
     if not solved.status.has_plan:
         raise SolverError(f"what-if for store {store}: solver stopped with status '{solved.status}'")
     carried = carried_pairs(model, inputs)
-    base_lines = basis.plan.loc[basis.plan["store_id"] == store, ["store_id", "sku", "role"]]
+    base_lines = basis.plan.loc[basis.plan[STORE_ID] == store, [*KEY, "role"]]
     before, after = set(base_lines["sku"]), set(carried["sku"])
     plan = pd.concat([carried, base_lines[~base_lines["sku"].isin(after)]], ignore_index=True)
     plan["change"] = ["keep" if sku in before and sku in after else "add" if sku in after else "drop" for sku in plan["sku"]]
@@ -241,7 +241,7 @@ def replan_store(
 def _store_inputs(basis: WhatIfBasis, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
     plan = basis.plan
     core = sorted(plan.loc[plan["role"] == Role.CORE, "sku"].unique())
-    elsewhere = set(plan.loc[plan["store_id"] != store, "sku"])
+    elsewhere = set(plan.loc[plan[STORE_ID] != store, "sku"])
     return store_inputs(basis.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
                         force_in=list(force_in), force_out=list(force_out))
 
@@ -253,7 +253,7 @@ def shadow_prices(inputs: ModelInputs, carried: pd.DataFrame) -> pd.DataFrame:
     core = sorted(carried.loc[carried["role"] == Role.CORE, "sku"].unique())
     rows = []
     for store in inputs.stores:
-        elsewhere = set(carried.loc[carried["store_id"] != store, "sku"])
+        elsewhere = set(carried.loc[carried[STORE_ID] != store, "sku"])
         model = build_model(store_inputs(inputs, store, core, elsewhere))
         _objective, duals = relaxed_duals(model.problem, inputs.config.solver, limit_names(inputs, store))
         rows.append((store, *duals))
@@ -267,8 +267,8 @@ def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataF
     handling; the chain listing cost is reported for the chain, not per line.
     """
     product = products.set_index("sku")
-    table = carried.merge(profiles, on=["store_id", "sku"], how="left", validate="one_to_one")
-    keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
+    table = carried.merge(profiles, on=KEY, how="left", validate="one_to_one")
+    keys = pd.MultiIndex.from_frame(table[KEY])
     transfer = value.transfer_units.reindex(keys).fillna(0.0).to_numpy()
     margin = inputs.all_pairs["margin"].reindex(keys).to_numpy()
     table["name"] = table["sku"].map(product["name"])
@@ -280,10 +280,10 @@ def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataF
     table["profit_per_shelf_unit"] = table["expected_profit_per_week"] / table["shelf_space"]
     table["forced"] = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
     table["change"] = table["listed_now"].map({True: Change.KEEP, False: Change.ADD})
-    columns = ["store_id", "sku", "name", "category", "role", "expected_units_per_week", "expected_profit_per_week",
+    columns = [*KEY, "name", "category", "role", "expected_units_per_week", "expected_profit_per_week",
                "shelf_space", "inventory_cost", *PLAN_EXTRA_COLUMNS]
-    order = {sid: i for i, sid in enumerate(profiles["store_id"].drop_duplicates())}
-    table = table.assign(_order=table["store_id"].map(order), _role=table["role"].map({Role.CORE: 0, Role.ADDON: 1}))
+    order = {sid: i for i, sid in enumerate(profiles[STORE_ID].drop_duplicates())}
+    table = table.assign(_order=table[STORE_ID].map(order), _role=table["role"].map({Role.CORE: 0, Role.ADDON: 1}))
     table = table.sort_values(["_order", "_role", "category", "sku"]).reset_index(drop=True)
     return table[columns]
 

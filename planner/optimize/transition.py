@@ -33,7 +33,7 @@ import pulp
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.plan import moved_demand
 from planner.optimize.solve import solve
-from planner.schemas import Change
+from planner.schemas import KEY, Change
 
 STEP_TIME_LIMIT_SECONDS = 10.0  # per store; the step problems are small
 LIMIT_TOLERANCE = 1e-6  # relative: the target itself holds the limits only to the solver's tolerance
@@ -43,9 +43,9 @@ def change_impacts(changes: pd.DataFrame, plan: pd.DataFrame, inputs: ModelInput
     """EUR / week each change adds to the store's profit: an add its own profit, a drop minus what
     the product earned plus the margin its customers bring to substitutes the plan carries (counted
     once, on the drop, so the impacts of a store's changes add up)."""
-    keys = pd.MultiIndex.from_frame(changes[["store_id", "sku"]])
+    keys = pd.MultiIndex.from_frame(changes[KEY])
     own = inputs.all_pairs["profit"].reindex(keys).to_numpy(dtype=float)
-    recaptured = moved_demand(plan, inputs).set_index(["store_id", "sku"])["margin"].astype(float)
+    recaptured = moved_demand(plan, inputs).set_index(KEY)["margin"].astype(float)
     recaptured = recaptured.reindex(keys).fillna(0.0).to_numpy()
     return np.where(changes["change"].to_numpy() == Change.ADD, own, -own + recaptured)
 

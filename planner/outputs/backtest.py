@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from planner.evaluate.decisions import DecisionBacktest
+from planner.schemas import STORE_ID
 
 
 def _money(value: float) -> str:
@@ -31,7 +32,7 @@ def decision_report(backtest: DecisionBacktest) -> str:
     weeks = backtest.scored_weeks
     end = (weeks[-1] + pd.Timedelta(days=6)).date()
     decisions = pd.DataFrame({
-        "store": t["store_id"],
+        "store": t[STORE_ID],
         "carried": t["products_at_cut"],
         "kept/dropped": t["kept"].astype(str) + " / " + t["dropped"].astype(str),
         "added": t["added"],
@@ -46,22 +47,22 @@ def decision_report(backtest: DecisionBacktest) -> str:
         "they earned plan/naive": t["top_dropped_earned_plan"].map(_money) + " / " + t["top_dropped_earned_naive"].map(_money),
     })
     modelled = pd.DataFrame({
-        "store": t["store_id"],
+        "store": t[STORE_ID],
         "waste plan": t["waste_modelled_plan"].map(_money), "waste naive": t["waste_modelled_naive"].map(_money),
         "realized - waste: plan": t["net_plan"].map(_money), "naive": t["net_naive"].map(_money),
     })
     simulated = pd.DataFrame({
-        "store": t["store_id"],
+        "store": t[STORE_ID],
         "waste plan": t["waste_simulated_plan"].map(_money), "waste naive": t["waste_simulated_naive"].map(_money),
         "realized - waste: plan": t["sim_plan"].map(_money), "naive": t["sim_naive"].map(_money),
         "AUC on it: plan": t["auc_plan_sim"].map(_share), "naive AUC": t["auc_naive_sim"].map(_share),
     })
     reported = pd.DataFrame({
-        "store": t["store_id"], "reported uplift vs today": t["reported_uplift_today"].map(_money),
+        "store": t[STORE_ID], "reported uplift vs today": t["reported_uplift_today"].map(_money),
         "as %": t["reported_uplift_today_pct"].map(_pct),
     })
     new = pd.DataFrame({
-        "store": t["store_id"],
+        "store": t[STORE_ID],
         "new listings": t["new_pairs"],
         "in plan": t["new_in_plan"],
         "WAPE": t["new_wape"].map(_ratio), "bias": t["new_bias"].map(_ratio), "MAPE": t["new_mape"].map(_ratio),

@@ -38,6 +38,7 @@ from planner.outputs.printing import (
     print_layout,
 )
 from planner.outputs.sheetrows import ColumnStyle, write_rows, write_value
+from planner.schemas import STORE_ID
 
 EUR = '#,##0.00 "EUR"'
 UNITS = "#,##0.0"
@@ -272,7 +273,7 @@ def _store_starts(frame: pd.DataFrame, first_row: int) -> list[int]:
     """Sheet rows (from 0) where the store changes: the first row of every store but the first."""
     if "store_id" not in frame.columns or frame.empty:
         return []
-    stores = frame["store_id"].astype(str).to_numpy()
+    stores = frame[STORE_ID].astype(str).to_numpy()
     return [first_row + int(i) for i in np.flatnonzero(stores[1:] != stores[:-1]) + 1]
 
 

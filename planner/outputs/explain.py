@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.schemas import Change, Role
+from planner.schemas import KEY, Change, Role
 
 HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to waste get a waste note
 
@@ -14,7 +14,7 @@ HIGH_WASTE_SHARE = 0.10  # fresh items losing more than 10 % of their units to w
 def plan_reasons(plan: pd.DataFrame, haircut: pd.Series) -> pd.Series:
     """One sentence per plan line: why this product is on this store's shelf (`haircut`: the share of the
     other stores' rate trusted, per (store_id, sku))."""
-    trusted = haircut.reindex(pd.MultiIndex.from_frame(plan[["store_id", "sku"]])).fillna(1.0).to_numpy()
+    trusted = haircut.reindex(pd.MultiIndex.from_frame(plan[KEY])).fillna(1.0).to_numpy()
     return pd.Series([_reason(row, share) for row, share in zip(plan.itertuples(index=False), trusted, strict=True)],
                      index=plan.index, dtype=str)
 

@@ -14,7 +14,7 @@ from planner.optimize import PlanResult
 from planner.optimize.plan import moved_demand
 from planner.outputs.explain import change_reasons
 from planner.profiles import MIN_OWN_WEEKS, Profiles
-from planner.schemas import Change, Role
+from planner.schemas import KEY, STORE_ID, Change, Role
 
 PROFILE_PRODUCTS = 10  # per store and direction: the products the workbook's Local profile lists
 
@@ -35,11 +35,11 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     with what a person needs to act on it (shelf units, units a week, case pack, first order) and why."""
     product = chain.products.set_index("sku")
     names = product["name"]
-    table = result.changes.merge(profiles.pairs, on=["store_id", "sku"], how="left", validate="one_to_one")
-    keys = pd.MultiIndex.from_frame(table[["store_id", "sku"]])
+    table = result.changes.merge(profiles.pairs, on=KEY, how="left", validate="one_to_one")
+    keys = pd.MultiIndex.from_frame(table[KEY])
     added = (table["change"] == Change.ADD).to_numpy()
-    planned = result.plan.set_index(["store_id", "sku"])
-    moved = moved_demand(result.plan, result.inputs).set_index(["store_id", "sku"])
+    planned = result.plan.set_index(KEY)
+    moved = moved_demand(result.plan, result.inputs).set_index(KEY)
     table["name"] = table["sku"].map(names)
     table["role"] = planned["role"].reindex(keys).fillna("").to_numpy()
     table["moved_units"] = moved["units"].astype(float).reindex(keys).fillna(0.0).to_numpy()
@@ -58,8 +58,8 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
     shelf_order = [*aisle, "category", *(["subcategory"] if "subcategory" in product.columns else [])]
     for column in shelf_order:
         table[column] = table["sku"].map(product[column]).fillna("").astype(str)
-    order = {sid: i for i, sid in enumerate(chain.stores["store_id"])}
-    table = table.assign(_store=table["store_id"].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
+    order = {sid: i for i, sid in enumerate(chain.stores[STORE_ID])}
+    table = table.assign(_store=table[STORE_ID].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
     return table[["store_id", "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
                   "first_order_units", "expected_profit_per_week", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
 
@@ -69,9 +69,9 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
     """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS."""
     stores = result.stores.assign(shelf_use=result.stores["shelf_use_pct"] / 100, budget_use=result.stores["budget_use_pct"] / 100)
     for name in BASELINE_NAMES:
-        stores[f"uplift_{name}"] = stores["store_id"].map(result.store_uplift(name)).to_numpy()
+        stores[f"uplift_{name}"] = stores[STORE_ID].map(result.store_uplift(name)).to_numpy()
     for column in ("adds_this_week", "drops_this_week", "weeks_to_target", "binding_limit"):
-        stores[column] = stores["store_id"].map({sid: figures[column] for sid, figures in summary["stores"].items()}).to_numpy()
+        stores[column] = stores[STORE_ID].map({sid: figures[column] for sid, figures in summary["stores"].items()}).to_numpy()
     stores = stores[["store_id", "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
                      "shelf_use", "budget_use", "core_items", "addon_items", "adds_this_week", "drops_this_week", "weeks_to_target",
                      *[f"uplift_{name}" for name in BASELINE_NAMES], "binding_limit", "shelf_value", "budget_value"]]
@@ -83,7 +83,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
              chain_profit_per_week=("expected_profit_per_week", "sum"), waste_cost_per_week=("waste_cost_per_week", "sum"))
         .sort_values("chain_profit_per_week", ascending=False)
     )
-    plan_columns = ["store_id", "sku", "name", "category", "role", "change", "expected_units_per_week", "expected_profit_per_week",
+    plan_columns = [*KEY, "name", "category", "role", "change", "expected_units_per_week", "expected_profit_per_week",
                     "shelf_space", "inventory_cost", "local_index", "waste_cost_per_week", "reason"]
     solve = result.solve
     run = [
@@ -152,10 +152,10 @@ def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
     indices = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
     sold = profiles.pairs[profiles.pairs["weeks_observed"] >= MIN_OWN_WEEKS].sort_values(["store_id", "local_index", "sku"])
     by_store = sold.groupby("store_id", sort=False)
-    extremes = pd.concat([by_store.head(PROFILE_PRODUCTS), by_store.tail(PROFILE_PRODUCTS)]).drop_duplicates(["store_id", "sku"])
+    extremes = pd.concat([by_store.head(PROFILE_PRODUCTS), by_store.tail(PROFILE_PRODUCTS)]).drop_duplicates(KEY)
     names = chain.products.set_index("sku")["name"]
     products = pd.DataFrame({
-        "store_id": extremes["store_id"], "dimension": "product",
+        "store_id": extremes[STORE_ID], "dimension": "product",
         "value": extremes["sku"] + " " + extremes["sku"].map(names).fillna(""), "index": extremes["local_index"],
     })
     table = pd.concat([indices.assign(value=indices["value"].astype(str)), products], ignore_index=True)

@@ -33,8 +33,10 @@ from planner.schemas import (
     CHANGE_CHOICES,
     EDITABLE_SETTINGS,
     HEADER_ROW,
+    KEY,
     RULE_CHOICES,
     SHEET_COLUMNS,
+    STORE_ID,
     YES_NO,
 )
 
@@ -54,7 +56,7 @@ def write_planning_template(path: Path, stores: pd.DataFrame, products: pd.DataF
     names = dict(zip(products["sku"], products["name"], strict=True))
     workbook = Workbook()
     workbook.remove(workbook.active)
-    lists = _lists_sheet(workbook, list(stores["store_id"]), list(products["sku"]))
+    lists = _lists_sheet(workbook, list(stores[STORE_ID]), list(products["sku"]))
     store_rows = [[s, n, float(c), float(b)] for s, n, c, b in
                   stores[["store_id", "name", "shelf_capacity", "inventory_budget"]].itertuples(index=False)]
     sheet = _sheet(workbook, "Stores", store_rows)
@@ -63,7 +65,7 @@ def write_planning_template(path: Path, stores: pd.DataFrame, products: pd.DataF
     _validate(sheet, "D", DataValidation(type="decimal", operator="greaterThan", formula1="0", showErrorMessage=True,
                                          error="a positive amount in EUR"), len(store_rows))
     rule_rows = [[store, sku, names.get(sku, ""), rule, note] for store, sku, rule, note in
-                 overrides_lines[["store_id", "sku", "rule", "note"]].itertuples(index=False)]
+                 overrides_lines[[*KEY, "rule", "note"]].itertuples(index=False)]
     sheet = _sheet(workbook, "Rules", rule_rows, spare_rows=50)
     _list_validation(sheet, "A", lists["stores_or_all"], len(rule_rows) + 50)
     _list_validation(sheet, "B", lists["skus"], len(rule_rows) + 50)
@@ -84,7 +86,7 @@ def rule_lines(overrides: pd.DataFrame) -> pd.DataFrame:
     """Overrides (one row per store) back as the lines head office wrote: store_id "*" for a chain line."""
     chain = overrides["source"] == CHAIN_LIST
     lines = pd.concat([overrides[chain].assign(store_id="*").drop_duplicates(["sku", "rule", "note"]), overrides[~chain]])
-    return lines[["store_id", "sku", "rule", "note"]].sort_values(["store_id", "sku"]).reset_index(drop=True)
+    return lines[[*KEY, "rule", "note"]].sort_values(KEY).reset_index(drop=True)
 
 
 def _sheet(workbook: Workbook, name: str, rows: list[list[Any]], *, spare_rows: int = 0) -> Worksheet:

@@ -36,6 +36,7 @@ from planner.profiles.demand import (
     listed_today,
     promo_weeks,
 )
+from planner.schemas import KEY, STORE_ID
 
 MIN_TRAINING_WEEKS = 8
 NEW_LISTING_SHARE = 0.10
@@ -74,8 +75,8 @@ def backtest(
     say(f"backtest: {len(weeks) - holdout_weeks} weeks to learn from, {holdout_weeks} held out from {cutoff.date()}")
     profiles = build_profiles(train, config)
     actual = _actuals(chain, full, scored, holdout, config)
-    keyed = profiles.pairs.set_index(["store_id", "sku"])
-    key = pd.MultiIndex.from_frame(actual[["store_id", "sku"]])
+    keyed = profiles.pairs.set_index(KEY)
+    key = pd.MultiIndex.from_frame(actual[KEY])
     actual["forecast"] = keyed["units_per_week"].reindex(key).to_numpy()
     actual["chain_share"] = keyed["chain_units_per_week"].reindex(key).to_numpy()
     actual["last4"] = _last_weeks_mean(train, profiles.history, 4).reindex(key).fillna(0.0).to_numpy()
@@ -84,31 +85,31 @@ def backtest(
     say("backtest: hiding 10 % of listed products to score the new-listing estimate")
     hidden = _hidden_pairs(scored, seed)
     hidden_keys = pd.MultiIndex.from_frame(hidden)
-    weekly_keys = pd.MultiIndex.from_frame(train.weekly[["store_id", "sku"]])
+    weekly_keys = pd.MultiIndex.from_frame(train.weekly[KEY])
     blind = dataclasses.replace(
         train,
         weekly=train.weekly[~weekly_keys.isin(hidden_keys)],
         assortment=scored[~pd.MultiIndex.from_frame(scored).isin(hidden_keys)],
     )
-    blind_pairs = build_profiles(blind, config).pairs.set_index(["store_id", "sku"])
+    blind_pairs = build_profiles(blind, config).pairs.set_index(KEY)
     new = actual[key.isin(hidden_keys)].copy()
-    new_key = pd.MultiIndex.from_frame(new[["store_id", "sku"]])
+    new_key = pd.MultiIndex.from_frame(new[KEY])
     new["forecast"] = blind_pairs["units_per_week"].reindex(new_key).to_numpy()
     new["chain_share"] = blind_pairs["chain_units_per_week"].reindex(new_key).to_numpy()
     new["last4"] = np.nan
 
     rows = [_scores("overall", "all", actual)]
-    rows += [_scores("store", str(k), part) for k, part in actual.groupby("store_id")]
+    rows += [_scores("store", str(k), part) for k, part in actual.groupby(STORE_ID)]
     rows += [_scores("category", str(k), part) for k, part in actual.groupby("category")]
     rows += [_scores("new_listing", "all", new)]
-    rows += [_scores("new_listing", str(k), part) for k, part in new.groupby("store_id")]
+    rows += [_scores("new_listing", str(k), part) for k, part in new.groupby(STORE_ID)]
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    means = new.groupby(["store_id", "sku"])[["units", "forecast", "chain_share"]].mean()
+    means = new.groupby(KEY)[["units", "forecast", "chain_share"]].mean()
     selling = means[means["units"] >= 1.0]
     return BacktestResult(
         table,
         list(holdout),
-        int(actual[["store_id", "sku"]].drop_duplicates().shape[0]),
+        int(actual[KEY].drop_duplicates().shape[0]),
         len(hidden),
         _mape(selling["forecast"], selling["units"]),
         _mape(selling["chain_share"], selling["units"]),
@@ -121,9 +122,9 @@ def listed_at_cut(chain: ChainData, cut: pd.Timestamp) -> pd.DataFrame:
     before = dataclasses.replace(chain_before(chain, cut), assortment=None)
     listed = listed_today(before, history_window(before, PlanConfig().demand))
     if chain.assortment is not None:
-        sold_before = before.weekly.loc[before.weekly["units"] > 0, ["store_id", "sku"]].drop_duplicates()
-        listed = pd.concat([listed, chain.assortment[["store_id", "sku"]].merge(sold_before)])
-    return listed.drop_duplicates().sort_values(["store_id", "sku"]).reset_index(drop=True)
+        sold_before = before.weekly.loc[before.weekly["units"] > 0, KEY].drop_duplicates()
+        listed = pd.concat([listed, chain.assortment[KEY].merge(sold_before)])
+    return listed.drop_duplicates().sort_values(KEY).reset_index(drop=True)
 
 
 def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.DatetimeIndex, config: PlanConfig) -> pd.DataFrame:
@@ -131,7 +132,7 @@ def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.
     context = full.weeks[full.weeks >= holdout[0] - pd.Timedelta(weeks=PROMO_WINDOW)]
     key = pd.MultiIndex.from_frame(scored)
     weekly = chain.weekly[chain.weekly["week_start"].isin(context)]
-    rows = key.get_indexer(pd.MultiIndex.from_frame(weekly[["store_id", "sku"]]))
+    rows = key.get_indexer(pd.MultiIndex.from_frame(weekly[KEY]))
     keep = rows >= 0
     cols = context.get_indexer(weekly["week_start"])
     matrices = {
@@ -153,18 +154,18 @@ def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.
 def _last_weeks_mean(train: ChainData, history: History, n: int) -> pd.Series:
     """Mean units of each (store, sku) over the store's last `n` trading weeks (zeros included)."""
     recent = history.recent_weeks(n)
-    sums = train.weekly.merge(recent).groupby(["store_id", "sku"])["units"].sum().clip(lower=0)
-    weeks = recent.groupby("store_id").size()
+    sums = train.weekly.merge(recent).groupby(KEY)["units"].sum().clip(lower=0)
+    weeks = recent.groupby(STORE_ID).size()
     return sums / sums.index.get_level_values(0).map(weeks).to_numpy()
 
 
 def _hidden_pairs(scored: pd.DataFrame, seed: int) -> pd.DataFrame:
     """A seeded share of each store's scored pairs whose product another store also sells."""
-    stores_per_sku = scored.groupby("sku")["store_id"].transform("nunique")
+    stores_per_sku = scored.groupby("sku")[STORE_ID].transform("nunique")
     shared = scored[stores_per_sku > 1]
     rng = np.random.default_rng(seed)
     picks = [part.iloc[np.sort(rng.choice(len(part), max(1, round(NEW_LISTING_SHARE * len(part))), replace=False))]
-             for _store, part in shared.groupby("store_id") if len(part)]
+             for _store, part in shared.groupby(STORE_ID) if len(part)]
     return pd.concat(picks, ignore_index=True) if picks else shared.iloc[:0]
 
 

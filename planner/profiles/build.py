@@ -27,7 +27,7 @@ from planner.profiles.indexing import (
 )
 from planner.profiles.similar import new_listing_estimates, store_similarity
 from planner.profiles.substitution import Substitution, estimate_substitution
-from planner.schemas import PRODUCTS
+from planner.schemas import KEY, PRODUCTS, STORE_ID
 
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
 
@@ -66,7 +66,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     indices = dimension_indices(own, attributes, dimensions, demand.index_prior_units)
 
     products = chain.products.set_index(PRODUCTS.sku)
-    grid = pd.MultiIndex.from_product([chain.store_ids, products.index], names=["store_id", "sku"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product([chain.store_ids, products.index], names=KEY).to_frame(index=False)
     multiplier = local_multiplier(grid, attributes, indices, dimensions)
     own_multiplier = local_multiplier(own, attributes, indices, dimensions)
     similarity = store_similarity(chain.stores, indices, own.assign(index=product_index(
@@ -76,10 +76,10 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     category_index = multiplier_for(grid, chain.products, indices, PRODUCTS.category)
     pairs = grid.assign(category=grid["sku"].map(products[PRODUCTS.category]), fresh=grid["sku"].map(products[PRODUCTS.fresh]))
     pairs["category_index"] = category_index.to_numpy()
-    key = pd.MultiIndex.from_frame(grid[["store_id", "sku"]])
-    own_keyed = own.set_index(["store_id", "sku"])
+    key = pd.MultiIndex.from_frame(grid[KEY])
+    own_keyed = own.set_index(KEY)
     own_keyed["local_index"] = product_index(own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units).to_numpy()
-    rates_keyed = rates.set_index(["store_id", "sku"]).reindex(key)
+    rates_keyed = rates.set_index(KEY).reindex(key)
     pairs["listed_now"] = rates_keyed["listed_now"].astype("boolean").fillna(False).astype(bool).to_numpy()
     weeks = rates_keyed["weeks_observed"].fillna(0).to_numpy()
     pairs["weeks_observed"] = weeks.astype(int)
@@ -112,7 +112,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
         "no sales anywhere",
     )
     chain_share = own.groupby("sku")["chain_share"].first()
-    pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs["store_id"].map(traffic)).to_numpy()
+    pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs[STORE_ID].map(traffic)).to_numpy()
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)

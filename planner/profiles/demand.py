@@ -21,6 +21,7 @@ from planner.profiles.forecast import (
     intermittent_forecast,
     seasonal_factors,
 )
+from planner.schemas import KEY, STORE_ID
 
 PROMO_WINDOW = 6  # weeks either side that set a week's reference price
 RECENT_WEEKS_FOR_LISTING = 4  # without assortment.csv: sold in the store's last 4 trading weeks = listed today
@@ -69,9 +70,9 @@ def history_window(chain: ChainData, config: DemandConfig) -> History:
 def listed_today(chain: ChainData, history: History) -> pd.DataFrame:
     """(store_id, sku) pairs listed today: assortment.csv, or else sold in the store's last trading weeks."""
     if chain.assortment is not None:
-        return chain.assortment[["store_id", "sku"]].drop_duplicates()
-    sold = chain.weekly.loc[chain.weekly["units"] > 0, ["store_id", "sku", "week_start"]]
-    return sold.merge(history.recent_weeks(RECENT_WEEKS_FOR_LISTING))[["store_id", "sku"]].drop_duplicates().reset_index(drop=True)
+        return chain.assortment[KEY].drop_duplicates()
+    sold = chain.weekly.loc[chain.weekly["units"] > 0, [*KEY, "week_start"]]
+    return sold.merge(history.recent_weeks(RECENT_WEEKS_FOR_LISTING))[KEY].drop_duplicates().reset_index(drop=True)
 
 
 def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: DemandConfig) -> pd.DataFrame:
@@ -97,8 +98,8 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     """
     weekly = chain.weekly
     sold = weekly[weekly["units"] > 0]
-    span = sold.groupby(["store_id", "sku"])["week_start"].agg(first_sale="min", last_sale="max")
-    listed_index = pd.MultiIndex.from_frame(listed[["store_id", "sku"]])
+    span = sold.groupby(KEY)["week_start"].agg(first_sale="min", last_sale="max")
+    listed_index = pd.MultiIndex.from_frame(listed[KEY])
     pairs = span.index.union(listed_index)
     span = span.reindex(pairs)
     listed_now = pairs.isin(listed_index)
@@ -109,7 +110,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
 
     week_values = history.weeks.to_numpy()
     in_window = weekly[weekly["week_start"].isin(history.weeks)]
-    rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[["store_id", "sku"]]))
+    rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[KEY]))
     cols = history.weeks.get_indexer(in_window["week_start"])
     units, revenue, promo_units = (dense_matrix(in_window[c], rows, cols, (len(pairs), len(week_values))) for c in ("units", "revenue", "promo_units"))
     units = np.clip(units, 0, None)  # a week with more returns than sales is a week of no demand
@@ -172,7 +173,7 @@ def _weeks_since(first_sale: pd.Series, last_week: pd.Timestamp, data_start: np.
 
 def _data_start(weekly: pd.DataFrame, pairs: pd.MultiIndex) -> np.ndarray:
     """Per pair: the first week its store has any POS data."""
-    return weekly.groupby("store_id")["week_start"].min().reindex(pairs.get_level_values(0)).to_numpy()
+    return weekly.groupby(STORE_ID)["week_start"].min().reindex(pairs.get_level_values(0)).to_numpy()
 
 
 def dense_matrix(values: pd.Series, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -310,7 +311,7 @@ def store_traffic(chain: ChainData, history: History) -> pd.Series:
     A store without POS data gets the median of the others, scaled by its shelf capacity.
     """
     in_window = chain.weekly[chain.weekly["week_start"].isin(history.weeks)]
-    units = in_window.groupby("store_id")["units"].sum().reindex(chain.store_ids, fill_value=0.0)
+    units = in_window.groupby(STORE_ID)["units"].sum().reindex(chain.store_ids, fill_value=0.0)
     weeks = history.active.sum(axis=1).reindex(chain.store_ids, fill_value=0)
     traffic = (units / weeks.where(weeks > 0)).astype(float)
     known = traffic.notna() & (traffic > 0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.schemas import PRODUCTS
+from planner.schemas import PRODUCTS, STORE_ID
 
 MAX_ATTRIBUTE_VALUES = 12  # a product column with 2..12 values (organic, pack_size) is an index dimension
 INDEX_CLIP = (0.25, 4.0)  # no single dimension moves an estimate more than 4x either way
@@ -72,16 +72,16 @@ def with_expectation(rates: pd.DataFrame, traffic: pd.Series) -> pd.DataFrame:
     measures the store's mix against the chain's, not the size of its range.
     """
     own = rates[rates["weeks_observed"] > 0].copy()
-    own["traffic"] = own["store_id"].map(traffic)
+    own["traffic"] = own[STORE_ID].map(traffic)
     totals = own.groupby("sku")[["hist_units_per_week", "traffic"]].sum()
     chain_share = (totals["hist_units_per_week"] / totals["traffic"].where(totals["traffic"] > 0)).fillna(0.0)
     own["chain_share"] = own["sku"].map(chain_share)
     own["observed_units"] = own["hist_units_per_week"] * own["weeks_observed"]
     expected = own["chain_share"] * own["traffic"] * own["weeks_observed"]
     # a store listing fewer products sells more of each: compare mix, so each store's indices average 1
-    totals = own.assign(expected=expected).groupby("store_id")[["observed_units", "expected"]].sum()
+    totals = own.assign(expected=expected).groupby(STORE_ID)[["observed_units", "expected"]].sum()
     mix_scale = (totals["observed_units"] / totals["expected"].where(totals["expected"] > 0)).fillna(1.0)
-    own["expected_units"] = expected * own["store_id"].map(mix_scale)
+    own["expected_units"] = expected * own[STORE_ID].map(mix_scale)
     return own
 
 
@@ -122,6 +122,6 @@ def local_multiplier(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.Da
     multiplier = pd.Series(1.0, index=pairs.index)
     for dimension in dimensions:
         lookup = indices[indices["dimension"] == dimension].set_index(["store_id", "value"])["index"]
-        keys = pd.MultiIndex.from_arrays([pairs["store_id"], pairs["sku"].map(attributes[dimension])])
+        keys = pd.MultiIndex.from_arrays([pairs[STORE_ID], pairs["sku"].map(attributes[dimension])])
         multiplier *= lookup.reindex(keys).fillna(1.0).to_numpy()
     return multiplier.clip(INDEX_CLIP[0] / 2, INDEX_CLIP[1] * 1.25)

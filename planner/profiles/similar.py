@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.schemas import STORES
+from planner.schemas import KEY, STORE_ID, STORES
 
 
 def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame, products: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -92,7 +92,7 @@ def new_listing_estimates(
     skus = pd.Index(sorted(own["sku"].unique()))
     denominator = own["traffic"].to_numpy() * own_multiplier.to_numpy()
     ratio = own["units_per_week"].to_numpy() / np.where(denominator > 0, denominator, np.nan)
-    r, c = pd.Index(stores).get_indexer(own["store_id"]), skus.get_indexer(own["sku"])
+    r, c = pd.Index(stores).get_indexer(own[STORE_ID]), skus.get_indexer(own["sku"])
     weight_matrix = np.zeros((len(stores), len(skus)))
     ratio_matrix = np.zeros_like(weight_matrix)
     ok = np.isfinite(ratio)
@@ -108,11 +108,11 @@ def new_listing_estimates(
     spread = np.where(evidence <= 1, base, spread)
     cv = own.assign(cv=own["sd_units_per_week"] / own["units_per_week"].where(own["units_per_week"] > 0)).groupby("sku")["cv"].median()
 
-    out = candidates[["store_id", "sku"]].copy()
-    rows = pd.Index(stores).get_indexer(out["store_id"])
+    out = candidates[KEY].copy()
+    rows = pd.Index(stores).get_indexer(out[STORE_ID])
     cols = skus.get_indexer(out["sku"])
     known = cols >= 0
-    scale = out["store_id"].map(traffic).to_numpy() * candidate_multiplier.to_numpy()
+    scale = out[STORE_ID].map(traffic).to_numpy() * candidate_multiplier.to_numpy()
     units = np.where(known, base[rows, np.maximum(cols, 0)], 0.0) * scale
     out["units_per_week"] = units
     out["sd_units_per_week"] = units * out["sku"].map(cv).fillna(1.0).to_numpy()

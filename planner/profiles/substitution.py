@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import SubstitutionConfig
-from planner.schemas import PRODUCTS
+from planner.schemas import KEY, PRODUCTS
 
 GROUP_COLUMNS = ("substitute_group", "need_state")
 ALIKE_COLUMNS = ("organic", "pack_size", "unit_size", "brand_tier", "private_label", "price_tier")
@@ -103,15 +103,15 @@ def shrunk_transfer_rate(transfers: np.ndarray, weights: np.ndarray, prior: floa
 
 def delisting_events(weekly: pd.DataFrame, listed: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """One row per delisting with measurable substitutes: store_id, sku, last_sale, rate_before, gain, transfer."""
-    columns = ["store_id", "sku", "last_sale", "rate_before", "gain", "transfer"]
-    units = weekly.groupby(["store_id", "sku", "week_start"])["units"].sum().clip(lower=0)
+    columns = [*KEY, "last_sale", "rate_before", "gain", "transfer"]
+    units = weekly.groupby([*KEY, "week_start"])["units"].sum().clip(lower=0)
     table = units.unstack("week_start", fill_value=0.0)
     weeks = table.columns
     if len(weeks) <= EVENT_WEEKS + AFTER_WEEKS:  # too short a history to see a delisting and what followed
         return pd.DataFrame(columns=columns)
     sold = table > 0
     last_index = np.where(sold.to_numpy().any(axis=1), sold.shape[1] - 1 - np.argmax(sold.to_numpy()[:, ::-1], axis=1), -1)
-    listed_now = table.index.isin(pd.MultiIndex.from_frame(listed[["store_id", "sku"]]))
+    listed_now = table.index.isin(pd.MultiIndex.from_frame(listed[KEY]))
     sold_weeks = np.cumsum(sold.to_numpy(), axis=1)
     safe_last = np.clip(last_index, EVENT_WEEKS, len(weeks) - 1)
     positions = np.arange(len(table))

@@ -60,6 +60,7 @@ from planner.runs.history import (
     week_monday,
 )
 from planner.runs.lock import folder_lock, run_lock
+from planner.schemas import KEY, STORE_ID
 
 LOGS_DIR = "logs"  # OUT_DIR/logs/<week>-<run id>.log
 STAGING_PREFIX = ".staging-"
@@ -186,7 +187,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
     reached(RunStage.PLANNED)
-    result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(["store_id", "sku"])["new_listing_haircut"])
+    result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(KEY)["new_listing_haircut"])
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
     folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
@@ -275,7 +276,7 @@ def as_of_week(chain: ChainData, db: Database, week: str, say: Callable[[str], N
     if previous is None:
         return chain
     run_id, previous_week, lines = previous
-    known = lines[lines["store_id"].isin(chain.stores["store_id"]) & lines["sku"].isin(chain.products["sku"])]
+    known = lines[lines[STORE_ID].isin(chain.stores[STORE_ID]) & lines["sku"].isin(chain.products["sku"])]
     say(f"current assortment: the published plan of {previous_week} (run #{run_id}), {len(known)} listings")
     return dataclasses.replace(chain, assortment=known.reset_index(drop=True))
 
@@ -287,13 +288,13 @@ def with_store_requests(chain: ChainData, db: Database, say: Callable[[str], Non
     rules = approved_rules(db)
     if not rules:
         return chain
-    store_ids, skus = list(chain.stores["store_id"]), set(chain.products["sku"])
+    store_ids, skus = list(chain.stores[STORE_ID]), set(chain.products["sku"])
     usable = [(store, sku, rule, note, REQUEST_SOURCE) for store, sku, rule, note in rules if store in store_ids and sku in skus]
     warnings = [f"approved store request for {store} / {sku} left out: the store or product is no longer in the masters"
                 for store, sku, _rule, _note in rules if store not in store_ids or sku not in skus]
     say(f"{len(usable)} approved store requests from the database")
     overrides = pd.concat([chain.overrides, expand_overrides(usable, store_ids)], ignore_index=True)
-    overrides = overrides.drop_duplicates(["store_id", "sku"], keep="last").reset_index(drop=True)
+    overrides = overrides.drop_duplicates(KEY, keep="last").reset_index(drop=True)
     return dataclasses.replace(chain, overrides=overrides, warnings=[*chain.warnings, *warnings])
 
 

@@ -23,6 +23,7 @@ from planner.outputs.runfolder import (
     read_what_if,
     summary_version,
 )
+from planner.schemas import STORE_ID
 
 PublishedPlan = PublishedFiles  # the whole chain: pages get slices through store_view
 
@@ -97,7 +98,7 @@ def substitutes_of(basis: WhatIfBasis, who: Principal, store_id: str, sku: str) 
     """The products a sku's buyers switch to in this store (substitute, units/week that would move)."""
     _check(who, store_id)
     flows = basis.inputs.flows
-    rows = flows[(flows["store_id"] == store_id) & (flows["sku"] == sku)]
+    rows = flows[(flows[STORE_ID] == store_id) & (flows["sku"] == sku)]
     return rows[["substitute", "bound"]].rename(columns={"bound": "units_per_week"}).reset_index(drop=True)
 
 
@@ -113,7 +114,7 @@ def chain_database(url: str, data_dir: str) -> Database:
     folder's (a ForeignDatabase is not cached: the next page load checks again); the sample chain's
     demo accounts are added to it the first time."""
     db = connect(url, Path(data_dir))
-    seed_demo_accounts(db, Path(data_dir), list(read_stores(Path(data_dir))["store_id"]))
+    seed_demo_accounts(db, Path(data_dir), list(read_stores(Path(data_dir))[STORE_ID]))
     return db
 
 
@@ -123,4 +124,4 @@ def _check(who: Principal, store_id: str) -> None:
 
 
 def _rows(frame: pd.DataFrame, store_id: str) -> pd.DataFrame:
-    return frame[frame["store_id"] == store_id].reset_index(drop=True)
+    return frame[frame[STORE_ID] == store_id].reset_index(drop=True)
