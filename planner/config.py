@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 
 from planner.errors import ConfigError, shown
+from planner.schemas import STORE_ID
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def _check_values(config: PlanConfig, source: str) -> None:
         problems.append("[assortment] core_max_items is below core_min_items")
     if config.pos.engine not in ("duckdb", "pandas"):
         problems.append(f"[pos] engine = {shown(repr(config.pos.engine))}: expected 'duckdb' or 'pandas'")
-    valid_targets = {"date", "store_id", "sku", "units", "revenue", "promo"}
+    valid_targets = {"date", STORE_ID, "sku", "units", "revenue", "promo"}
     for header, target in config.pos.columns.items():
         if target not in valid_targets:
             problems.append(f"[pos.columns] {shown(repr(header))} = {shown(repr(target))}: expected one of {sorted(valid_targets)}")

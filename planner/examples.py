@@ -166,7 +166,7 @@ def write_synthetic_chain(
         files, rate = _till_files(demand, extra, products, base, local, listed, weeks, store_ids)
     stores = _stores(store_ids, products, listed, rate)
     s_list, p_list = np.nonzero(listed)
-    assortment = pd.DataFrame({"store_id": np.array(store_ids)[s_list], "sku": products["sku"].to_numpy()[p_list]})
+    assortment = pd.DataFrame({STORE_ID: np.array(store_ids)[s_list], "sku": products["sku"].to_numpy()[p_list]})
     stores.to_csv(folder / "stores.csv", index=False)
     products.to_csv(folder / "products.csv", index=False)
     assortment.to_csv(folder / "assortment.csv", index=False)
@@ -182,7 +182,7 @@ def _stores(store_ids: list[str], products: pd.DataFrame, listed: np.ndarray, ra
     inventory = (listed * (products["unit_cost"].to_numpy() * (products["case_pack"].to_numpy() + rate / 7 * 4))).sum(axis=1)
     return pd.DataFrame(
         {
-            "store_id": store_ids,
+            STORE_ID: store_ids,
             "name": [f"Store {i}" for i in range(1, len(store_ids) + 1)],
             "town": [f"Town {i}" for i in range(1, len(store_ids) + 1)],
             "shelf_capacity": np.maximum(np.round(shelf_listed * 0.85), products["shelf_space"].max()).astype(int),
@@ -197,7 +197,7 @@ def _weekly_files(units: np.ndarray, weeks: pd.DatetimeIndex, store_ids: list[st
     pos = pd.DataFrame(
         {
             "date": weeks[w_idx].strftime("%Y-%m-%d"),
-            "store_id": np.array(store_ids)[s_idx],
+            STORE_ID: np.array(store_ids)[s_idx],
             "sku": products["sku"].to_numpy()[p_idx],
             "units": units[s_idx, p_idx, w_idx],
         }
@@ -239,7 +239,7 @@ def _till_files(
     lines = pd.DataFrame(
         {
             "date": pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy()[w * TRADING_DAYS + d],
-            "store_id": np.array(store_ids)[s],
+            STORE_ID: np.array(store_ids)[s],
             "sku": products["sku"].to_numpy()[p],
             "units": units,
             "revenue": np.round(units * unit_price, 2),
@@ -249,7 +249,7 @@ def _till_files(
     flagging = set(extra.permutation(len(store_ids))[: (len(store_ids) + 1) // 2]) if demand == "promotions" else set()
     files = {}
     for (store, month), part in lines.groupby([s, lines["date"].str[:7]], sort=True):
-        columns = ["date", "store_id", "sku", "units", "revenue"] + (["promo"] if store in flagging else [])
+        columns = ["date", STORE_ID, "sku", "units", "revenue"] + (["promo"] if store in flagging else [])
         files[f"pos/{store_ids[store]}/{month}.csv"] = part[columns]
     return files, rate
 

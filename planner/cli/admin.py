@@ -132,7 +132,7 @@ def _chain_database(data_dir: Path, config_path: Path | None) -> tuple[Database,
 @data_dir_argument
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="manager: one store; head_office: every store.")
-@click.option("--store", "store_id", help="The manager's store_id (from stores.csv).")
+@click.option("--store", STORE_ID, help="The manager's store_id (from stores.csv).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin instead of asking.")
 @config_option
 def users_add(data_dir: Path, username: str, role: str, store_id: str | None, password_stdin: bool, config_path: Path | None) -> None:

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from planner.db import Database, RequestEvent, StoreRequest, utc_now
 from planner.db.accounts import Principal
 from planner.errors import PlannerError
+from planner.schemas import STORE_ID
 
 CHANGES = ("add", "drop")
 PENDING, APPROVED, REJECTED, RETIRED = "pending", "approved", "rejected", "retired"
-REQUEST_COLUMNS = ["id", "store_id", "sku", "change", "comment", "status", "created_by", "created_at"]
+REQUEST_COLUMNS = ["id", STORE_ID, "sku", "change", "comment", "status", "created_by", "created_at"]
 EVENT_COLUMNS = ["at", "actor", "action", "comment"]
 RULE_FOR_CHANGE = {"add": "must_carry", "drop": "must_not_carry"}
 

@@ -67,7 +67,7 @@ TOP_SELLERS = 20
 MIN_NEW_LISTING_UNITS = 1.0  # units / week: MAPE is taken over new listings selling at least this much
 
 DECISION_COLUMNS = [
-    "store_id", "products_at_cut", "kept", "dropped", "added", "shelf_scored", "budget_scored",
+    STORE_ID, "products_at_cut", "kept", "dropped", "added", "shelf_scored", "budget_scored",
     "auc_plan", "auc_naive", "pairs_plan", "pairs_naive",
     "profit_plan", "profit_naive", "profit_random", "profit_hindsight", "profit_all_carried", "plan_vs_naive_pct",
     "top_sellers", "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
@@ -75,9 +75,9 @@ DECISION_COLUMNS = [
     "waste_simulated_plan", "waste_simulated_naive", "sim_plan", "sim_naive", "auc_plan_sim", "auc_naive_sim", "reported_uplift_today", "reported_uplift_today_pct",
 ]
 NEW_LISTING_COLUMNS = [
-    "store_id", "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_chain", "new_bias_chain", "new_mape_chain",
+    STORE_ID, "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_chain", "new_bias_chain", "new_mape_chain",
 ]
-FORECAST_COLUMNS = ["store_id", "forecast_wape", "forecast_bias", "forecast_wape_last4", "forecast_wape_chain_share"]
+FORECAST_COLUMNS = [STORE_ID, "forecast_wape", "forecast_bias", "forecast_wape_last4", "forecast_wape_chain_share"]
 CHAIN = "chain"  # store_id of the chain row
 
 
@@ -151,15 +151,15 @@ def _realized(chain: ChainData, history: History, weeks: pd.DatetimeIndex | None
     else:
         active = history.active.reindex(columns=weeks, fill_value=False)
         store, week = np.nonzero(active.to_numpy(dtype=bool))
-        trading = pd.DataFrame({"store_id": active.index[store], "week_start": weeks[week]})
-    lines = chain.weekly.merge(trading, on=["store_id", "week_start"])
+        trading = pd.DataFrame({STORE_ID: active.index[store], "week_start": weeks[week]})
+    lines = chain.weekly.merge(trading, on=[STORE_ID, "week_start"])
     units = lines["units"] + lines["bulk_units"]  # the bulk lines really sold, at the week's price
     revenue = lines["revenue"] * np.where(lines["units"] > 0, units / lines["units"].where(lines["units"] > 0, 1.0), 1.0)
     cost = lines["sku"].map(chain.products.set_index("sku")["unit_cost"]).astype(float)
-    sums = pd.DataFrame({"store_id": lines[STORE_ID], "sku": lines["sku"], "units": units, "revenue": revenue,
+    sums = pd.DataFrame({STORE_ID: lines[STORE_ID], "sku": lines["sku"], "units": units, "revenue": revenue,
                          "profit": revenue - units * cost}).groupby(KEY).sum()
     per_store = trading.groupby(STORE_ID).size()
-    return sums.div(sums.index.get_level_values("store_id").map(per_store).to_numpy(), axis=0)
+    return sums.div(sums.index.get_level_values(STORE_ID).map(per_store).to_numpy(), axis=0)
 
 
 def _decided_products(listed: pd.DataFrame, result: PlanResult, profiles: Profiles, after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
@@ -218,7 +218,7 @@ def _chain_row(stores: pd.DataFrame, products: pd.DataFrame, result: PlanResult)
               "top_dropped_plan", "top_dropped_earned_plan", "top_dropped_naive", "top_dropped_earned_naive",
               "waste_modelled_plan", "waste_modelled_naive", "net_plan", "net_naive",
               "waste_simulated_plan", "waste_simulated_naive", "sim_plan", "sim_naive"]
-    row = {column: stores[column].sum() for column in summed} | {"store_id": CHAIN}
+    row = {column: stores[column].sum() for column in summed} | {STORE_ID: CHAIN}
     for rule in ("plan", "naive"):
         weights = stores[f"pairs_{rule}"]
         for column in (f"auc_{rule}", f"auc_{rule}_sim"):
@@ -235,7 +235,7 @@ def simulated_waste_cost(chain: ChainData, products: pd.DataFrame, profiles: Pro
     given the real units of the weeks after the cut spread evenly over each week's trading days."""
     days = pd.date_range(weeks[0], weeks[-1] + pd.Timedelta(days=6), freq="D")
     trading = chain.store_days[chain.store_days["date"].isin(days)].assign(trading=1.0)
-    trading = trading.pivot_table(index="store_id", columns="date", values="trading", fill_value=0.0).reindex(columns=days, fill_value=0.0)
+    trading = trading.pivot_table(index=STORE_ID, columns="date", values="trading", fill_value=0.0).reindex(columns=days, fill_value=0.0)
     week_of_day = np.arange(len(days)) // 7
     open_days = trading.to_numpy()
     weekly_totals = open_days.reshape(len(trading), len(weeks), 7).sum(axis=2).max(axis=1) <= 1  # one line a week
@@ -289,7 +289,7 @@ def _new_listings(chain: ChainData, full: History, listed: pd.DataFrame, weeks: 
     key = pd.MultiIndex.from_frame(sold[KEY])
     estimates = profiles.pairs.set_index(KEY).reindex(key)
     return pd.DataFrame({
-        "store_id": sold[STORE_ID], "sku": sold["sku"],
+        STORE_ID: sold[STORE_ID], "sku": sold["sku"],
         "in_plan": key.isin(pd.MultiIndex.from_frame(result.plan[KEY])),
         "actual": sold["units"] / np.maximum(trading_from, 1),
         "estimate": estimates["units_per_week"].to_numpy(), "chain_average": estimates["chain_units_per_week"].to_numpy(),
@@ -321,7 +321,7 @@ def _forecast_scores(forecast: BacktestResult) -> pd.DataFrame:
     table = forecast.table
     rows = table[table["level"].isin(["store", "overall"])]
     return pd.DataFrame({
-        "store_id": np.where(rows["level"] == "overall", CHAIN, rows["key"]),
+        STORE_ID: np.where(rows["level"] == "overall", CHAIN, rows["key"]),
         "forecast_wape": rows["wape"].to_numpy(), "forecast_bias": rows["bias"].to_numpy(),
         "forecast_wape_last4": rows["wape_last4"].to_numpy(), "forecast_wape_chain_share": rows["wape_chain_share"].to_numpy(),
     })

@@ -24,7 +24,7 @@ def check_assortment(assortment: pd.DataFrame, stores: pd.DataFrame, products: p
         expected = f"a store_id from stores.csv ({', '.join(sorted(known_stores)[:10])})"
         raise InputError(
             [
-                Problem("assortment.csv", line=int(row[LINE]), column="store_id", found=row[ASSORTMENT.store_id], expected=expected)
+                Problem("assortment.csv", line=int(row[LINE]), column=STORE_ID, found=row[ASSORTMENT.store_id], expected=expected)
                 for _, row in assortment[bad_store].head(20).iterrows()
             ]
         )

@@ -32,7 +32,7 @@ def read_overrides(data_dir: Path, stores: pd.DataFrame, products: pd.DataFrame)
     label = "overrides.csv"
     table = read_text_table(path, label)
     frame = table.frame
-    missing = [c for c in ("store_id", "sku", "rule") if c not in frame.columns]
+    missing = [c for c in (STORE_ID, "sku", "rule") if c not in frame.columns]
     if missing:
         raise InputError(Problem(label, line=1, expected=f"column(s) {', '.join(missing)} in the header", found=", ".join(table.raw_headers)))
     store_ids = list(stores[STORES.store_id])
@@ -42,7 +42,7 @@ def read_overrides(data_dir: Path, stores: pd.DataFrame, products: pd.DataFrame)
         line, store, sku = int(record[LINE]), record[STORE_ID].strip(), record["sku"].strip()
         rule = record["rule"].strip().lower().replace("-", "_").replace(" ", "_")
         if store not in ALL_STORES and store not in store_ids:
-            problems.append(Problem(label, line=line, column="store_id", found=store, expected="a store_id from stores.csv, or empty / * for every store"))
+            problems.append(Problem(label, line=line, column=STORE_ID, found=store, expected="a store_id from stores.csv, or empty / * for every store"))
         if sku not in skus:
             problems.append(Problem(label, line=line, column="sku", found=sku, expected="a sku from products.csv"))
         if rule not in RULES:

@@ -95,17 +95,17 @@ def read_planning(path: Path, chain: ChainData, config: PlanConfig) -> PlanningE
         planned = dataclasses.replace(planned, database=config.database)  # not a setting of the sheet
     except ConfigError as exc:
         raise InputError(Problem(f"{label} Settings", expected="settings that fit together", found=str(exc))) from exc
-    frame = pd.DataFrame(limits, columns=["store_id", "shelf_capacity", "inventory_budget"])
+    frame = pd.DataFrame(limits, columns=[STORE_ID, "shelf_capacity", "inventory_budget"])
     return PlanningEdits(frame, expand_overrides(lines, store_ids), planned)
 
 
 def apply_planning(chain: ChainData, edits: PlanningEdits) -> ChainData:
     """The chain with the workbook's store limits and rules in place of stores.csv's and overrides.csv's."""
     stores = chain.stores.copy()
-    limits = edits.limits.set_index("store_id")
+    limits = edits.limits.set_index(STORE_ID)
     changed = stores[STORE_ID].isin(limits.index)
     for column in ("shelf_capacity", "inventory_budget"):
-        stores.loc[changed, column] = stores.loc[changed, "store_id"].map(limits[column]).to_numpy()
+        stores.loc[changed, column] = stores.loc[changed, STORE_ID].map(limits[column]).to_numpy()
     return dataclasses.replace(chain, stores=stores, overrides=edits.overrides)
 
 

@@ -230,7 +230,7 @@ def _column_label(raw_header: str, target: str) -> str:
 def _check_lines(lines: pd.DataFrame, label: str, *, store_ids: set[str], today: date, raw_names: dict[str, str]) -> list[Problem]:
     problems = []
     unknown_store = ~lines[STORE_ID].isin(store_ids)
-    for line, value in zip(lines.loc[unknown_store, LINE].head(20), lines.loc[unknown_store, "store_id"].head(20), strict=True):
+    for line, value in zip(lines.loc[unknown_store, LINE].head(20), lines.loc[unknown_store, STORE_ID].head(20), strict=True):
         expected = f"a store_id from stores.csv ({', '.join(sorted(store_ids)[:10])})"
         problems.append(Problem(label, line=int(line), column=raw_names[STORE_ID], found=value, expected=expected))
     future = lines["date"] > pd.Timestamp(today)
@@ -265,12 +265,12 @@ class PandasLines:
     def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
         """Weekly table, trading days, counts and the re-exported store-days over everything added."""
         lines = pd.concat([part.assign(file=label, rank=ranks[label]) for label, part in self.parts.items()], ignore_index=True)
-        top = lines.groupby(["store_id", "date", "sku"])["rank"].transform("max")
+        top = lines.groupby([STORE_ID, "date", "sku"])["rank"].transform("max")
         dropped = lines[lines["rank"] < top].assign(top=top)
         by_rank = {rank: label for label, rank in ranks.items()}
         replaced = [
             Replaced(file, by_rank[later], store, group["date"].nunique(), group["date"].min().date(), group["date"].max().date(), len(group))
-            for (store, file, later), group in dropped.groupby(["store_id", "file", "top"], sort=False)
+            for (store, file, later), group in dropped.groupby([STORE_ID, "file", "top"], sort=False)
         ]
         replaced.sort(key=lambda r: (r.store_id, r.first))
         lines = lines[lines["rank"] == top][LINE_COLUMNS].reset_index(drop=True)
@@ -290,5 +290,5 @@ class PandasLines:
             bulk_units=float(weekly["bulk_units"].sum()),
             promo_lines=int(lines["promo"].sum()),
         )
-        store_days = lines[["store_id", "date"]].drop_duplicates().sort_values(["store_id", "date"]).reset_index(drop=True)
+        store_days = lines[[STORE_ID, "date"]].drop_duplicates().sort_values([STORE_ID, "date"]).reset_index(drop=True)
         return weekly, store_days, counts, replaced

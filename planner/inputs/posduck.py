@@ -30,7 +30,7 @@ from planner.inputs.posmeta import (
     write_lines,
 )
 from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
-from planner.schemas import EARLIEST_DATE, POS, Column
+from planner.schemas import EARLIEST_DATE, POS, STORE_ID, Column
 
 POS_UNITS, POS_REVENUE = (next(c for c in POS.columns if c.name == name) for name in ("units", "revenue"))
 
@@ -196,7 +196,7 @@ class DuckLines:
             " coalesce(-sum(units) FILTER (WHERE units < 0), 0) AS return_units, count(*) FILTER (WHERE promo) AS promo_lines"
             " FROM known GROUP BY store_id, date ORDER BY store_id, date"
         ).df()
-        store_days = days[["store_id", "date"]]
+        store_days = days[[STORE_ID, "date"]]
         total = con.execute("SELECT count(*) FROM lines").fetchall()[0][0]
         unknown = con.execute(
             "SELECT sku, count(*) AS n, sum(units) AS units FROM lines ANTI JOIN products USING (sku) GROUP BY sku ORDER BY sku"
@@ -242,14 +242,14 @@ def _bounds(column: Column, name: str) -> dict[str, float | None]:
 def typed_weekly(weekly: pd.DataFrame) -> pd.DataFrame:
     """The weekly table's dtypes, whichever engine made it."""
     return weekly.astype(
-        {"store_id": str, "sku": str, "week_start": "datetime64[ns]", "units": float, "revenue": float,
+        {STORE_ID: str, "sku": str, "week_start": "datetime64[ns]", "units": float, "revenue": float,
          "return_units": float, "lines": "int64", "promo_units": float, "bulk_units": float, "bulk_lines": "int64"}
     ).reset_index(drop=True)
 
 
 def typed_days(store_days: pd.DataFrame) -> pd.DataFrame:
     """The trading-days table's dtypes, whichever engine made it."""
-    return store_days.astype({"store_id": str, "date": "datetime64[ns]"}).reset_index(drop=True)
+    return store_days.astype({STORE_ID: str, "date": "datetime64[ns]"}).reset_index(drop=True)
 
 
 def _layout(file: PendingFile) -> tuple[str, str, str, int] | None:
@@ -329,7 +329,7 @@ def _convert(target: str, column: str, duck_type: str, *, decimal_comma: bool, d
     (a date: not in `date_format`, the batch's one format)."""
     col = '"' + _escaped_name(column) + '"'
     text = duck_type == "VARCHAR"
-    if target in ("store_id", "sku"):
+    if target in (STORE_ID, "sku"):
         return f"trim({col})" if text else f"CAST({col} AS VARCHAR)"
     if target == "date":
         if not text:

@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
 from planner.inputs.csvfile import normalise_header
-from planner.schemas import POS
+from planner.schemas import POS, STORE_ID
 
 # Header names tills use for the five contract columns (compared after normalise_header).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("date", "datum", "day", "tag", "sales_date", "sale_date", "business_date", "transaction_date",
              "verkaufsdatum", "buchungsdatum", "belegdatum", "week_start", "week"),
-    "store_id": ("store_id", "store", "shop", "shop_id", "branch", "branch_id", "filiale", "filial_id",
+    STORE_ID: (STORE_ID, "store", "shop", "shop_id", "branch", "branch_id", "filiale", "filial_id",
                  "filialnummer", "filiale_nr", "markt", "markt_id", "store_no", "location", "outlet"),
     "sku": ("sku", "sku_id", "item", "item_id", "item_no", "article", "article_no", "artikel", "artikelnummer",
             "artikel_nr", "artikelnr", "product", "product_id", "plu"),

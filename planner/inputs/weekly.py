@@ -47,7 +47,7 @@ def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     kept = lines["units"].where(~bulk, stats["median"].to_numpy())
     frame = pd.DataFrame(
         {
-            "store_id": lines[STORE_ID],
+            STORE_ID: lines[STORE_ID],
             "sku": lines["sku"],
             "week_start": lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D"),
             "units": kept,

@@ -23,9 +23,9 @@ from planner.errors import SolverError
 from planner.optimize.decompose import with_roles
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression, solve
-from planner.schemas import KEY
+from planner.schemas import KEY, STORE_ID
 
-LIMIT_COLUMNS = ["store_id", "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
+LIMIT_COLUMNS = [STORE_ID, "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def greedy_plan(inputs: ModelInputs) -> pd.DataFrame:
     density = pairs["profit"] / pairs["shelf_space"]
     chosen = []
     for store in inputs.stores:
-        if store not in density.index.get_level_values("store_id"):
+        if store not in density.index.get_level_values(STORE_ID):
             continue
         ranked = density.loc[[store]].sort_values(ascending=False, kind="stable").index
         chosen.append(fill_in_order(pairs.loc[ranked], inputs.shelf_capacity[store], inputs.inventory_budget[store]))
@@ -110,7 +110,7 @@ def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
     """Today's lines, each store's trimmed to its best subset where the whole range breaks its limits."""
     pairs = inputs.all_pairs
     listed = pairs[pairs["listed_now"]]
-    by_store = dict(list(listed.groupby(level="store_id", sort=False)))
+    by_store = dict(list(listed.groupby(level=STORE_ID, sort=False)))
     rows, chosen = [], []
     for store in inputs.stores:
         mine = by_store.get(store, listed.iloc[:0])

@@ -21,7 +21,7 @@ def override_conflicts(inputs: ModelInputs, overrides: pd.DataFrame | None) -> l
             messages.append(f"store {store}, product {sku}: {said}")
     forced = inputs.all_pairs[inputs.all_pairs["forced"] != ""]
     for store in inputs.stores:
-        mine = forced.loc[store] if store in forced.index.get_level_values("store_id") else forced.iloc[:0].droplevel(0)
+        mine = forced.loc[store] if store in forced.index.get_level_values(STORE_ID) else forced.iloc[:0].droplevel(0)
         for column, limit, unit in (("shelf_space", inputs.shelf_capacity[store], "shelf units"),
                                     ("inventory_cost", inputs.inventory_budget[store], "EUR of inventory")):
             need = float(mine[column].sum())

@@ -33,7 +33,7 @@ from planner.optimize.plan import active_flows, carried_pairs, plan_value
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
 from planner.schemas import KEY, STORE_ID, Role
 
-STORE_VALUE_COLUMNS = ["store_id", "shelf_value", "budget_value"]
+STORE_VALUE_COLUMNS = [STORE_ID, "shelf_value", "budget_value"]
 
 
 @dataclasses.dataclass
@@ -128,7 +128,7 @@ def _solve_store(inputs: ModelInputs, store: str, charges: pd.Series, core: list
                  started: float) -> tuple[pd.DataFrame, float, list[float]] | None:
     """One store's plan (store_id, sku), the bound on its objective, and what one more shelf unit and
     one more euro of budget earn in its LP relaxation; None without a plan."""
-    charge = charges.xs(store, level="store_id")
+    charge = charges.xs(store, level=STORE_ID)
     sub = store_inputs(inputs, store, core, set(), force_out=force_out, listing_charge=charge)
     model = build_model(sub)
     left = max(1.0, inputs.config.solver.time_limit_seconds - (time.perf_counter() - started))

@@ -121,25 +121,25 @@ def build_model_inputs(
     if rules.core_min_items > 0:
         core_possible |= set(chain_profit.sort_values(ascending=False).index[: rules.core_min_items])
     flows = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
-    takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]))
+    takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[[STORE_ID, "substitute"]]))
     keep = ((frame["profit"] > 0) | frame["listed_now"] | (frame["forced"] != "") | frame["sku"].isin(core_possible)).to_numpy(copy=True)
     keep |= takes_over  # may earn its place with the customers of a dropped substitute
     if rules.min_items_per_category > 0:
-        ranked = frame.sort_values("profit", ascending=False).groupby(["store_id", "category"]).cumcount()
+        ranked = frame.sort_values("profit", ascending=False).groupby([STORE_ID, "category"]).cumcount()
         top = (ranked < rules.min_items_per_category).reindex(frame.index).to_numpy()
         keep |= top
     pairs = all_pairs[keep & allowed]
-    store_index = pd.Index(stores[STORE_ID], name="store_id")
+    store_index = pd.Index(stores[STORE_ID], name=STORE_ID)
     per_sku = pairs.index.get_level_values("sku").value_counts()
     fresh_skus = set(frame.loc[frame["fresh"], "sku"])  # any fresh product carried in every store is core
     core = pd.Index(sorted(s for s in fresh_skus if per_sku.get(s, 0) == len(store_index)), name="sku")
-    in_category = all_pairs[allowed].groupby(["store_id", "category"]).size()
+    in_category = all_pairs[allowed].groupby([STORE_ID, "category"]).size()
     minimum = in_category.clip(upper=rules.min_items_per_category) if rules.min_items_per_category else in_category.iloc[:0]
     return ModelInputs(
         mode=mode,
         stores=store_index,
-        shelf_capacity=stores.set_index("store_id")["shelf_capacity"].astype(float),
-        inventory_budget=stores.set_index("store_id")["inventory_budget"].astype(float),
+        shelf_capacity=stores.set_index(STORE_ID)["shelf_capacity"].astype(float),
+        inventory_budget=stores.set_index(STORE_ID)["inventory_budget"].astype(float),
         pairs=pairs,
         all_pairs=all_pairs,
         core_skus=core,
@@ -177,12 +177,12 @@ def store_inputs(
     else:
         all_pairs["profit"] -= listing_charge.reindex(skus).fillna(0.0).to_numpy()
     excluded = chain_inputs.excluded[chain_inputs.excluded[STORE_ID] == store]
-    excluded = pd.concat([excluded, pd.DataFrame({"store_id": store, "sku": list(force_out), "source": "what-if: forced out"})])
+    excluded = pd.concat([excluded, pd.DataFrame({STORE_ID: store, "sku": list(force_out), "source": "what-if: forced out"})])
     banned = skus.isin(list(excluded["sku"]))
     keep = all_pairs.index.isin(chain_inputs.pairs.index) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
     pairs = all_pairs[keep & ~banned]
     minimum = chain_inputs.category_minimum
-    minimum = minimum[minimum.index.get_level_values("store_id") == store]
+    minimum = minimum[minimum.index.get_level_values(STORE_ID) == store]
     flows = chain_inputs.flows[chain_inputs.flows[STORE_ID] == store]
     shelf = chain_inputs.shelf_capacity.loc[[store]].copy()
     budget = chain_inputs.inventory_budget.loc[[store]].copy()
@@ -192,7 +192,7 @@ def store_inputs(
         budget[store] = float(inventory_budget)
     return ModelInputs(
         mode=Mode.STORE,
-        stores=pd.Index([store], name="store_id"),
+        stores=pd.Index([store], name=STORE_ID),
         shelf_capacity=shelf,
         inventory_budget=budget,
         pairs=pairs,
@@ -250,7 +250,7 @@ def substitution_flows(all_pairs: pd.DataFrame, candidates: pd.DataFrame, substi
     flows["margin"] = margin[s, q]
     flows = flows[(flows["margin"] > 0) & candidate[s, q] & (flows["bound"] > 1e-9)]
     return pd.DataFrame({
-        "store_id": store_ids[flows["s"]], "sku": skus[flows["p"]], "substitute": skus[flows["q"]],
+        STORE_ID: store_ids[flows["s"]], "sku": skus[flows["p"]], "substitute": skus[flows["q"]],
         "bound": flows["bound"].to_numpy(), "margin": flows["margin"].to_numpy(),
     })[FLOW_COLUMNS]
 

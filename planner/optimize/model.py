@@ -24,7 +24,7 @@ import pulp
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression
-from planner.schemas import KEY, Mode, Role
+from planner.schemas import KEY, STORE_ID, Mode, Role
 
 
 @dataclass
@@ -174,11 +174,11 @@ def define_transfer_constraints(model: Model, inputs: ModelInputs) -> None:
     flows = inputs.flows
     if flows.empty:
         return
-    flows = flows[pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(inputs.pairs.index)]
+    flows = flows[pd.MultiIndex.from_frame(flows[[STORE_ID, "substitute"]]).isin(inputs.pairs.index)]
     flows = flows.assign(value=flows["bound"] * flows["margin"])[[*KEY, "substitute", "value"]]
     flows = flows.sort_values(KEY, kind="stable")
     tokens = inputs.tokens
-    stores, skus, subs = (flows[c].to_numpy() for c in ("store_id", "sku", "substitute"))
+    stores, skus, subs = (flows[c].to_numpy() for c in (STORE_ID, "sku", "substitute"))
     values = flows["value"].to_numpy(dtype=float)
     def carry(store: str, sku: str) -> list[pulp.LpVariable]:
         return [var for var, _ in model.carry(store, sku)] if (store, sku) in model.addon else []
@@ -209,7 +209,7 @@ def define_listing_constraints(model: Model, inputs: ModelInputs) -> None:
         return
     tokens = inputs.tokens
     for sku, group in inputs.pairs.groupby(level="sku"):
-        stores = list(group.index.get_level_values("store_id"))
+        stores = list(group.index.get_level_values(STORE_ID))
         used = model.used[sku] = model.problem.add_variable(f"used__{tokens[sku]}", 0, 1, pulp.LpBinary)
         terms = [(model.addon[(store, sku)], 1.0) for store in stores]
         terms.append((used, -float(len(stores))))

@@ -43,7 +43,7 @@ def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     rows += [(store, sku, Role.ADDON) for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
     carried = pd.DataFrame(rows, columns=[*KEY, "role"])
     if inputs.mode == Mode.STORE:  # the fixed core stays core
-        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel("store_id")).eq(Role.CORE), "role"] = Role.CORE
+        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel(STORE_ID)).eq(Role.CORE), "role"] = Role.CORE
     return carried
 
 
@@ -55,9 +55,9 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     """
     keys = pd.MultiIndex.from_frame(carried[KEY])
     pairs = inputs.all_pairs
-    own_by_store = pairs["profit"].reindex(keys).groupby(level="store_id").sum()
+    own_by_store = pairs["profit"].reindex(keys).groupby(level=STORE_ID).sum()
     active = active_flows(carried, inputs)
-    transfer_units = active.groupby(["store_id", "substitute"])["bound"].sum().rename_axis(KEY).astype(float)
+    transfer_units = active.groupby([STORE_ID, "substitute"])["bound"].sum().rename_axis(KEY).astype(float)
     transfer_by_store = (active["bound"] * active["margin"]).groupby(active[STORE_ID]).sum()
     store_profit = own_by_store.add(transfer_by_store, fill_value=0.0).reindex(inputs.stores, fill_value=0.0).astype(float)
     listed = pairs.index[pairs["listed_now"]]
@@ -67,7 +67,7 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
     listing = inputs.listing_cost * len(distinct) if inputs.mode != Mode.STORE else 0.0
     own, transfer = float(own_by_store.sum()), float(transfer_by_store.sum())
-    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units, store_profit.rename_axis("store_id"))
+    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units, store_profit.rename_axis(STORE_ID))
 
 
 def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:
@@ -75,12 +75,12 @@ def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataF
     grouped = plan.groupby(STORE_ID)
     current = listed_now.groupby(STORE_ID)["sku"].apply(set)
     planned = grouped["sku"].apply(set)
-    summary = pd.DataFrame(index=pd.Index(stores[STORE_ID], name="store_id"))
-    summary["name"] = stores.set_index("store_id")["name"]
+    summary = pd.DataFrame(index=pd.Index(stores[STORE_ID], name=STORE_ID))
+    summary["name"] = stores.set_index(STORE_ID)["name"]
     summary["shelf_used"] = grouped["shelf_space"].sum()
-    summary["shelf_capacity"] = stores.set_index("store_id")["shelf_capacity"]
+    summary["shelf_capacity"] = stores.set_index(STORE_ID)["shelf_capacity"]
     summary["budget_used"] = grouped["inventory_cost"].sum()
-    summary["inventory_budget"] = stores.set_index("store_id")["inventory_budget"]
+    summary["inventory_budget"] = stores.set_index(STORE_ID)["inventory_budget"]
     summary["core_items"] = plan[plan["role"] == Role.CORE].groupby(STORE_ID).size()
     summary["addon_items"] = plan[plan["role"] == Role.ADDON].groupby(STORE_ID).size()
     summary["expected_units_per_week"] = grouped["expected_units_per_week"].sum()
@@ -110,7 +110,7 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
     forced_in = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
     forced_out = excluded[~excluded.index.duplicated()].reindex(keys).fillna("").to_numpy()
     both["forced"] = np.where(both["change"] == Change.ADD, forced_in, forced_out)
-    return both.sort_values(["store_id", "change", "sku"]).reset_index(drop=True)
+    return both.sort_values([STORE_ID, "change", "sku"]).reset_index(drop=True)
 
 
 def active_flows(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def active_flows(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     flows = inputs.flows
     keys = pd.MultiIndex.from_frame(carried[KEY])
     dropped = ~pd.MultiIndex.from_frame(flows[KEY]).isin(keys)
-    to_carried = pd.MultiIndex.from_frame(flows[["store_id", "substitute"]]).isin(keys)
+    to_carried = pd.MultiIndex.from_frame(flows[[STORE_ID, "substitute"]]).isin(keys)
     return flows[dropped & to_carried]
 
 

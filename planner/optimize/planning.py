@@ -88,7 +88,7 @@ class PlanResult:
     def weeks_to_target(self) -> pd.Series:
         """store_id -> weeks of steps until the store carries the target (0: nothing to change)."""
         weeks = self.changes.groupby(STORE_ID)["week"].max()
-        return weeks.reindex(self.inputs.stores, fill_value=0).astype(int).rename_axis("store_id")
+        return weeks.reindex(self.inputs.stores, fill_value=0).astype(int).rename_axis(STORE_ID)
 
     def store_uplift(self, baseline: str) -> pd.Series:
         """store_id -> the same per store, EUR / week, before the chain's listing cost."""

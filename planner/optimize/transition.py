@@ -33,7 +33,7 @@ import pulp
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.plan import moved_demand
 from planner.optimize.solve import solve
-from planner.schemas import KEY, Change
+from planner.schemas import KEY, STORE_ID, Change
 
 STEP_TIME_LIMIT_SECONDS = 10.0  # per store; the step problems are small
 LIMIT_TOLERANCE = 1e-6  # relative: the target itself holds the limits only to the solver's tolerance
@@ -57,7 +57,7 @@ def paced_weeks(changes: pd.DataFrame, impacts: np.ndarray, inputs: ModelInputs,
     if limit is None:
         return weeks
     table = changes.assign(impact=impacts)
-    for store, block in table.groupby("store_id", sort=False):
+    for store, block in table.groupby(STORE_ID, sort=False):
         weeks.loc[block.index] = _store_weeks(store, block, inputs, limit)
     return weeks
 

@@ -69,7 +69,7 @@ WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to
 
 # column -> (header shown in Excel, number format)
 COLUMNS: dict[str, tuple[str, str | None]] = {
-    "store_id": ("Store", None), "name": ("Name", None), "sku": ("SKU", None), "category": ("Category", None),
+    STORE_ID: ("Store", None), "name": ("Name", None), "sku": ("SKU", None), "category": ("Category", None),
     "role": ("Role", None), "change": ("Change", None), "reason": ("Reason", None), "source": ("Demand from", None),
     "expected_units_per_week": ("Units / week", UNITS), "expected_profit_per_week": ("Profit / week", EUR),
     "expected_sales_per_week": ("Sales / week", EUR), "shelf_space": ("Shelf units", "0.0"),
@@ -271,7 +271,7 @@ def _is_number(values: pd.Series) -> bool:
 
 def _store_starts(frame: pd.DataFrame, first_row: int) -> list[int]:
     """Sheet rows (from 0) where the store changes: the first row of every store but the first."""
-    if "store_id" not in frame.columns or frame.empty:
+    if STORE_ID not in frame.columns or frame.empty:
         return []
     stores = frame[STORE_ID].astype(str).to_numpy()
     return [first_row + int(i) for i in np.flatnonzero(stores[1:] != stores[:-1]) + 1]

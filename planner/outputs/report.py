@@ -60,7 +60,7 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
         table[column] = table["sku"].map(product[column]).fillna("").astype(str)
     order = {sid: i for i, sid in enumerate(chain.stores[STORE_ID])}
     table = table.assign(_store=table[STORE_ID].map(order)).sort_values(["_store", "week", *shelf_order, "change", "sku"], kind="stable")
-    return table[["store_id", "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
+    return table[[STORE_ID, "week", *shelf_order, "sku", "name", "change", "shelf_space", "expected_units_per_week", "case_pack",
                   "first_order_units", "expected_profit_per_week", "profit_impact_per_week", "forced", "reason"]].reset_index(drop=True)
 
 
@@ -72,14 +72,14 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         stores[f"uplift_{name}"] = stores[STORE_ID].map(result.store_uplift(name)).to_numpy()
     for column in ("adds_this_week", "drops_this_week", "weeks_to_target", "binding_limit"):
         stores[column] = stores[STORE_ID].map({sid: figures[column] for sid, figures in summary["stores"].items()}).to_numpy()
-    stores = stores[["store_id", "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
+    stores = stores[[STORE_ID, "name", "expected_sales_per_week", "expected_profit_per_week", "waste_cost_per_week",
                      "shelf_use", "budget_use", "core_items", "addon_items", "adds_this_week", "drops_this_week", "weeks_to_target",
                      *[f"uplift_{name}" for name in BASELINE_NAMES], "binding_limit", "shelf_value", "budget_value"]]
     plan = result.plan
     core = (
         plan[plan["role"] == Role.CORE]
         .groupby(["sku", "name", "category"], as_index=False)
-        .agg(stores=("store_id", "nunique"), chain_units_per_week=("expected_units_per_week", "sum"),
+        .agg(stores=(STORE_ID, "nunique"), chain_units_per_week=("expected_units_per_week", "sum"),
              chain_profit_per_week=("expected_profit_per_week", "sum"), waste_cost_per_week=("waste_cost_per_week", "sum"))
         .sort_values("chain_profit_per_week", ascending=False)
     )
@@ -149,17 +149,17 @@ def transition_notes(summary: dict[str, Any]) -> list[str]:
 def profile_table(profiles: Profiles, chain: ChainData) -> pd.DataFrame:
     """Per store: every category and attribute index, and the products sold there (at least
     MIN_OWN_WEEKS weeks) that most over- and under-index against the chain."""
-    indices = profiles.indices[profiles.indices["expected_units"] > 0][["store_id", "dimension", "value", "index"]]
-    sold = profiles.pairs[profiles.pairs["weeks_observed"] >= MIN_OWN_WEEKS].sort_values(["store_id", "local_index", "sku"])
-    by_store = sold.groupby("store_id", sort=False)
+    indices = profiles.indices[profiles.indices["expected_units"] > 0][[STORE_ID, "dimension", "value", "index"]]
+    sold = profiles.pairs[profiles.pairs["weeks_observed"] >= MIN_OWN_WEEKS].sort_values([STORE_ID, "local_index", "sku"])
+    by_store = sold.groupby(STORE_ID, sort=False)
     extremes = pd.concat([by_store.head(PROFILE_PRODUCTS), by_store.tail(PROFILE_PRODUCTS)]).drop_duplicates(KEY)
     names = chain.products.set_index("sku")["name"]
     products = pd.DataFrame({
-        "store_id": extremes[STORE_ID], "dimension": "product",
+        STORE_ID: extremes[STORE_ID], "dimension": "product",
         "value": extremes["sku"] + " " + extremes["sku"].map(names).fillna(""), "index": extremes["local_index"],
     })
     table = pd.concat([indices.assign(value=indices["value"].astype(str)), products], ignore_index=True)
-    return table.sort_values(["store_id", "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
+    return table.sort_values([STORE_ID, "dimension", "index"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
 
 
 

@@ -21,6 +21,7 @@ from planner.outputs.excel import write_workbook
 from planner.outputs.files import plan_csv_frame, read_output_csv, write_csv, write_json
 from planner.outputs.report import workbook_sheets
 from planner.profiles import Profiles
+from planner.schemas import STORE_ID
 
 PLAN_CSV = "plan.csv"  # one row per store and carried product (the target)
 CHANGES_CSV = "changes.csv"  # every add and drop to the target, with its week (1 = this week)
@@ -31,7 +32,7 @@ SUMMARY_JSON = "summary.json"  # solver, figures, per-store figures, data report
 OUTPUT_FILES = (PLAN_CSV, CHANGES_CSV, LOCAL_INDEX_CSV, WORKBOOK, PROFILES_FILE, WHAT_IF_DIR, SUMMARY_JSON)
 RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
 CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
-ID_COLUMNS = {"store_id": str, "sku": str}
+ID_COLUMNS = {STORE_ID: str, "sku": str}
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def read_run_folder(folder: Path) -> PublishedFiles:
     return PublishedFiles(
         plan=read_output_csv(folder / PLAN_CSV, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
         changes=read_output_csv(folder / CHANGES_CSV, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""]),
-        local_index=read_output_csv(folder / LOCAL_INDEX_CSV, dtype={"store_id": str, "value": str}),
+        local_index=read_output_csv(folder / LOCAL_INDEX_CSV, dtype={STORE_ID: str, "value": str}),
         profiles=pd.read_parquet(folder / PROFILES_FILE),
         summary=json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8")),
         workbook=(folder / WORKBOOK).read_bytes(),

@@ -12,7 +12,7 @@ from planner.config import PlanConfig
 from planner.inputs import ChainData
 from planner.optimize import PlanResult
 from planner.profiles import Profiles
-from planner.schemas import Change, Role
+from planner.schemas import STORE_ID, Change, Role
 
 
 def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, config: PlanConfig, timings: dict[str, float],
@@ -22,7 +22,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
     solve = result.solve
     stores = {}
     limit = config.stability.max_changes_per_store_per_week
-    first_week = result.changes[result.changes["week"] == 1].groupby(["store_id", "change"]).size()
+    first_week = result.changes[result.changes["week"] == 1].groupby([STORE_ID, "change"]).size()
     weeks_to_target = result.weeks_to_target
     current_profit = result.baselines["current"].store_profit
     uplifts = {name: result.store_uplift(name) for name in result.baselines}

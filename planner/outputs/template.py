@@ -58,7 +58,7 @@ def write_planning_template(path: Path, stores: pd.DataFrame, products: pd.DataF
     workbook.remove(workbook.active)
     lists = _lists_sheet(workbook, list(stores[STORE_ID]), list(products["sku"]))
     store_rows = [[s, n, float(c), float(b)] for s, n, c, b in
-                  stores[["store_id", "name", "shelf_capacity", "inventory_budget"]].itertuples(index=False)]
+                  stores[[STORE_ID, "name", "shelf_capacity", "inventory_budget"]].itertuples(index=False)]
     sheet = _sheet(workbook, "Stores", store_rows)
     _validate(sheet, "C", DataValidation(type="decimal", operator="greaterThan", formula1="0", showErrorMessage=True,
                                          error="a positive number of shelf units"), len(store_rows))

@@ -146,7 +146,7 @@ def _actuals(chain: ChainData, full: History, scored: pd.DataFrame, holdout: pd.
     use = active & ~promo & in_holdout
     pair, week = np.nonzero(use)
     return pd.DataFrame(
-        {"store_id": key.get_level_values(0)[pair], "sku": key.get_level_values(1)[pair],
+        {STORE_ID: key.get_level_values(0)[pair], "sku": key.get_level_values(1)[pair],
          "week_start": context[week], "units": units[pair, week]}
     )
 

@@ -32,7 +32,7 @@ from planner.schemas import KEY, PRODUCTS, STORE_ID
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
 
 PROFILE_COLUMNS = [
-    "store_id", "sku", "category", "fresh", "listed_now", "source", "demand_class", "forecast_method", "weeks_observed", "evidence_stores",
+    STORE_ID, "sku", "category", "fresh", "listed_now", "source", "demand_class", "forecast_method", "weeks_observed", "evidence_stores",
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
     "promo_weeks", "weeks_since_first_sale", "new_listing_haircut", "chain_units_per_week", "local_index",
     "category_index", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",

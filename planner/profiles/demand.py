@@ -42,14 +42,14 @@ class History:
         """(store_id, week_start) of each store's last `n` trading weeks."""
         return pd.DataFrame(
             [(store, week) for store, row in self.active.iterrows() for week in self.weeks[row.to_numpy()][-n:]],
-            columns=["store_id", "week_start"],
+            columns=[STORE_ID, "week_start"],
         )
 
 
 def history_window(chain: ChainData, config: DemandConfig) -> History:
     """The last `history_weeks` weeks with data, and which stores traded in each."""
     days = chain.store_days.assign(week_start=lambda d: d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D"))
-    days_per_week = days.groupby(["store_id", "week_start"]).size().unstack(fill_value=0)
+    days_per_week = days.groupby([STORE_ID, "week_start"]).size().unstack(fill_value=0)
     last_week = days_per_week.columns.max()
     first_week = max(days_per_week.columns.min(), last_week - pd.Timedelta(weeks=config.history_weeks - 1))
     weeks = pd.date_range(first_week, last_week, freq="7D")
@@ -144,7 +144,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     promo_extra_revenue = ((revenue * on_deal).sum(axis=1) - deal_weeks * hist_rate * regular_price) / listed_weeks
     frame = pd.DataFrame(
         {
-            "store_id": pairs.get_level_values(0),
+            STORE_ID: pairs.get_level_values(0),
             "sku": pairs.get_level_values(1),
             "listed_now": listed_now,
             "weeks_observed": mask.sum(axis=1),
@@ -193,7 +193,7 @@ def _forecast(
     regular-price volume.
     """
     category = pd.Series(pairs.get_level_values(1)).map(chain.products.set_index("sku")["category"])
-    groups = pd.MultiIndex.from_arrays([pairs.get_level_values(0), category], names=["store_id", "category"])
+    groups = pd.MultiIndex.from_arrays([pairs.get_level_values(0), category], names=[STORE_ID, "category"])
     codes, unique = pd.factorize(groups)
     volume = np.zeros((len(unique), units.shape[1]))
     np.add.at(volume, codes, regular * active)
@@ -316,7 +316,7 @@ def store_traffic(chain: ChainData, history: History) -> pd.Series:
     traffic = (units / weeks.where(weeks > 0)).astype(float)
     known = traffic.notna() & (traffic > 0)
     if not known.all() and known.any():
-        capacity = chain.stores.set_index("store_id")["shelf_capacity"].astype(float)
+        capacity = chain.stores.set_index(STORE_ID)["shelf_capacity"].astype(float)
         per_shelf_unit = (traffic[known] / capacity[known]).median()
         traffic[~known] = capacity[~known] * per_shelf_unit
     return traffic.fillna(0.0)

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from statsforecast.models import ADIDA
 
+from planner.schemas import STORE_ID
+
 ALPHA, BETA, PHI = 0.4, 0.05, 0.8
 SEASON_CLIP = (0.25, 4.0)
 SEASON_PRIOR_UNITS = 1000.0  # chain category units a week at which the season ratio is trusted half
@@ -60,7 +62,7 @@ def intermittent_forecast(units: np.ndarray, counted: np.ndarray) -> np.ndarray:
 def seasonal_factors(weekly: pd.DataFrame, products: pd.DataFrame, last_week: pd.Timestamp, horizon: int) -> pd.Series:
     """Factor per (store_id, category) for the `horizon` weeks after `last_week`; 1.0 where history is short."""
     category = weekly["sku"].map(products.set_index("sku")["category"])
-    stores = weekly.groupby(["store_id", "week_start"])["units"].sum().unstack()
+    stores = weekly.groupby([STORE_ID, "week_start"])["units"].sum().unstack()
     categories = weekly.groupby([category, weekly["week_start"]])["units"].sum().unstack()
     chain = categories.sum(axis=0).to_frame().T
     targets = [last_week + pd.Timedelta(weeks=h) for h in range(1, horizon + 1)]
@@ -69,7 +71,7 @@ def seasonal_factors(weekly: pd.DataFrame, products: pd.DataFrame, last_week: pd
     volume = _three_week_median(categories, last_week - YEAR)
     trust = volume / (volume + SEASON_PRIOR_UNITS)
     category_ratio = (1 + (category_ratio - 1) * trust).fillna(1.0)
-    index = pd.MultiIndex.from_product([stores.index, categories.index], names=["store_id", "category"])
+    index = pd.MultiIndex.from_product([stores.index, categories.index], names=[STORE_ID, "category"])
     factors = store_ratio.fillna(1.0).reindex(index.get_level_values(0)).to_numpy() * category_ratio.reindex(
         index.get_level_values(1)
     ).to_numpy()

@@ -92,7 +92,7 @@ def dimension_indices(own: pd.DataFrame, products: pd.DataFrame, dimensions: lis
     for dimension in dimensions:
         grouped = (
             own.assign(value=own["sku"].map(attributes[dimension]))
-            .groupby(["store_id", "value"], as_index=False)[["observed_units", "expected_units"]]
+            .groupby([STORE_ID, "value"], as_index=False)[["observed_units", "expected_units"]]
             .sum()
         )
         grouped.insert(1, "dimension", dimension)
@@ -121,7 +121,7 @@ def local_multiplier(pairs: pd.DataFrame, products: pd.DataFrame, indices: pd.Da
     attributes = products.set_index(PRODUCTS.sku)[dimensions]
     multiplier = pd.Series(1.0, index=pairs.index)
     for dimension in dimensions:
-        lookup = indices[indices["dimension"] == dimension].set_index(["store_id", "value"])["index"]
+        lookup = indices[indices["dimension"] == dimension].set_index([STORE_ID, "value"])["index"]
         keys = pd.MultiIndex.from_arrays([pairs[STORE_ID], pairs["sku"].map(attributes[dimension])])
         multiplier *= lookup.reindex(keys).fillna(1.0).to_numpy()
     return multiplier.clip(INDEX_CLIP[0] / 2, INDEX_CLIP[1] * 1.25)

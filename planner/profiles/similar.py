@@ -33,7 +33,7 @@ def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame, products: pd.D
     scaled to mean 1 over the store pairs.
     """
     ids = list(stores[STORES.store_id])
-    mix = np.log(indices.pivot_table(index="store_id", columns=["dimension", "value"], values="index").reindex(ids).fillna(1.0))
+    mix = np.log(indices.pivot_table(index=STORE_ID, columns=["dimension", "value"], values="index").reindex(ids).fillna(1.0))
     distances = [_mean_square_distance(_standardised(mix.to_numpy()))]
     if products is not None and len(products):
         distances.append(_common_product_distance(products, ids))
@@ -52,7 +52,7 @@ def store_similarity(stores: pd.DataFrame, indices: pd.DataFrame, products: pd.D
 
 def _common_product_distance(products: pd.DataFrame, ids: list[str]) -> np.ndarray:
     """Mean squared difference of log product index over the products two stores both carry, / its mean."""
-    table = np.log(products.pivot_table(index="store_id", columns="sku", values="index").reindex(ids))
+    table = np.log(products.pivot_table(index=STORE_ID, columns="sku", values="index").reindex(ids))
     values = np.nan_to_num(table.to_numpy())
     carried = table.notna().to_numpy().astype(float)
     common = carried @ carried.T

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from planner.db import Database, Run, RunLine, utc_now
-from planner.schemas import KEY
+from planner.schemas import KEY, STORE_ID
 
 RUNNING, PUBLISHED, FAILED, INTERRUPTED = "running", "published", "failed", "interrupted"
 LIST_COLUMNS = ["id", "week", "status", "started_at", "finished_at", "run_dir"]
@@ -63,7 +63,7 @@ def start_run(db: Database, week: str, data_dir: Path, out_dir: Path, config: di
 
 def record_plan(db: Database, run_id: int, run_dir: Path, plan: pd.DataFrame, inputs: list[dict[str, Any]], figures: dict[str, Any]) -> None:
     """Store the run's plan lines, inputs and figures before it is published (status stays 'running')."""
-    rows = [{"run_id": run_id, "store_id": s, "sku": k, "role": r} for s, k, r in plan[[*KEY, "role"]].itertuples(index=False)]
+    rows = [{"run_id": run_id, STORE_ID: s, "sku": k, "role": r} for s, k, r in plan[[*KEY, "role"]].itertuples(index=False)]
     with db.session.begin() as session:
         session.execute(delete(RunLine).where(RunLine.run_id == run_id))
         if rows:

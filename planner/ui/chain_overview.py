@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.db.requests import AccessDenied
+from planner.schemas import STORE_ID
 from planner.ui.data import chain_view, workbook_for
 from planner.ui.header import page_header
 from planner.ui.session import AppContext, context
@@ -14,7 +15,7 @@ from planner.ui.text import plain
 
 WHOLE_EUROS = "EUR %,.0f"
 STORE_COLUMNS = {  # the core is the same in every store (a metric above), so each store shows its add-ons
-    "store_id": st.column_config.TextColumn("ID", width=44),
+    STORE_ID: st.column_config.TextColumn("ID", width=44),
     "name": st.column_config.TextColumn("Store", width=172),
     "expected_sales_per_week": st.column_config.NumberColumn("Sales / week", format=WHOLE_EUROS, width=90),
     "expected_profit_per_week": st.column_config.NumberColumn("Profit / week", format=WHOLE_EUROS, width=90),
@@ -51,7 +52,7 @@ def render(ctx: AppContext) -> None:
                    help=f"to the plan in all; {transition['changes_this_week']} of them this week, the plan reached in "
                         f"{transition['weeks_to_target']} weeks" if "changes_this_week" in transition else None)
     stores = pd.DataFrame.from_dict(summary["stores"], orient="index")
-    table = stores.reset_index(names="store_id").assign(
+    table = stores.reset_index(names=STORE_ID).assign(
         this_week=[f"+{s.get('adds_this_week', s['adds'])} / -{s.get('drops_this_week', s['drops'])}" for s in summary["stores"].values()],
         weeks_to_target=[s.get("weeks_to_target", 1) for s in summary["stores"].values()],
         shelf_use=100 * stores["shelf_used"].to_numpy() / stores["shelf_capacity"].to_numpy(),
@@ -60,12 +61,12 @@ def render(ctx: AppContext) -> None:
     labels = {column: str(config["label"]) for column, config in STORE_COLUMNS.items()}
     st.dataframe(table[list(STORE_COLUMNS)].rename(columns=labels), hide_index=True, width="stretch",
                  column_config={labels[column]: config for column, config in STORE_COLUMNS.items()})
-    long = stores.reset_index(names="store_id").melt(
-        id_vars="store_id", value_vars=["current_assortment_profit_per_week", "expected_profit_per_week"], var_name="assortment", value_name="EUR / week")
+    long = stores.reset_index(names=STORE_ID).melt(
+        id_vars=STORE_ID, value_vars=["current_assortment_profit_per_week", "expected_profit_per_week"], var_name="assortment", value_name="EUR / week")
     long["assortment"] = long["assortment"].map({"current_assortment_profit_per_week": "Today", "expected_profit_per_week": "Plan"})
     st.altair_chart(alt.Chart(long).mark_bar().encode(
         x=alt.X("store_id:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset="assortment:N", y="EUR / week:Q", color=alt.Color("assortment:N", title=None),
-        tooltip=["store_id", "assortment", alt.Tooltip("EUR / week:Q", format=",.2f")]), width="stretch")
+        tooltip=[STORE_ID, "assortment", alt.Tooltip("EUR / week:Q", format=",.2f")]), width="stretch")
     st.subheader("The published run")
     data = summary["data"]
     st.write(f"Demand from {data['history_weeks'][0]} to {data['history_weeks'][1]}; {data['pos_files']} POS files, "
