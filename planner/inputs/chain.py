@@ -80,7 +80,22 @@ def load_chain(
         expected = "POS lines for products in products.csv; every line names an unknown SKU"
         raise InputError(Problem("pos/", expected=expected, found=f"{pos.report.counts.unknown_sku_lines} lines"))
     check_store_coverage(stores, pos.weekly, warnings)
-    report = pos.report
+    warnings.extend(pos_warnings(pos.report))
+    return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, pos.report, warnings)
+
+
+def chain_before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
+    """The chain as it was before `cutoff`: POS weeks and trading days from then on left out."""
+    return dataclasses.replace(
+        chain,
+        weekly=chain.weekly[chain.weekly["week_start"] < cutoff].reset_index(drop=True),
+        store_days=chain.store_days[chain.store_days["date"] < cutoff].reset_index(drop=True),
+    )
+
+
+def pos_warnings(report: PosReport) -> list[str]:
+    """What reading the POS exports left out or changed, in words (nothing of it stops the run)."""
+    warnings: list[str] = []
     if report.counts.unknown_sku_lines:
         unknown = sorted(report.counts.unknown_skus.items(), key=lambda item: (-item[1], item[0]))  # the most frequent first
         top = ", ".join(f"{sku} ({n} line{'s' if n != 1 else ''})" for sku, n in unknown[:8])
@@ -104,13 +119,4 @@ def load_chain(
             warnings.append(f"{info.file}: not read again, {info.skipped_reason}")
         if info.blank_lines:
             warnings.append(f"{info.file}: {info.blank_lines} blank lines ignored")
-    return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, report, warnings)
-
-
-def chain_before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
-    """The chain as it was before `cutoff`: POS weeks and trading days from then on left out."""
-    return dataclasses.replace(
-        chain,
-        weekly=chain.weekly[chain.weekly["week_start"] < cutoff].reset_index(drop=True),
-        store_days=chain.store_days[chain.store_days["date"] < cutoff].reset_index(drop=True),
-    )
+    return warnings
