@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from planner import PlanConfig, PlannerError, load_config, run_week
-from planner.db import URL_VARIABLE, claim_data_folder, database_url
+from planner.db import claim_data_folder, database_url
 from planner.outputs.runfolder import plan_exists
 from planner.ui.data import (
     chain_database,
@@ -48,8 +48,7 @@ def settings() -> tuple[Path, Path]:
 
 def chain_config(data_dir: Path) -> PlanConfig:
     """DATA/planning.toml, with the database of PLANNER_DATABASE_URL when that is set."""
-    config = load_config(data_dir / "planning.toml")
-    return config.with_database_url(os.environ[URL_VARIABLE], URL_VARIABLE) if os.environ.get(URL_VARIABLE) else config
+    return load_config(data_dir / "planning.toml").with_environment(os.environ)
 
 
 def offer_first_run(out_dir: Path, data_dir: Path, config: PlanConfig) -> None:

@@ -10,6 +10,7 @@ import dataclasses
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -17,6 +18,8 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 
 from planner.errors import ConfigError, shown
+
+DATABASE_URL_VARIABLE = "PLANNER_DATABASE_URL"  # the CLI and the app pass it on (PlanConfig.with_environment)
 from planner.schemas import STORE_ID
 
 
@@ -155,6 +158,12 @@ class PlanConfig:
         values["database"]["url"] = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", values["database"]["url"])
         del values["database"]["url_source"]
         return values
+
+    def with_environment(self, environment: Mapping[str, str]) -> PlanConfig:
+        """A copy with the database of DATABASE_URL_VARIABLE when `environment` (the caller's
+        os.environ) sets it: it wins over planning.toml, so a password need not sit in the data folder."""
+        url = environment.get(DATABASE_URL_VARIABLE)
+        return self.with_database_url(url, DATABASE_URL_VARIABLE) if url else self
 
     def with_database_url(self, url: str, source: str) -> PlanConfig:
         """A copy whose database is `url`, named `source` in errors (the CLI and the app pass the

@@ -44,7 +44,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
 
 def configured(config: PlanConfig | None = None) -> PlanConfig:
     """`config` with the test's database (PLANNER_DATABASE_URL), as the CLI and the app pass it."""
-    return (config or PlanConfig()).with_database_url(os.environ["PLANNER_DATABASE_URL"], "PLANNER_DATABASE_URL")
+    return (config or PlanConfig()).with_environment(os.environ)
 
 
 def profiles_for(folder: Path, config: PlanConfig | None = None):

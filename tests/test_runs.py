@@ -44,7 +44,7 @@ def on_stage(reached):
     if reached == RunStage(stage):
         Path(marker).touch()
         time.sleep(600)
-config = PlanConfig().with_database_url(os.environ["PLANNER_DATABASE_URL"], "PLANNER_DATABASE_URL")
+config = PlanConfig().with_environment(os.environ)
 run_week(Path(folder), Path(out), config, week=week, on_stage=on_stage)
 """
 

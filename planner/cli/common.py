@@ -13,7 +13,6 @@ import sqlalchemy.exc
 from planner.config import PlanConfig, load_config
 from planner.db import (
     FULL_OR_READ_ONLY,
-    URL_VARIABLE,
     Database,
 )
 from planner.db.reset import reset_database
@@ -50,8 +49,7 @@ def config_for(data_dir: Path, config_path: Path | None, solver: str | None) -> 
     if config_path is not None and not config_path.exists():
         raise click.BadParameter(f"{config_path} does not exist", param_hint="--config")
     config = load_config(path)
-    if os.environ.get(URL_VARIABLE):  # wins over planning.toml, so a password need not sit in the data folder
-        config = config.with_database_url(os.environ[URL_VARIABLE], URL_VARIABLE)
+    config = config.with_environment(os.environ)
     return config.with_solver(solver) if solver else config
 
 

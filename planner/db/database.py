@@ -39,10 +39,10 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from planner.config import PlanConfig
+from planner.config import DATABASE_URL_VARIABLE, PlanConfig
 from planner.errors import ConfigError, PlannerError, StorageError
 
-URL_VARIABLE = "PLANNER_DATABASE_URL"
+URL_VARIABLE = DATABASE_URL_VARIABLE
 FULL_OR_READ_ONLY = ("disk is full", "disk I/O error", "readonly database")  # SQLite's words for a disk it cannot write
 SQLITE_FILE = "planner.db"
 DATA_FOLDER = "data_folder"  # the Setting that records the data folder a database was made for

@@ -209,8 +209,7 @@ def _solve_highs(problem: pulp.LpProblem, config: SolverConfig, *, warm_start: b
         return status, None, None
     if not is_mip:
         return status, objective, objective  # an LP optimum is its own bound
-    sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises the negated objective of a maximisation
-    return status, objective, _finite(sign * highs.getInfo().mip_dual_bound)
+    return status, objective, _finite(_highs_sign(problem) * highs.getInfo().mip_dual_bound)
 
 
 def _new_highs(config: SolverConfig) -> highspy.Highs:
@@ -232,7 +231,7 @@ def _pass_model(highs: highspy.Highs, problem: pulp.LpProblem, *, integer: bool,
     """
     variables, constraints = problem.variables(), problem.constraints()
     column = {variable: i for i, variable in enumerate(variables)}
-    sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimises
+    sign = _highs_sign(problem)
     cost, offset = np.zeros(len(variables)), 0.0
     if problem.objective is not None:
         objective = problem.objective
@@ -284,6 +283,12 @@ def _rows(constraints: list[pulp.LpConstraint], column: dict[pulp.LpVariable, in
             starts, columns[nonzero], values[nonzero])
 
 
+def _highs_sign(problem: pulp.LpProblem) -> float:
+    """-1 for a maximisation (HiGHS is given its negated objective, so its objective, bound and duals
+    change sign on the way back), 1 for a minimisation."""
+    return -1.0 if problem.sense == pulp.LpMaximize else 1.0
+
+
 def _read_back(highs: highspy.Highs, problem: pulp.LpProblem, variables: list[pulp.LpVariable],
                constraints: list[pulp.LpConstraint]) -> SolveStatus:
     """Variable values and row duals (LP only) from HiGHS into the PuLP objects, and the status.
@@ -294,7 +299,7 @@ def _read_back(highs: highspy.Highs, problem: pulp.LpProblem, variables: list[pu
     if solution.value_valid:
         for var, value in zip(variables, solution.col_value, strict=True):
             var.varValue = value
-        sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0
+        sign = _highs_sign(problem)
         duals = [sign * d for d in solution.row_dual] if solution.dual_valid else [None] * len(constraints)
         for constraint, dual in zip(constraints, duals, strict=True):
             constraint.pi = dual
@@ -392,7 +397,7 @@ def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, [float("nan")] * len(names)
     row_duals = highs.getSolution().row_dual
-    sign = -1.0 if problem.sense == pulp.LpMaximize else 1.0  # HiGHS minimised the negated objective
+    sign = _highs_sign(problem)
     objective = highs.getInfo().objective_function_value * sign
     row_of = {constraint.name: i for i, constraint in enumerate(constraints)}
     return objective, [sign * float(row_duals[row_of[name]]) if name in row_of else float("nan") for name in names]
