@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from planner import PlanConfig, build_profiles, load_chain, plan_assortment
+from planner import PlanConfig, PlanningProblem, build_profiles, load_chain, plan_assortment
 from planner.config import SolverConfig
 from planner.examples import write_synthetic_chain
 from planner.optimize import replan_store
@@ -88,7 +88,7 @@ def plan_once(path: Path, solver: str, time_limit: float, what_if: int) -> dict[
     reset_peak_memory()
     profiles, stores, products, substitutes, overrides = pickle.loads(path.read_bytes())
     config = PlanConfig(solver=SolverConfig(name=solver, time_limit_seconds=time_limit))
-    result = plan_assortment(profiles, stores, products, config, substitutes=substitutes, overrides=overrides,
+    result = plan_assortment(PlanningProblem(profiles, stores, products, config, substitutes=substitutes, overrides=overrides),
                              progress=lambda text: say(f"[{solver}] {text}"))
     row = {
         "build_s": result.timings["inputs"],

@@ -4,7 +4,8 @@ The public API, used by the CLI, the app and the tests:
 
     chain = load_chain(data_dir, config)          # inputs: validated tables, or InputError
     profiles = build_profiles(chain, config)      # demand per store and product
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    problem = PlanningProblem(profiles.pairs, chain.stores, chain.products, config)
+    result = plan_assortment(problem)             # = evaluate(plan(problem)): optimize.plan, optimize.evaluate
     outcome = run_week(data_dir, out_dir, config) # all of it, plus the published files
     scored = decision_backtest(chain, config)     # the plan made 13 weeks ago, scored on the weeks since
 """
@@ -19,11 +20,11 @@ from planner.errors import (
 )
 from planner.evaluate.decisions import DecisionBacktest, decision_backtest
 from planner.inputs import ChainData, load_chain
-from planner.optimize import PlanResult, plan_assortment
+from planner.optimize import PlanningProblem, PlanResult, plan_assortment
 from planner.profiles import Profiles, build_profiles
 from planner.runs import RunOutcome, run_week
 
 __all__ = [
-    "ChainData", "ConfigError", "DecisionBacktest", "InfeasiblePlanError", "InputError", "PlanConfig", "PlanResult", "PlannerError",
+    "ChainData", "ConfigError", "DecisionBacktest", "InfeasiblePlanError", "InputError", "PlanConfig", "PlanningProblem", "PlanResult", "PlannerError",
     "Profiles", "RunOutcome", "SolverError", "build_profiles", "decision_backtest", "load_chain", "load_config", "plan_assortment", "run_week",
 ]

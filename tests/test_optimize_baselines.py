@@ -12,7 +12,7 @@ import pytest
 from conftest import profiles_for, tiny_chain
 
 from planner.config import PlanConfig, SolverConfig, StabilityConfig
-from planner.optimize import plan_assortment
+from planner.optimize import PlanningProblem, plan_assortment
 from planner.optimize.baselines import best_subset, fill_in_order, uniform_plan
 from planner.optimize.plan import plan_value
 from planner.outputs.summary import quality
@@ -59,7 +59,7 @@ def test_todays_assortment_over_the_limits_is_valued_as_its_best_trim(tmp_path: 
     stores.loc[1, ["shelf_capacity", "inventory_budget"]] = [1000, 100000]  # and fits the second one easily
     stores.to_csv(folder / "stores.csv", index=False)
     chain, profiles = profiles_for(folder, EXACT)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, EXACT)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, EXACT))
 
     limits = result.today.limits.set_index("store_id")
     assert bool(limits.at[first, "over_limits"]) and limits.at[first, "shelf_used"] == pytest.approx(shelf_today)
@@ -88,7 +88,7 @@ def test_todays_assortment_over_the_limits_is_valued_as_its_best_trim(tmp_path: 
 @pytest.mark.slow
 def test_uniform_baseline_is_one_chain_ranking_each_store_down_to_what_fits(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=3, n_products=40, seed=4), EXACT)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, EXACT)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, EXACT))
     pairs = profiles.pairs.assign(profit=profiles.pairs["profit_per_week"] - EXACT.costs.handling_cost_per_listing)
     product = chain.products.set_index("sku")
     chain_profit = pairs.groupby("sku")["profit"].sum()
@@ -118,7 +118,7 @@ def test_no_reported_uplift_against_a_range_that_breaks_the_limits(tmp_path: Pat
     """Every store of the synthetic chain lists more than fits today (limits at 85 % of the range)."""
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=3, n_products=40, seed=0))
     config = dataclasses.replace(EXACT, stability=StabilityConfig(change_penalty=0.0, min_listing_weeks=0))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     value = result.baselines["current"]
     trimmed = result.today.carried.merge(profiles.pairs[["store_id", "sku", "inventory_cost"]], on=["store_id", "sku"])
     trimmed["shelf_space"] = trimmed["sku"].map(chain.products.set_index("sku")["shelf_space"]).astype(float)

@@ -11,16 +11,15 @@ import pandas as pd
 import pytest
 from conftest import profiles_for, tiny_chain
 
-from planner import InfeasiblePlanError, PlanConfig, plan_assortment
+from planner import InfeasiblePlanError, PlanConfig, PlanningProblem, plan_assortment
 from planner.config import AssortmentConfig, CostsConfig, SolverConfig, StabilityConfig
 from planner.optimize.decompose import (
     carrier_charges,
-    everywhere_fresh,
     initial_charges,
     solve_chain,
     store_round,
 )
-from planner.optimize.inputs import build_model_inputs
+from planner.optimize.inputs import build_model_inputs, core_products
 from planner.optimize.model import build_model
 from planner.optimize.solve import solve
 
@@ -51,7 +50,7 @@ def check_limits(result, stores: pd.DataFrame, products: pd.DataFrame) -> None:
 def test_each_solver_plans_within_every_limit(tmp_path: Path, solver: str) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=3))
     config = PlanConfig().with_solver(solver)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     assert result.solve.status == "optimal"
     assert result.solve.mip_gap is not None
     if solver == "highs":  # HiGHS reports its own tree bound; CBC's gap is against the root LP bound
@@ -65,7 +64,7 @@ def test_each_solver_plans_within_every_limit(tmp_path: Path, solver: str) -> No
 def test_highs_and_cbc_agree_within_the_gap(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=5))
     objectives = [
-        plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig().with_solver(s)).solve.objective
+        plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig().with_solver(s))).solve.objective
         for s in ("highs", "cbc")
     ]
     assert objectives[0] == pytest.approx(objectives[1], rel=0.002)
@@ -104,7 +103,7 @@ def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: i
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=2, n_products=7, seed=seed))
     rules = AssortmentConfig(core_max_items=core_max, core_min_items=core_min)
     config = dataclasses.replace(NO_COSTS, solver=SolverConfig(mip_gap=0.0), assortment=rules)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     expected = brute_force(profiles.pairs, chain.stores, chain.products, core_max, core_min)
     assert result.solve.objective == pytest.approx(expected, abs=1e-6)
     check_limits(result, chain.stores, chain.products)
@@ -113,7 +112,7 @@ def test_tiny_instances_match_brute_force(tmp_path: Path, seed: int, core_max: i
 def test_constraint_names_say_what_and_where(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c"))
     rules = AssortmentConfig(min_items_per_category=1, max_addons_per_store=30, core_min_items=1, core_max_items=10)
-    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, PlanConfig(assortment=rules))
+    inputs = build_model_inputs(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig(assortment=rules)))
     model = build_model(inputs)
     names = [c.name for c in model.problem.constraints()]
     assert len(names) == len(set(names))
@@ -126,7 +125,7 @@ def test_constraint_names_say_what_and_where(tmp_path: Path) -> None:
 def test_rules_hold_on_the_solution(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60))
     rules = AssortmentConfig(min_items_per_category=1, max_addons_per_store=25, core_min_items=3, core_max_items=4)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig(assortment=rules))
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig(assortment=rules)))
     plan = result.plan
     check_limits(result, chain.stores, chain.products)
     assert 3 <= plan.loc[plan["role"] == "core", "sku"].nunique() <= 4
@@ -144,7 +143,7 @@ def test_infeasible_limits_are_named_with_the_amount(tmp_path: Path) -> None:
     chain, profiles = profiles_for(folder)
     config = PlanConfig(assortment=AssortmentConfig(min_items_per_category=2))
     with pytest.raises(InfeasiblePlanError, match=r"shelf_capacity at store S002: short by [\d.,]+ shelf units"):
-        plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+        plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
 
 
 def test_core_minimum_above_fresh_range_is_refused_before_solving(tmp_path: Path) -> None:
@@ -152,20 +151,20 @@ def test_core_minimum_above_fresh_range_is_refused_before_solving(tmp_path: Path
     n_fresh = int(chain.products["fresh"].sum())
     config = PlanConfig(assortment=AssortmentConfig(core_min_items=n_fresh + 1))
     with pytest.raises(InfeasiblePlanError, match=f"only {n_fresh} fresh products"):
-        plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+        plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
 
 
 @pytest.mark.slow
 def test_chain_without_fresh_products_has_an_empty_core_and_says_so(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", fresh=False))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig()))
     assert (result.plan["role"] == "addon").all() and len(result.plan) > 0
     assert any("no fresh products" in note for note in result.notes)
 
 
 def test_single_store_chain_plans(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_stores=1))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig()))
     check_limits(result, chain.stores, chain.products)
     assert (result.plan.loc[result.plan["fresh"], "role"] == "core").all()
 
@@ -178,7 +177,7 @@ def test_defaults_never_force_infeasibility_on_a_cramped_store(tmp_path: Path) -
     stores["inventory_budget"] = "1"
     stores.to_csv(folder / "stores.csv", index=False)
     chain, profiles = profiles_for(folder)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig()))
     check_limits(result, chain.stores, chain.products)
     assert dataclasses.asdict(PlanConfig().assortment)["min_items_per_category"] == 0
 
@@ -191,7 +190,7 @@ def test_store_by_store_plan_matches_the_chain_model_and_its_bound_holds(tmp_pat
         PlanConfig(), assortment=AssortmentConfig(core_min_items=4),
         costs=CostsConfig(listing_cost_per_product=listing_cost, handling_cost_per_listing=0.2),
     )
-    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, config)
+    inputs = build_model_inputs(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     by_store = solve_chain(inputs)
     exact = dataclasses.replace(inputs, config=dataclasses.replace(config, solver=SolverConfig(mip_gap=0.0)))
     model = build_model(exact)
@@ -199,7 +198,7 @@ def test_store_by_store_plan_matches_the_chain_model_and_its_bound_holds(tmp_pat
     assert optimum.status == "optimal"
     assert by_store.result.best_bound >= optimum.objective - 1e-6
     assert by_store.result.objective >= optimum.objective - config.solver.mip_gap * abs(optimum.objective)
-    assert len(everywhere_fresh(by_store.carried, inputs)) >= 4
+    assert len(core_products(by_store.carried, inputs.core_skus, inputs.stores)) >= 4
     if listing_cost == 0:
         assert by_store.method == "by store"
     charges = initial_charges(inputs)

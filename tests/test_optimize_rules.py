@@ -13,7 +13,7 @@ from test_optimize_model import check_limits
 
 from planner import InfeasiblePlanError, InputError, PlanConfig, load_chain
 from planner.config import CostsConfig, SolverConfig, StabilityConfig
-from planner.optimize import plan_assortment, replan_store
+from planner.optimize import PlanningProblem, plan_assortment, replan_store
 from planner.optimize.inputs import Substitutes, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
 from planner.optimize.plan import plan_value
@@ -89,7 +89,7 @@ def test_tiny_instances_with_substitution_and_costs_match_brute_force(tmp_path: 
         stability=StabilityConfig(change_penalty=0.7, min_listing_weeks=0),
     )
     subs = Substitutes(profiles.substitution.pairs, transfer_rate=0.6, max_substitutes=2, max_absorb=0.5)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=subs)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=subs))
     assert result.solve.objective == pytest.approx(oracle(profiles.pairs, chain.stores, chain.products, config, subs), abs=1e-5)
     assert result.recomputed_objective == pytest.approx(result.solve.objective, abs=1e-6)
     check_limits(result, chain.stores, chain.products)
@@ -115,7 +115,7 @@ def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_o
         chain.products.loc[chain.products["sku"] == close, ["price", "unit_cost", "shelf_space"]].to_numpy())
     config = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0))
     subs = Substitutes(profiles.substitution.pairs, transfer_rate=0.5)
-    result = plan_assortment(pairs, chain.stores, chain.products, config, substitutes=subs)
+    result = plan_assortment(PlanningProblem(pairs, chain.stores, chain.products, config, substitutes=subs))
     store = chain.store_ids[0]
     cost_close = -replan_store(result.basis, store, force_out=[close]).profit_change
     cost_unique = -replan_store(result.basis, store, force_out=[unique]).profit_change
@@ -127,24 +127,24 @@ def test_dropping_a_product_with_substitutes_costs_less_than_dropping_a_unique_o
 @pytest.mark.slow
 def test_change_limits_penalty_and_minimum_listing_period_hold(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=6))
-    free = plan_assortment(profiles.pairs, chain.stores, chain.products, dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0)))
+    free = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0))))
     assert free.value.adds + free.value.drops > 4, "the test needs a chain that wants to change"
     free_drops = int((free.changes["change"] == "drop").groupby(free.changes["store_id"]).sum().max())
     capped = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0, max_adds_per_store=1, max_drops_per_store=free_drops))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, capped)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, capped))
     per_store = result.changes.groupby(["store_id", "change"]).size().unstack(fill_value=0).reindex(columns=["add", "drop"], fill_value=0)
     assert (per_store["add"] <= 1).all() and (per_store["drop"] <= free_drops).all()
     # today's shelves are over their limits here: no drops at all is impossible, and the diagnosis says so
     frozen_shelf = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(max_drops_per_store=0))
     with pytest.raises(InfeasiblePlanError, match=r"max_drops_per_store at store S00\d: short by [\d.]+ drops"):
-        plan_assortment(profiles.pairs, chain.stores, chain.products, frozen_shelf)
-    frozen = plan_assortment(profiles.pairs, chain.stores, chain.products, dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=1e4)))
+        plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, frozen_shelf))
+    frozen = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=1e4))))
     assert frozen.value.adds + frozen.value.drops < free.value.adds + free.value.drops
     young = profiles.pairs.copy()
     losers = young.index[young["listed_now"] & (young["profit_per_week"] < 0)]
     assert len(losers), "the test needs a listed product that loses money"
     young.loc[losers, "weeks_since_first_sale"] = 2
-    kept = plan_assortment(young, chain.stores, chain.products, TODAY_CONFIG)
+    kept = plan_assortment(PlanningProblem(young, chain.stores, chain.products, TODAY_CONFIG))
     lines = kept.plan.set_index(["store_id", "sku"])
     for store, sku in young.loc[losers, ["store_id", "sku"]].itertuples(index=False):
         assert "minimum listing period" in lines.at[(store, sku), "forced"]
@@ -158,14 +158,14 @@ def write_overrides(folder: Path, rows: list[tuple[str, str, str]]) -> None:
 def test_overrides_enter_as_constraints(tmp_path: Path) -> None:
     folder = tiny_chain(tmp_path / "c", n_products=40, seed=7)
     chain, profiles = profiles_for(folder)
-    base = plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG)
+    base = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG))
     planned = base.plan.set_index(["store_id", "sku"]).index
     fresh_out = chain.products.loc[chain.products["fresh"] & ~chain.products["sku"].isin(base.plan.loc[base.plan["role"] == "core", "sku"]), "sku"].iloc[0]
     store = chain.store_ids[1]
     banned = base.plan.loc[base.plan["store_id"] == store, "sku"].iloc[0]
     write_overrides(folder, [("", fresh_out, "must_carry"), (store, banned, "must_not_carry")])
     chain, profiles = profiles_for(folder)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG, overrides=chain.overrides)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG, overrides=chain.overrides))
     plan = result.plan.set_index(["store_id", "sku"])
     assert (plan.xs(fresh_out, level="sku")["role"] == "core").all()
     assert (store, banned) not in plan.index and (store, banned) in planned
@@ -182,7 +182,7 @@ def test_conflicting_overrides_are_named_before_solving(tmp_path: Path) -> None:
                              *[("S002", sku, "must_carry") for sku in skus]])
     chain, profiles = profiles_for(folder)
     with pytest.raises(InfeasiblePlanError) as caught:
-        plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG, overrides=chain.overrides)
+        plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG, overrides=chain.overrides))
     message = str(caught.value)
     assert f"store S001, product {skus[0]}: must_carry" in message and "must_not_carry" in message
     assert "store S002: the 40 products that must be carried need" in message
@@ -201,7 +201,7 @@ def test_bad_override_file_names_line_and_column(tmp_path: Path) -> None:
 def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=9))
     config = dataclasses.replace(TODAY_CONFIG, stability=StabilityConfig(change_penalty=0.0))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     assert result.uplift("uniform") >= -1e-6 and result.uplift("greedy") >= -1e-6 and result.uplift("current") >= -1e-6
     assert result.baselines["current"].profit == pytest.approx(plan_value(result.today.carried, result.inputs).profit, abs=1e-6)
 
@@ -209,7 +209,7 @@ def test_localized_plan_beats_uniform_and_greedy_baselines_valued_the_same_way(t
 @pytest.mark.slow
 def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=10))
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, TODAY_CONFIG))
     assert (result.stores[["shelf_value", "budget_value"]] >= -1e-9).all().all()  # signed duals: a wrong sign fails
     store = chain.store_ids[0]
     row = result.stores.set_index("store_id").loc[store]
@@ -232,7 +232,7 @@ def test_store_what_if_and_shadow_prices(tmp_path: Path) -> None:
 def test_shelf_and_budget_duals_match_finite_differences_of_the_store_lp(tmp_path: Path, solver: str) -> None:
     chain, profiles = profiles_for(tiny_chain(tmp_path / "c", n_products=60, seed=12))
     config = TODAY_CONFIG.with_solver(solver)
-    inputs = build_model_inputs(chain.stores, profiles.pairs, chain.products, config)
+    inputs = build_model_inputs(PlanningProblem(profiles.pairs, chain.stores, chain.products, config))
     store = chain.store_ids[0]
     shelf, budget = float(inputs.shelf_capacity[store]), float(inputs.inventory_budget[store])
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import profiles_for, tiny_chain
 
 from planner import PlanConfig
-from planner.optimize import PlanResult, plan_assortment
+from planner.optimize import PlanningProblem, PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.optimize.transition import LIMIT_TOLERANCE
 
@@ -22,7 +22,7 @@ def paced(folder, limit: int | None, **stability) -> PlanResult:
     config = dataclasses.replace(config, stability=dataclasses.replace(config.stability, max_changes_per_store_per_week=limit, **stability))
     chain, profiles = profiles_for(folder, config)
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
-    return plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes, overrides=chain.overrides)
+    return plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes, overrides=chain.overrides))
 
 
 def replay(result: PlanResult, store: str) -> list[tuple[set[str], float, float]]:

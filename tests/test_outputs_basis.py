@@ -18,7 +18,7 @@ from conftest import profiles_for, tiny_chain
 from planner import PlanConfig, PlannerError
 from planner.config import DatabaseConfig
 from planner.errors import StalePublishedPlan
-from planner.optimize import WhatIfBasis, plan_assortment, replan_store
+from planner.optimize import PlanningProblem, WhatIfBasis, plan_assortment, replan_store
 from planner.optimize.inputs import ModelInputs, Substitutes, store_inputs
 from planner.outputs.basis import (
     FORMAT_VERSION,
@@ -52,7 +52,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[WhatIfBasis, Path
         folder / "overrides.csv", index=False)
     chain, profiles = profiles_for(folder)
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, CONFIG.substitution)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, CONFIG, substitutes=substitutes, overrides=chain.overrides)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, CONFIG, substitutes=substitutes, overrides=chain.overrides))
     out = tmp_path_factory.mktemp("run") / WHAT_IF_DIR
     write_basis(out, result.basis)
     return result.basis, out

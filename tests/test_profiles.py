@@ -74,7 +74,7 @@ def test_a_seasonal_ramp_is_not_read_as_noise() -> None:
 
 @pytest.mark.slow
 def test_a_store_without_pos_data_is_planned_from_the_other_stores(tmp_path: Path) -> None:
-    from planner import plan_assortment
+    from planner import PlanningProblem, plan_assortment
 
     folder = tmp_path / "chain"
     shutil.copytree(DATA / "chain", folder)
@@ -84,7 +84,7 @@ def test_a_store_without_pos_data_is_planned_from_the_other_stores(tmp_path: Pat
     s2 = profiles.pairs[profiles.pairs["store_id"] == "S2"]
     assert set(s2["source"]) == {"other stores", "no sales anywhere"}  # spaghetti sold only in S2
     assert (s2.loc[s2["source"] == "other stores", "units_per_week"] > 0).all()
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, PlanConfig())
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, PlanConfig()))
     assert (result.plan["store_id"] == "S2").any()
 
 

@@ -51,7 +51,7 @@ import pandas as pd
 from planner.config import PlanConfig
 from planner.errors import InputError, Problem
 from planner.inputs import ChainData, chain_before
-from planner.optimize import PlanResult, plan_assortment
+from planner.optimize import PlanningProblem, PlanResult, plan_assortment
 from planner.optimize.baselines import best_subset, fill_in_order
 from planner.optimize.inputs import Substitutes
 from planner.profiles import Profiles, build_profiles
@@ -110,8 +110,8 @@ def decision_backtest(
         f"scoring {len(scored_weeks)} weeks after it")
     profiles = build_profiles(train, config)
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
-                             overrides=chain.overrides, progress=say)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
+                             overrides=chain.overrides), progress=say)
     after = _realized(chain, full, scored_weeks)
     before = _realized(chain, profiles.history, None, recent=NAIVE_WEEKS)
     products = _decided_products(listed, result, profiles, after, before)

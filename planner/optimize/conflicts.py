@@ -1,10 +1,14 @@
-"""Overrides that cannot all hold, found and named before any solver runs."""
+"""Why there is no plan, in words: overrides that cannot all hold (found before any solver runs), and
+the smallest relaxation of the limits that would make a plan possible (the elastic model)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from planner.optimize.inputs import ModelInputs
+from planner.config import PlanConfig
+from planner.optimize.inputs import ModelInputs, core_products
+from planner.optimize.model import build_model
+from planner.optimize.solve import solve
 from planner.schemas import KEY, STORE_ID
 
 SHOWN = 5  # products named per message
@@ -19,7 +23,7 @@ def override_conflicts(inputs: ModelInputs, overrides: pd.DataFrame | None) -> l
             sources = overrides[(overrides[STORE_ID] == store) & (overrides["sku"] == sku)]
             said = ", ".join(f"{r.rule} ({r.source})" for r in sources.itertuples())
             messages.append(f"store {store}, product {sku}: {said}")
-    forced = inputs.all_pairs[inputs.all_pairs["forced"] != ""]
+    forced = inputs.all_pairs[inputs.all_pairs["forced"]]
     for store in inputs.stores:
         mine = forced.loc[store] if store in forced.index.get_level_values(STORE_ID) else forced.iloc[:0].droplevel(0)
         for column, limit, unit in (("shelf_space", inputs.shelf_capacity[store], "shelf units"),
@@ -34,11 +38,28 @@ def override_conflicts(inputs: ModelInputs, overrides: pd.DataFrame | None) -> l
                 )
     core_max = inputs.rules.core_max_items
     if core_max is not None and len(forced):
-        everywhere = forced[forced["fresh"]].groupby(level="sku").size()
-        must_core = sorted(everywhere.index[everywhere == len(inputs.stores)])
+        must_core = core_products(forced.index, set(forced.index.get_level_values("sku")[forced["fresh"]]), inputs.stores)
         if len(must_core) > core_max:
             messages.append(
                 f"{len(must_core)} fresh products must be carried in every store, so they are core, "
                 f"but core_max_items is {core_max}: {', '.join(must_core[:SHOWN])}"
             )
     return messages
+
+
+def diagnose_infeasibility(inputs: ModelInputs, config: PlanConfig) -> str:
+    """Solve the elastic model and name the smallest set of limits to relax, with the amounts."""
+    model = build_model(inputs, elastic=True)
+    result = solve(model.problem, config.solver)
+    if not result.status.has_plan:
+        return "the limits cannot all be met, and the diagnosis model found no relaxation either"
+    units = {"shelf_capacity": "shelf units", "inventory_budget": "EUR", "core_min_items": "items",
+             "min_items_per_category": "items", "max_adds_per_store": "adds", "max_drops_per_store": "drops"}
+    lines = []
+    for name, slack in model.slack.items():
+        amount = slack.varValue or 0.0
+        if amount > 1e-6:
+            family, store, item = model.constraint_info[name]
+            where = f"store {store}" + (f", category {item}" if item else "") if store != "chain" else "the chain"
+            lines.append(f"{family} at {where}: short by {amount:,.1f} {units.get(family, '')}")
+    return "the limits cannot all be met. Smallest relaxation that makes a plan possible: " + "; ".join(lines)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from planner.optimize.inputs import ModelInputs, store_inputs
+from planner.optimize.inputs import ModelInputs, core_products, store_inputs
 from planner.optimize.model import Model, build_model, limit_names
 from planner.optimize.plan import active_flows, carried_pairs, plan_value
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
@@ -148,7 +148,7 @@ def core_repair(carried: pd.DataFrame, inputs: ModelInputs) -> tuple[list[str], 
     weakest core products are dropped in the one store where they earn least.
     """
     rules = inputs.rules
-    core = everywhere_fresh(carried, inputs)
+    core = core_products(carried, inputs.core_skus, inputs.stores)
     candidates = inputs.pairs[inputs.pairs.index.get_level_values("sku").isin(inputs.core_skus)]
     chain_profit = candidates["profit"].groupby(level="sku").sum()
     force_out: dict[str, list[str]] = {}
@@ -164,16 +164,9 @@ def core_repair(carried: pd.DataFrame, inputs: ModelInputs) -> tuple[list[str], 
     return sorted(core), force_out
 
 
-def everywhere_fresh(carried: pd.DataFrame, inputs: ModelInputs) -> list[str]:
-    """Fresh products the plan carries in every store: by definition the core."""
-    fresh = carried[carried["sku"].isin(inputs.core_skus)]
-    stores_per_sku = fresh.groupby("sku")[STORE_ID].nunique()
-    return sorted(stores_per_sku.index[stores_per_sku == len(inputs.stores)])
-
-
 def with_roles(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
     """store_id, sku, role: "core" for fresh products carried everywhere, "addon" otherwise."""
-    core = set(everywhere_fresh(carried, inputs))
+    core = set(core_products(carried, inputs.core_skus, inputs.stores))
     roles = [Role.CORE if sku in core else Role.ADDON for sku in carried["sku"]]
     return carried[KEY].assign(role=roles).reset_index(drop=True)
 
@@ -203,7 +196,7 @@ def _solve_chain_model(inputs: ModelInputs, start: pd.DataFrame | None, bound: f
 def set_start(model: Model, inputs: ModelInputs, carried: pd.DataFrame) -> None:
     """Give every variable of the chain model its value in the plan `carried` (for a warm start)."""
     keys = set(zip(carried[STORE_ID], carried["sku"], strict=True))
-    core = set(everywhere_fresh(carried, inputs))
+    core = set(core_products(carried, inputs.core_skus, inputs.stores))
     for sku, var in model.core.items():
         var.setInitialValue(1 if sku in core else 0)
     for (store, sku), var in model.addon.items():

@@ -15,7 +15,7 @@ Two shapes of the same problem:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +24,7 @@ import pandas as pd
 from planner.config import AssortmentConfig, PlanConfig, SubstitutionConfig
 from planner.schemas import KEY, STORE_ID, Mode
 
-PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced"]
+PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced", "forced_by"]
 FLOW_COLUMNS = [*KEY, "substitute", "bound", "margin"]
 
 
@@ -43,6 +43,20 @@ class Substitutes:
         return cls(pairs, transfer_rate, config.max_substitutes, config.max_absorb)
 
 
+@dataclass(frozen=True, eq=False)
+class PlanningProblem:
+    """What a chain plan is made from: the demand profiles (schemas.PROFILES), the store and product
+    masters, the settings, and optionally the substitutes and head office's overrides (store_id, sku,
+    rule "must_carry" / "must_not_carry", source)."""
+
+    profiles: pd.DataFrame
+    stores: pd.DataFrame
+    products: pd.DataFrame
+    config: PlanConfig
+    substitutes: Substitutes | None = None
+    overrides: pd.DataFrame | None = None
+
+
 @dataclass(frozen=True)
 class ModelInputs:
     """Numbers for the MILP. Money in EUR per week (profit) or EUR (inventory), space in shelf units."""
@@ -51,7 +65,7 @@ class ModelInputs:
     stores: pd.Index  # store ids, in stores.csv order
     shelf_capacity: pd.Series  # store -> shelf units
     inventory_budget: pd.Series  # store -> EUR
-    pairs: pd.DataFrame  # MultiIndex (store_id, sku) -> PAIR_COLUMNS; the candidates
+    pairs: pd.DataFrame  # MultiIndex (store_id, sku) -> PAIR_COLUMNS; the candidates (forced: a flag, forced_by: why)
     all_pairs: pd.DataFrame  # the same columns for every store x product (to value any plan)
     core_skus: pd.Index  # fresh products that may be core (a candidate pair in every store)
     category_minimum: pd.Series  # (store_id, category) -> items required (already capped at what exists)
@@ -60,6 +74,7 @@ class ModelInputs:
     config: PlanConfig
     tokens: dict[str, str]  # store id or sku -> name-safe token for variable and constraint names
     listed_elsewhere: frozenset[str] = field(default_factory=frozenset)  # "store" mode: skus the other stores carry
+    fixed_core: frozenset[str] = field(default_factory=frozenset)  # "store" mode: the chain's core, forced in
 
     @property
     def rules(self) -> AssortmentConfig:
@@ -88,29 +103,36 @@ def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfi
     table["margin"] = (product["price"] - product["unit_cost"]).reindex(skus).to_numpy(dtype=float)
     weeks = frame["weeks_since_first_sale"]  # 0 = never sold: dead stock, not a new listing
     young = table["listed_now"] & (weeks > 0) & (weeks < config.stability.min_listing_weeks)
-    table["forced"] = np.where(young, f"the minimum listing period ({config.stability.min_listing_weeks} weeks)", "")
+    table["forced"] = young.to_numpy(dtype=bool)
+    table["forced_by"] = np.where(young, f"the minimum listing period ({config.stability.min_listing_weeks} weeks)", "")
     return table[PAIR_COLUMNS].sort_index()
 
 
-def build_model_inputs(
-    stores: pd.DataFrame,
-    profiles: pd.DataFrame,
-    products: pd.DataFrame,
-    config: PlanConfig,
-    *,
-    substitutes: Substitutes | None = None,
-    overrides: pd.DataFrame | None = None,
-    mode: Mode = Mode.CHAIN,
-) -> ModelInputs:
+def force(pairs: pd.DataFrame, where: np.ndarray | pd.Index, reason: str | np.ndarray) -> None:
+    """Mark the pairs at `where` (a mask or keys of `pairs`) as forced in, for `reason`."""
+    pairs.loc[where, "forced"] = True
+    pairs.loc[where, "forced_by"] = reason
+
+
+def core_products(lines: pd.DataFrame | pd.MultiIndex, fresh: Collection[str], stores: pd.Index) -> list[str]:
+    """The core rule: the fresh products among `lines` (store_id, sku) found in every one of `stores`."""
+    frame = lines.to_frame(index=False) if isinstance(lines, pd.MultiIndex) else lines
+    mine = frame[frame["sku"].isin(list(fresh)) & frame[STORE_ID].isin(stores)]
+    per_sku = mine.groupby("sku")[STORE_ID].nunique()
+    return sorted(per_sku.index[per_sku == len(stores)])
+
+
+def build_model_inputs(problem: PlanningProblem) -> ModelInputs:
     """Candidates and limits for the chain plan (see the module docstring)."""
+    stores, profiles, products, config, overrides = problem.stores, problem.profiles, problem.products, problem.config, problem.overrides
     rules = config.assortment
     all_pairs = pair_table(profiles, products, config)
     excluded = pd.DataFrame(columns=[*KEY, "source"])
-    if overrides is not None and len(overrides) and mode == Mode.CHAIN:
+    if overrides is not None and len(overrides):
         keyed = overrides.set_index(KEY)
         must = keyed[keyed["rule"] == "must_carry"]
-        all_pairs.loc[all_pairs.index.intersection(must.index), "forced"] = must["source"].reindex(
-            all_pairs.index.intersection(must.index)).to_numpy()
+        required = all_pairs.index.intersection(must.index)
+        force(all_pairs, required, must["source"].reindex(required).to_numpy())
         banned = keyed[keyed["rule"] == "must_not_carry"]
         excluded = banned.reset_index()[[*KEY, "source"]]
     frame = all_pairs.reset_index()
@@ -120,9 +142,9 @@ def build_model_inputs(
     core_possible = set(chain_profit.index[chain_profit > 0])
     if rules.core_min_items > 0:
         core_possible |= set(chain_profit.sort_values(ascending=False).index[: rules.core_min_items])
-    flows = substitution_flows(all_pairs, all_pairs[allowed], substitutes)
+    flows = substitution_flows(all_pairs, all_pairs[allowed], problem.substitutes)
     takes_over = all_pairs.index.isin(pd.MultiIndex.from_frame(flows[[STORE_ID, "substitute"]]))
-    keep = ((frame["profit"] > 0) | frame["listed_now"] | (frame["forced"] != "") | frame["sku"].isin(core_possible)).to_numpy(copy=True)
+    keep = ((frame["profit"] > 0) | frame["listed_now"] | frame["forced"] | frame["sku"].isin(core_possible)).to_numpy(copy=True)
     keep |= takes_over  # may earn its place with the customers of a dropped substitute
     if rules.min_items_per_category > 0:
         ranked = frame.sort_values("profit", ascending=False).groupby([STORE_ID, "category"]).cumcount()
@@ -130,13 +152,11 @@ def build_model_inputs(
         keep |= top
     pairs = all_pairs[keep & allowed]
     store_index = pd.Index(stores[STORE_ID], name=STORE_ID)
-    per_sku = pairs.index.get_level_values("sku").value_counts()
-    fresh_skus = set(frame.loc[frame["fresh"], "sku"])  # any fresh product carried in every store is core
-    core = pd.Index(sorted(s for s in fresh_skus if per_sku.get(s, 0) == len(store_index)), name="sku")
+    core = pd.Index(core_products(pairs.index, set(frame.loc[frame["fresh"], "sku"]), store_index), name="sku")
     in_category = all_pairs[allowed].groupby([STORE_ID, "category"]).size()
     minimum = in_category.clip(upper=rules.min_items_per_category) if rules.min_items_per_category else in_category.iloc[:0]
     return ModelInputs(
-        mode=mode,
+        mode=Mode.CHAIN,
         stores=store_index,
         shelf_capacity=stores.set_index(STORE_ID)["shelf_capacity"].astype(float),
         inventory_budget=stores.set_index(STORE_ID)["inventory_budget"].astype(float),
@@ -170,8 +190,8 @@ def store_inputs(
     """
     all_pairs = chain_inputs.all_pairs.loc[[store]].copy()
     skus = all_pairs.index.get_level_values("sku")
-    all_pairs.loc[skus.isin(core), "forced"] = "core"
-    all_pairs.loc[skus.isin(list(force_in)), "forced"] = "what-if: forced in"
+    force(all_pairs, skus.isin(core), "the chain's core")
+    force(all_pairs, skus.isin(list(force_in)), "what-if: forced in")
     if listing_charge is None:
         all_pairs.loc[~skus.isin(list(listed_elsewhere)), "profit"] -= chain_inputs.listing_cost
     else:
@@ -179,7 +199,7 @@ def store_inputs(
     excluded = chain_inputs.excluded[chain_inputs.excluded[STORE_ID] == store]
     excluded = pd.concat([excluded, pd.DataFrame({STORE_ID: store, "sku": list(force_out), "source": "what-if: forced out"})])
     banned = skus.isin(list(excluded["sku"]))
-    keep = all_pairs.index.isin(chain_inputs.pairs.index) | (all_pairs["forced"] != "") | (all_pairs["profit"] > 0)
+    keep = all_pairs.index.isin(chain_inputs.pairs.index) | all_pairs["forced"] | (all_pairs["profit"] > 0)
     pairs = all_pairs[keep & ~banned]
     minimum = chain_inputs.category_minimum
     minimum = minimum[minimum.index.get_level_values(STORE_ID) == store]
@@ -204,6 +224,7 @@ def store_inputs(
         config=chain_inputs.config,
         tokens=chain_inputs.tokens,
         listed_elsewhere=frozenset(listed_elsewhere),
+        fixed_core=frozenset(core),
     )
 
 

@@ -24,7 +24,7 @@ import pulp
 
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.solve import linear_expression
-from planner.schemas import KEY, STORE_ID, Mode, Role
+from planner.schemas import KEY, STORE_ID, Mode
 
 
 @dataclass
@@ -150,13 +150,13 @@ def define_addon_maximum_constraints(model: Model, inputs: ModelInputs) -> None:
         return
     for store in inputs.stores:
         pairs = inputs.pairs.loc[store]
-        count = pulp.lpSum(model.addon[(store, sku)] for sku in pairs.index[pairs["forced"] != Role.CORE])
+        count = pulp.lpSum(model.addon[(store, sku)] for sku in pairs.index if sku not in inputs.fixed_core)
         add(model, inputs, "max_addons_per_store", store, "", count <= inputs.rules.max_addons_per_store)
 
 
 def define_forced_constraints(model: Model, inputs: ModelInputs) -> None:
     """carry[s, p] = 1 where an override, an approved request or the minimum listing period forces p."""
-    forced = inputs.pairs.index[inputs.pairs["forced"] != ""]
+    forced = inputs.pairs.index[inputs.pairs["forced"]]
     for store, sku in forced:
         add(model, inputs, "must_carry", store, sku, linear_expression(model.carry(store, sku)) == 1)
 

@@ -42,8 +42,7 @@ def carried_pairs(model: Model, inputs: ModelInputs) -> pd.DataFrame:
     rows = [(store, sku, Role.CORE) for sku in core for store in inputs.stores]
     rows += [(store, sku, Role.ADDON) for (store, sku), var in model.addon.items() if (var.varValue or 0) > 0.5]
     carried = pd.DataFrame(rows, columns=[*KEY, "role"])
-    if inputs.mode == Mode.STORE:  # the fixed core stays core
-        carried.loc[carried["sku"].map(inputs.pairs["forced"].droplevel(STORE_ID)).eq(Role.CORE), "role"] = Role.CORE
+    carried.loc[carried["sku"].isin(list(inputs.fixed_core)), "role"] = Role.CORE  # a store re-plan: the fixed core stays core
     return carried
 
 
@@ -107,7 +106,7 @@ def changes(plan: pd.DataFrame, listed_now: pd.DataFrame, inputs: ModelInputs) -
     both = both.loc[both["change"] != Change.KEEP, [*KEY, "change"]]
     keys = pd.MultiIndex.from_frame(both[KEY])
     excluded = inputs.excluded.set_index(KEY)["source"]
-    forced_in = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
+    forced_in = inputs.all_pairs["forced_by"].reindex(keys).fillna("").to_numpy()
     forced_out = excluded[~excluded.index.duplicated()].reindex(keys).fillna("").to_numpy()
     both["forced"] = np.where(both["change"] == Change.ADD, forced_in, forced_out)
     return both.sort_values([STORE_ID, "change", "sku"]).reset_index(drop=True)

@@ -1,39 +1,25 @@
-"""plan_assortment (the core and each store's add-ons, the baselines, the paced changes) and the store what-if."""
+"""The chain plan in two steps over one PlanningProblem: plan (the core and each store's add-ons) and
+evaluate (the plan table, the baselines, the shadow prices and the paced changes); plan_assortment
+does both, as the weekly run does."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.config import PlanConfig
 from planner.errors import InfeasiblePlanError, SolverError
-from planner.optimize.baselines import (
-    TodayWithinLimits,
-    greedy_plan,
-    today_within_limits,
-    uniform_plan,
-)
-from planner.optimize.conflicts import override_conflicts
+from planner.optimize.baselines import TodayWithinLimits, greedy_plan, today_within_limits, uniform_plan
+from planner.optimize.conflicts import diagnose_infeasibility, override_conflicts
 from planner.optimize.decompose import STORE_VALUE_COLUMNS, solve_chain
-from planner.optimize.inputs import (
-    ModelInputs,
-    Substitutes,
-    build_model_inputs,
-    store_inputs,
-)
+from planner.optimize.inputs import ModelInputs, PlanningProblem, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
-from planner.optimize.plan import (
-    PlanValue,
-    carried_pairs,
-    changes,
-    plan_value,
-    store_summary,
-)
-from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
+from planner.optimize.plan import PlanValue, changes, plan_value, store_summary
+from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals
 from planner.optimize.transition import change_impacts, paced_weeks
+from planner.optimize.whatif import WhatIfBasis
 from planner.schemas import KEY, STORE_ID, Change, Role
 
 PLAN_EXTRA_COLUMNS = [
@@ -96,69 +82,41 @@ class PlanResult:
 
 
 @dataclass
-class WhatIfBasis:
-    """What a store what-if needs from a chain plan: the model numbers and the carried lines."""
+class ChainPlan:
+    """The chosen plan, before it is valued and reported: the candidates, the carried lines, the solve."""
 
+    problem: PlanningProblem
     inputs: ModelInputs
-    plan: pd.DataFrame  # store_id, sku, role
-
-
-@dataclass
-class StoreWhatIf:
-    """One store re-planned with the core and the other stores fixed."""
-
-    store_id: str
-    plan: pd.DataFrame  # store_id, sku, role, change against the chain plan ("keep", "add", "drop")
-    value: PlanValue
-    base_value: PlanValue  # the chain plan's lines of this store, valued the same way
+    carried: pd.DataFrame  # store_id, sku, role ("core" / "addon")
     solve: SolveResult
-
-    @property
-    def profit_change(self) -> float:
-        """EUR / week the what-if gains (+) or costs (-) against the store's current plan."""
-        return self.value.profit - self.base_value.profit
-
-    @property
-    def objective_change(self) -> float:
-        """The same in the planner's objective, which also counts the change penalty: never negative
-        when the what-if only relaxes limits (money may then be traded for fewer changes)."""
-        return self.value.objective - self.base_value.objective
+    method: str  # "by store" or "chain model"
+    store_values: pd.DataFrame | None  # by store: the duals of each store's LP relaxation (STORE_VALUE_COLUMNS)
+    notes: list[str]
+    timings: dict[str, float]
 
 
-def plan_assortment(
-    profiles: pd.DataFrame,
-    stores: pd.DataFrame,
-    products: pd.DataFrame,
-    config: PlanConfig,
-    *,
-    substitutes: Substitutes | None = None,
-    overrides: pd.DataFrame | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> PlanResult:
-    """Choose the core and each store's add-ons, and solve the baselines it is judged against.
-
-    Raises InfeasiblePlanError (overrides in conflict, limits that cannot all hold) or SolverError.
-    """
+def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = None) -> ChainPlan:
+    """Choose the core and each store's add-ons. Raises InfeasiblePlanError (overrides in conflict,
+    limits that cannot all hold) or SolverError (no plan in the time limit)."""
     say = progress or (lambda _text: None)
-    timings = {}
     mark = time.perf_counter()
-    rules = config.assortment
-    notes = []
-    n_fresh = int(products["fresh"].sum())
-    if rules.core_min_items > n_fresh:
-        msg = f"core_min_items = {rules.core_min_items} cannot be met: products.csv has only {n_fresh} fresh products"
+    config, notes = problem.config, []
+    n_fresh = int(problem.products["fresh"].sum())
+    if config.assortment.core_min_items > n_fresh:
+        msg = f"core_min_items = {config.assortment.core_min_items} cannot be met: products.csv has only {n_fresh} fresh products"
         raise InfeasiblePlanError(msg)
     if n_fresh == 0:
         notes.append("the product master has no fresh products, so the core is empty: every listing is a store add-on")
-    inputs = build_model_inputs(stores, profiles, products, config, substitutes=substitutes, overrides=overrides)
-    conflicts = override_conflicts(inputs, overrides)
+    inputs = build_model_inputs(problem)
+    conflicts = override_conflicts(inputs, problem.overrides)
     if conflicts:
         raise InfeasiblePlanError("the overrides cannot all hold:\n" + "\n".join(f"- {c}" for c in conflicts))
     say(f"planning {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
         f"{len(inputs.flows)} substitution links")
-    timings["inputs"], mark = time.perf_counter() - mark, time.perf_counter()
+    timings = {"inputs": time.perf_counter() - mark}
+    mark = time.perf_counter()
     chain = solve_chain(inputs, progress=say)
-    timings["plan"], mark = time.perf_counter() - mark, time.perf_counter()
+    timings["plan"] = time.perf_counter() - mark
     result = chain.result
     if result.status == SolveStatus.INFEASIBLE:
         raise InfeasiblePlanError(diagnose_infeasibility(inputs, config))
@@ -168,14 +126,21 @@ def plan_assortment(
             f"without a plan; raise [solver] time_limit_seconds in planning.toml (now {config.solver.time_limit_seconds:g})"
         )
         raise SolverError(msg)
-    carried = chain.carried
-    size: dict[str, int | str] = {"method": chain.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs), "substitution_links": len(inputs.flows)}
-    value = plan_value(carried, inputs)
-    plan = plan_table(carried, profiles, products, inputs, value)
-    if n_fresh and not (plan["role"] == Role.CORE).any():
+    if n_fresh and not (chain.carried["role"] == Role.CORE).any():
         notes.append("no fresh product earns its place in every store, so the core is empty")
+    return ChainPlan(problem, inputs, chain.carried, result, chain.method, chain.store_values, notes, timings)
+
+
+def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None) -> PlanResult:
+    """Value a chosen plan and report on it: the plan table, the baselines it is judged against, what
+    one more shelf unit or euro is worth per store, and the changes from today paced week by week."""
+    say = progress or (lambda _text: None)
+    problem, inputs, carried = chosen.problem, chosen.inputs, chosen.carried
+    timings, notes = dict(chosen.timings), list(chosen.notes)
+    mark = time.perf_counter()
+    value = plan_value(carried, inputs)
+    plan_lines = plan_table(carried, problem.profiles, problem.products, inputs, value)
     say("valuing the baselines: today's assortment within the limits, a chain-wide ranking, a greedy ranking per store")
-    listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
     today = today_within_limits(inputs)
     notes += today.notes()
     baselines = {
@@ -184,66 +149,34 @@ def plan_assortment(
         "greedy": plan_value(greedy_plan(inputs), inputs),
     }
     timings["baselines"], mark = time.perf_counter() - mark, time.perf_counter()
-    store_values = chain.store_values
+    store_values = chosen.store_values
     if store_values is None:
         say("measuring what one more shelf unit and one more euro of budget are worth per store")
         store_values = shadow_prices(inputs, carried)
         timings["store_values"] = time.perf_counter() - mark
-    summary = store_summary(plan, stores, listed).merge(store_values, on=STORE_ID, how="left")
+    listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
+    summary = store_summary(plan_lines, problem.stores, listed).merge(store_values, on=STORE_ID, how="left")
     mark = time.perf_counter()
-    to_target = changes(plan, listed, inputs)
-    to_target["profit_impact_per_week"] = change_impacts(to_target, plan, inputs)
-    to_target["week"] = paced_weeks(to_target, to_target["profit_impact_per_week"].to_numpy(), inputs,
-                                    config.stability.max_changes_per_store_per_week)
+    to_target = paced_changes(plan_lines, listed, inputs)
     timings["transition"] = time.perf_counter() - mark
-    return PlanResult(
-        plan=plan,
-        stores=summary,
-        changes=to_target,
-        solve=result,
-        value=value,
-        baselines=baselines,
-        today=today,
-        inputs=inputs,
-        model_size=size,
-        notes=notes,
-        timings=timings,
-    )
+    size: dict[str, int | str] = {"method": chosen.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs),
+                                  "substitution_links": len(inputs.flows)}
+    return PlanResult(plan=plan_lines, stores=summary, changes=to_target, solve=chosen.solve, value=value, baselines=baselines,
+                      today=today, inputs=inputs, model_size=size, notes=notes, timings=timings)
 
 
-def replan_store(
-    basis: WhatIfBasis,
-    store: str,
-    *,
-    shelf_capacity: float | None = None,
-    inventory_budget: float | None = None,
-    force_in: Sequence[str] = (),
-    force_out: Sequence[str] = (),
-) -> StoreWhatIf:
-    """Re-plan one store with the core and the other stores fixed: a changed shelf, budget, or products
-    forced in or out. Raises InfeasiblePlanError when the store cannot meet its limits that way."""
-    inputs = _store_inputs(basis, store, shelf_capacity, inventory_budget, force_in, force_out)
-    model = build_model(inputs)
-    solved = solve(model.problem, inputs.config.solver)
-    if solved.status == SolveStatus.INFEASIBLE:
-        raise InfeasiblePlanError(f"store {store}: " + diagnose_infeasibility(inputs, inputs.config))
-    if not solved.status.has_plan:
-        raise SolverError(f"what-if for store {store}: solver stopped with status '{solved.status}'")
-    carried = carried_pairs(model, inputs)
-    base_lines = basis.plan.loc[basis.plan[STORE_ID] == store, [*KEY, "role"]]
-    before, after = set(base_lines["sku"]), set(carried["sku"])
-    plan = pd.concat([carried, base_lines[~base_lines["sku"].isin(after)]], ignore_index=True)
-    plan["change"] = ["keep" if sku in before and sku in after else "add" if sku in after else "drop" for sku in plan["sku"]]
-    return StoreWhatIf(store, plan.sort_values(["change", "role", "sku"]).reset_index(drop=True),
-                       plan_value(carried, inputs), plan_value(base_lines, inputs), solved)
+def plan_assortment(problem: PlanningProblem, *, progress: Callable[[str], None] | None = None) -> PlanResult:
+    """The weekly job of the optimizer: plan, then evaluate."""
+    return evaluate(plan(problem, progress=progress), progress=progress)
 
 
-def _store_inputs(basis: WhatIfBasis, store: str, shelf: float | None, budget: float | None, force_in, force_out) -> ModelInputs:
-    plan = basis.plan
-    core = sorted(plan.loc[plan["role"] == Role.CORE, "sku"].unique())
-    elsewhere = set(plan.loc[plan[STORE_ID] != store, "sku"])
-    return store_inputs(basis.inputs, store, core, elsewhere, shelf_capacity=shelf, inventory_budget=budget,
-                        force_in=list(force_in), force_out=list(force_out))
+def paced_changes(plan_lines: pd.DataFrame, listed: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+    """The adds and drops from today to the plan, each with its profit impact and the week it is made."""
+    to_target = changes(plan_lines, listed, inputs)
+    to_target["profit_impact_per_week"] = change_impacts(to_target, plan_lines, inputs)
+    to_target["week"] = paced_weeks(to_target, to_target["profit_impact_per_week"].to_numpy(), inputs,
+                                    inputs.config.stability.max_changes_per_store_per_week)
+    return to_target
 
 
 def shadow_prices(inputs: ModelInputs, carried: pd.DataFrame) -> pd.DataFrame:
@@ -278,7 +211,7 @@ def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataF
     table["expected_sales_per_week"] = table["expected_units_per_week"] * table["sku"].map(product["price"]).astype(float)
     table["expected_profit_per_week"] = inputs.all_pairs["profit"].reindex(keys).to_numpy() + transfer * margin
     table["profit_per_shelf_unit"] = table["expected_profit_per_week"] / table["shelf_space"]
-    table["forced"] = inputs.all_pairs["forced"].reindex(keys).fillna("").to_numpy()
+    table["forced"] = inputs.all_pairs["forced_by"].reindex(keys).fillna("").to_numpy()
     table["change"] = table["listed_now"].map({True: Change.KEEP, False: Change.ADD})
     columns = [*KEY, "name", "category", "role", "expected_units_per_week", "expected_profit_per_week",
                "shelf_space", "inventory_cost", *PLAN_EXTRA_COLUMNS]
@@ -286,21 +219,3 @@ def plan_table(carried: pd.DataFrame, profiles: pd.DataFrame, products: pd.DataF
     table = table.assign(_order=table[STORE_ID].map(order), _role=table["role"].map({Role.CORE: 0, Role.ADDON: 1}))
     table = table.sort_values(["_order", "_role", "category", "sku"]).reset_index(drop=True)
     return table[columns]
-
-
-def diagnose_infeasibility(inputs: ModelInputs, config: PlanConfig) -> str:
-    """Solve the elastic model and name the smallest set of limits to relax, with the amounts."""
-    model = build_model(inputs, elastic=True)
-    result = solve(model.problem, config.solver)
-    if not result.status.has_plan:
-        return "the limits cannot all be met, and the diagnosis model found no relaxation either"
-    units = {"shelf_capacity": "shelf units", "inventory_budget": "EUR", "core_min_items": "items",
-             "min_items_per_category": "items", "max_adds_per_store": "adds", "max_drops_per_store": "drops"}
-    lines = []
-    for name, slack in model.slack.items():
-        amount = slack.varValue or 0.0
-        if amount > 1e-6:
-            family, store, item = model.constraint_info[name]
-            where = f"store {store}" + (f", category {item}" if item else "") if store != "chain" else "the chain"
-            lines.append(f"{family} at {where}: short by {amount:,.1f} {units.get(family, '')}")
-    return "the limits cannot all be met. Smallest relaxation that makes a plan possible: " + "; ".join(lines)

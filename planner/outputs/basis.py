@@ -4,7 +4,7 @@ A run writes its optimize.WhatIfBasis into a folder of the run folder (WHAT_IF_D
 it back for the What-if and Why pages. The folder holds:
 
     manifest.json         format_version and planner_version; written last, read first
-    inputs.json           ModelInputs' scalars (mode, listed_elsewhere) and the layout of each table
+    inputs.json           ModelInputs' scalars (mode, listed_elsewhere, fixed_core) and the layout of each table
     config.json           PlanConfig.to_dict() without [database] (a what-if needs no database)
     tokens.json           ModelInputs.tokens as [id, token] pairs, in order
     <field>.parquet       one per table, Series or Index of ModelInputs (index levels as columns)
@@ -35,7 +35,7 @@ from planner.optimize import WhatIfBasis
 from planner.optimize.inputs import ModelInputs
 from planner.schemas import Mode
 
-FORMAT_VERSION = 1  # of the files below; raise it with every change to them
+FORMAT_VERSION = 2  # of the files below; raise it with every change to them
 WHAT_IF_DIR = "whatif"  # the folder in a run folder
 MANIFEST_FILE = "manifest.json"
 INPUTS_FILE = "inputs.json"
@@ -43,7 +43,7 @@ CONFIG_FILE = "config.json"
 TOKENS_FILE = "tokens.json"
 PLAN_TABLE = "plan"  # plan.parquet
 TABLE_FIELDS = ("stores", "shelf_capacity", "inventory_budget", "pairs", "all_pairs", "core_skus", "category_minimum", "flows", "excluded")
-JSON_FIELDS = ("mode", "config", "tokens", "listed_elsewhere")  # every other ModelInputs field
+JSON_FIELDS = ("mode", "config", "tokens", "listed_elsewhere", "fixed_core")  # every other ModelInputs field
 VALUE_COLUMN = "__value__"  # the column that holds a Series' values
 T = TypeVar("T")
 RERUN = "re-run the weekly plan (planner run DATA_DIR --out OUT_DIR)"
@@ -55,7 +55,8 @@ def write_basis(folder: Path, basis: WhatIfBasis) -> None:
     inputs = basis.inputs
     layouts = {name: _write_table(folder, name, getattr(inputs, name)) for name in TABLE_FIELDS}
     layouts[PLAN_TABLE] = _write_table(folder, PLAN_TABLE, basis.plan)
-    scalars = {"mode": inputs.mode, "listed_elsewhere": sorted(inputs.listed_elsewhere), "tables": layouts}
+    scalars = {"mode": inputs.mode, "listed_elsewhere": sorted(inputs.listed_elsewhere), "fixed_core": sorted(inputs.fixed_core),
+               "tables": layouts}
     _write_json(folder / INPUTS_FILE, scalars)
     config = inputs.config.to_dict()
     del config["database"]  # to_dict masks a password; the reader restores the defaults
@@ -77,7 +78,8 @@ def read_basis(folder: Path) -> WhatIfBasis:
     config = _load(CONFIG_FILE, lambda: _config(_read_json(folder / CONFIG_FILE)))
     tokens = _load(TOKENS_FILE, lambda: {key: token for key, token in _read_json(folder / TOKENS_FILE)})
     plan = tables.pop(PLAN_TABLE)
-    inputs = ModelInputs(mode=scalars["mode"], config=config, tokens=tokens, listed_elsewhere=scalars["listed_elsewhere"], **tables)
+    inputs = ModelInputs(mode=scalars["mode"], config=config, tokens=tokens, listed_elsewhere=scalars["listed_elsewhere"],
+                         fixed_core=scalars["fixed_core"], **tables)
     return WhatIfBasis(inputs, plan)
 
 
@@ -118,7 +120,7 @@ def _load(name: str, read: Callable[[], T]) -> T:
 
 
 def _scalars(values: dict[str, Any]) -> dict[str, Any]:
-    """inputs.json, checked: mode a Mode (ValueError otherwise), listed_elsewhere a frozenset, a layout for every table."""
+    """inputs.json, checked: mode a Mode (ValueError otherwise), listed_elsewhere and fixed_core frozensets, a layout for every table."""
     if not isinstance(values.get("mode"), str):
         msg = "mode is not a string"
         raise TypeError(msg)
@@ -127,7 +129,7 @@ def _scalars(values: dict[str, Any]) -> dict[str, Any]:
     if missing:
         msg = f"no layout for {', '.join(missing)}"
         raise KeyError(msg)
-    return {**values, "mode": mode, "listed_elsewhere": frozenset(values["listed_elsewhere"])}
+    return {**values, "mode": mode, "listed_elsewhere": frozenset(values["listed_elsewhere"]), "fixed_core": frozenset(values["fixed_core"])}
 
 
 def _write_table(folder: Path, name: str, value: pd.DataFrame | pd.Series | pd.Index) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from planner.inputs import ChainData, chain_before, load_chain
 from planner.inputs.overrides import expand_overrides
 from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_planning
 from planner.inputs.pos import CACHE_DIR
-from planner.optimize import PlanResult, plan_assortment
+from planner.optimize import PlanningProblem, PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
 from planner.outputs.explain import plan_reasons
 from planner.outputs.report import change_table, step_report
@@ -181,8 +181,8 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     reached(RunStage.PROFILED)
     mark = time.perf_counter()
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
-    result = plan_assortment(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
-                             overrides=chain.overrides, progress=say)
+    result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
+                             overrides=chain.overrides), progress=say)
     timings["optimize"] = time.perf_counter() - mark
     timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
