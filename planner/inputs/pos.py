@@ -106,15 +106,41 @@ def read_pos(
     if engine not in POS_ENGINES:
         raise ValueError(f"engine must be one of {POS_ENGINES}, not {engine!r}")
     report = PosReport()
-    collector = DuckLines(store_ids, today) if engine == "duckdb" else PandasLines()
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    pending: list[PendingFile] = []
-    infos: dict[str, PosFileInfo] = {}
+    collector: DuckLines | PandasLines = DuckLines(store_ids, today) if engine == "duckdb" else PandasLines()
     files = find_pos_files(data_dir)
     labels = [path.relative_to(data_dir).as_posix() for path in files]
     if progress:
         progress(f"checking {len(files)} POS files for repeated content")
+    pending, infos = _distinct_files(files, labels)
+    cache = data_dir / CACHE_DIR
+    key = _cache_key(header_map)
+    cached = _cached_files(pending, cache, key)
+    if progress and cached:
+        progress(f"{len(cached)} of {len(pending)} POS files were read before: taking their lines from {CACHE_DIR}/")
+    paths = {f.label: f.path for f in cached}
+    infos |= {label: from_cache(info, paths[label]) for label, info in collector.add_files(cached, header_map, progress).items()}
+    infos |= collector.add_files([f for f in pending if f.label not in infos], header_map, progress)
+    careful = [file for file in pending if file.label not in infos]
+    careful_infos, problems = _read_carefully(careful, collector, store_ids=store_ids, today=today, header_map=header_map, progress=progress)
+    infos |= careful_infos
+    report.files = [infos[label] for label in labels if label in infos]
+    if problems:
+        raise InputError(problems)
+    if progress:
+        progress(f"aggregating POS lines to weeks ({engine})")
+    if engine == "duckdb":  # the only engine that reads the cache
+        parsed = {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache}
+        report.cache_problem = _keep_lines(collector, cache, parsed)
+    weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
+    report.counts = counts
+    return PosData(weekly, store_days, report)
+
+
+def _distinct_files(files: list[Path], labels: list[str]) -> tuple[list[PendingFile], dict[str, PosFileInfo]]:
+    """The files still to read, one per content, and an info for each file that repeats an earlier one."""
+    seen: dict[str, str] = {}
+    pending: list[PendingFile] = []
+    infos: dict[str, PosFileInfo] = {}
     for path, label in zip(files, labels, strict=True):
         digest, newlines = fingerprint(path)
         if digest in seen:
@@ -122,19 +148,35 @@ def read_pos(
             continue
         seen[digest] = label
         pending.append(PendingFile(path, label, digest, newlines))
-    cache = data_dir / CACHE_DIR
-    key = hashlib.sha256(json.dumps(sorted(header_map.items())).encode()).hexdigest()[:8]  # [pos] columns change the reading
-    cached = [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending
-              if (cache / f"{f.sha256}-{key}.parquet").exists() and cache_usable(cache / f"{f.sha256}-{key}.parquet")]
-    if progress and cached:
-        progress(f"{len(cached)} of {len(pending)} POS files were read before: taking their lines from {CACHE_DIR}/")
-    paths = {f.label: f.path for f in cached}
-    infos |= {label: from_cache(info, paths[label]) for label, info in collector.add_files(cached, header_map, progress).items()}
-    infos |= collector.add_files([f for f in pending if f.label not in infos], header_map, progress)
-    careful = [file for file in pending if file.label not in infos]
-    for number, file in enumerate(careful, start=1):
+    return pending, infos
+
+
+def _cache_key(header_map: dict[str, str]) -> str:
+    """Short hash of the [pos] column names: they change the reading, so the cached lines depend on them."""
+    return hashlib.sha256(json.dumps(sorted(header_map.items())).encode()).hexdigest()[:8]
+
+
+def _cached_files(pending: list[PendingFile], cache: Path, key: str) -> list[PendingFile]:
+    """The files whose checked lines are in `cache` and usable, each with `path` set to those lines."""
+    return [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending
+            if (cache / f"{f.sha256}-{key}.parquet").exists() and cache_usable(cache / f"{f.sha256}-{key}.parquet")]
+
+
+def _read_carefully(
+    files: list[PendingFile],
+    collector: DuckLines | PandasLines,
+    *,
+    store_ids: set[str],
+    today: date,
+    header_map: dict[str, str],
+    progress: Callable[[str], None] | None,
+) -> tuple[dict[str, PosFileInfo], list[Problem]]:
+    """Read `files` with the careful reader into `collector`: the infos of the good files, and every bad line of the others."""
+    infos: dict[str, PosFileInfo] = {}
+    problems: list[Problem] = []
+    for number, file in enumerate(files, start=1):
         if progress:
-            progress(f"reading POS file {number}/{len(careful)} carefully: {file.label}")
+            progress(f"reading POS file {number}/{len(files)} carefully: {file.label}")
         try:
             lines, infos[file.label] = read_pos_file(
                 file.path, file.label, file.sha256, store_ids=store_ids, today=today, header_map=header_map
@@ -143,19 +185,16 @@ def read_pos(
             problems.extend(exc.problems)
             continue
         collector.add_lines(lines, file.label)
-    report.files = [infos[label] for label in labels if label in infos]
-    if problems:
-        raise InputError(problems)
-    if progress:
-        progress(f"aggregating POS lines to weeks ({engine})")
-    if engine == "duckdb":  # the only engine that reads the cache
-        try:
-            collector.save_lines(cache, {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache})
-        except OSError as exc:  # a read-only or full data folder: the run goes on, only slower next time
-            report.cache_problem = f"POS: parsed lines not kept in {CACHE_DIR}/ ({exc.strerror or exc}); the next run parses the files again"
-    weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
-    report.counts = counts
-    return PosData(weekly, store_days, report)
+    return infos, problems
+
+
+def _keep_lines(collector: DuckLines | PandasLines, cache: Path, files: dict[str, tuple[str, PosFileInfo]]) -> str:
+    """Save the freshly parsed lines (label -> cache name, info) in `cache`; why they were not kept, or ""."""
+    try:
+        collector.save_lines(cache, files)
+    except OSError as exc:  # a read-only or full data folder: the run goes on, only slower next time
+        return f"POS: parsed lines not kept in {CACHE_DIR}/ ({exc.strerror or exc}); the next run parses the files again"
+    return ""
 
 
 def export_order(files: list[PendingFile]) -> dict[str, int]:

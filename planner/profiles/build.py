@@ -85,18 +85,8 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["weeks_observed"] = weeks.astype(int)
     pairs["evidence_stores"] = estimates["evidence_stores"].to_numpy()
 
-    own_rate = rates_keyed["units_per_week"].fillna(0.0).to_numpy()
-    own_sd = rates_keyed["sd_units_per_week"].fillna(0.0).to_numpy()
-    est_rate = estimates["units_per_week"].to_numpy()
-    est_sd = estimates["sd_units_per_week"].to_numpy()
     own_weight = np.minimum(weeks, MIN_OWN_WEEKS) / MIN_OWN_WEEKS
-    haircut = np.where(pairs["listed_now"] | (weeks > 0), 1.0, uncertainty_haircut(est_rate, estimates["uncertainty_units_per_week"].to_numpy(),
-                                                                                   demand.new_listing_haircut))
-    pairs["new_listing_haircut"] = haircut
-    pairs["units_per_week"] = own_weight * own_rate + (1 - own_weight) * est_rate * haircut
-    pairs["sd_units_per_week"] = own_weight * own_sd + (1 - own_weight) * est_sd * haircut
-    own_error = own_sd / np.sqrt(np.maximum(weeks, 1))  # standard error of a mean over the observed weeks
-    pairs["uncertainty_units_per_week"] = own_weight * own_error + (1 - own_weight) * estimates["uncertainty_units_per_week"].to_numpy() * haircut
+    pairs = pairs.assign(**_blended_demand(pairs["listed_now"], weeks, own_weight, rates_keyed, estimates, demand.new_listing_haircut))
     pairs["trend_pct_per_week"] = rates_keyed["trend_pct_per_week"].fillna(0.0).to_numpy()
     pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
     pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
@@ -104,19 +94,46 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["promo_extra_units"] = own_weight * rates_keyed["promo_extra_units"].fillna(0.0).to_numpy()
     pairs["promo_extra_revenue"] = own_weight * rates_keyed["promo_extra_revenue"].fillna(0.0).to_numpy()
     pairs["demand_class"] = rates_keyed["demand_class"].fillna("not sold here").to_numpy()
-    pairs["forecast_method"] = np.where(weeks >= MIN_OWN_WEEKS, rates_keyed["forecast_method"].fillna(""),
-                                        np.where(weeks > 0, "own history blended with similar stores", "similar stores' estimate"))
-    pairs["source"] = np.select(
-        [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
-        ["own history", "own history + other stores", "other stores"],
-        "no sales anywhere",
-    )
+    pairs = pairs.assign(**_forecast_source(weeks, rates_keyed["forecast_method"], estimates["units_per_week"].to_numpy()))
     chain_share = own.groupby("sku")["chain_share"].first()
     pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs[STORE_ID].map(traffic)).to_numpy()
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
     return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions)
+
+
+def _blended_demand(
+    listed_now: pd.Series, weeks: np.ndarray, own_weight: np.ndarray, rates_keyed: pd.DataFrame, estimates: pd.DataFrame, at_one: float
+) -> dict[str, np.ndarray]:
+    """Units, spread and uncertainty per week: the own history weighed by `own_weight` against the
+    similar-store estimate, which a pair never sold here keeps only after the uncertainty haircut."""
+    own_rate = rates_keyed["units_per_week"].fillna(0.0).to_numpy()
+    own_sd = rates_keyed["sd_units_per_week"].fillna(0.0).to_numpy()
+    est_rate = estimates["units_per_week"].to_numpy()
+    est_sd = estimates["sd_units_per_week"].to_numpy()
+    est_uncertainty = estimates["uncertainty_units_per_week"].to_numpy()
+    haircut = np.where(listed_now | (weeks > 0), 1.0, uncertainty_haircut(est_rate, est_uncertainty, at_one))
+    own_error = own_sd / np.sqrt(np.maximum(weeks, 1))  # standard error of a mean over the observed weeks
+    return {
+        "new_listing_haircut": haircut,
+        "units_per_week": own_weight * own_rate + (1 - own_weight) * est_rate * haircut,
+        "sd_units_per_week": own_weight * own_sd + (1 - own_weight) * est_sd * haircut,
+        "uncertainty_units_per_week": own_weight * own_error + (1 - own_weight) * est_uncertainty * haircut,
+    }
+
+
+def _forecast_source(weeks: np.ndarray, own_method: pd.Series, est_rate: np.ndarray) -> dict[str, np.ndarray]:
+    """How each pair's rate was forecast, and whose sales it rests on: its own, other stores', or both."""
+    return {
+        "forecast_method": np.where(weeks >= MIN_OWN_WEEKS, own_method.fillna(""),
+                                    np.where(weeks > 0, "own history blended with similar stores", "similar stores' estimate")),
+        "source": np.select(
+            [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
+            ["own history", "own history + other stores", "other stores"],
+            "no sales anywhere",
+        ),
+    }
 
 
 def uncertainty_haircut(estimate: np.ndarray, uncertainty: np.ndarray, at_one: float) -> np.ndarray:

@@ -97,51 +97,23 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
     units_per_week, sd_units_per_week, trend_pct_per_week, promo_extra_units, promo_extra_revenue.
     """
     weekly = chain.weekly
-    sold = weekly[weekly["units"] > 0]
-    span = sold.groupby(KEY)["week_start"].agg(first_sale="min", last_sale="max")
-    listed_index = pd.MultiIndex.from_frame(listed[KEY])
-    pairs = span.index.union(listed_index)
-    span = span.reindex(pairs)
-    listed_now = pairs.isin(listed_index)
-    store_last = history.active.apply(lambda row: history.weeks[row.to_numpy()].max() if row.any() else pd.NaT, axis=1)
-    # listed today: listed to the end of the data; never sold but listed: listed for the whole window
-    last = np.where(listed_now, store_last.reindex(pairs.get_level_values(0)).to_numpy(), span["last_sale"].to_numpy())
-    first = span["first_sale"].fillna(history.weeks[0]).to_numpy()
-
-    week_values = history.weeks.to_numpy()
-    in_window = weekly[weekly["week_start"].isin(history.weeks)]
-    rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[KEY]))
-    cols = history.weeks.get_indexer(in_window["week_start"])
-    units, revenue, promo_units = (dense_matrix(in_window[c], rows, cols, (len(pairs), len(week_values))) for c in ("units", "revenue", "promo_units"))
-    units = np.clip(units, 0, None)  # a week with more returns than sales is a week of no demand
+    pairs, first_sale, listed_now, in_span = _listing_spans(weekly, history, listed)
+    units, revenue, promo_units = _pair_week_matrices(weekly, history.weeks, pairs)
     active = history.active.reindex(pairs.get_level_values(0)).to_numpy(dtype=bool)
-    in_span = (week_values[None, :] >= first[:, None]) & (week_values[None, :] <= last[:, None])
     gaps = listing_gaps(units, in_span & active)
     promo = promo_weeks(units, revenue, promo_units, config.promo_price_cut)
     mask = in_span & active & ~gaps & ~promo
 
-    age = np.arange(len(week_values))[::-1]
-    weights = mask * 0.5 ** (age / config.recency_half_life_weeks)[None, :]
+    weights = _recency_weights(mask, config.recency_half_life_weeks)
     total = weights.sum(axis=1)
     observed = total > 0
     safe_total = np.where(observed, total, 1.0)
     hist_rate = (weights * units).sum(axis=1) / safe_total
     regular = np.where(promo, hist_rate[:, None], units)  # promotion weeks count at the regular rate in the volume
     share_rate, season = _forecast(chain, history, pairs, units, regular, active, weights, config)
-    demand_class = demand_classes(units, mask)
-    intermittent = np.isin(demand_class, ["intermittent", "lumpy"])
-    rate = share_rate.copy()
-    rate[intermittent] = intermittent_forecast(units[intermittent], mask[intermittent]) * season[intermittent]
-    rate = np.where(observed, rate, 0.0)
-    scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
-    sd = np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
-    listed_weeks = np.maximum((in_span & active).sum(axis=1), 1)
-    on_deal = promo & in_span & active
-    deal_weeks = on_deal.sum(axis=1)
-    regular_units = (units * mask).sum(axis=1)
-    regular_price = np.where(regular_units > 0, (revenue * mask).sum(axis=1) / np.where(regular_units > 0, regular_units, 1.0), 0.0)
-    promo_extra_units = ((units * on_deal).sum(axis=1) - deal_weeks * hist_rate) / listed_weeks
-    promo_extra_revenue = ((revenue * on_deal).sum(axis=1) - deal_weeks * hist_rate * regular_price) / listed_weeks
+    demand_class, intermittent, rate = _rate_by_demand_class(share_rate, season, units, mask, observed)
+    sd = _spread_at_rate(units, mask, weights, hist_rate, rate)
+    promo_extra_units, promo_extra_revenue = _promo_extras(units, revenue, mask, promo, in_span & active, hist_rate)
     frame = pd.DataFrame(
         {
             STORE_ID: pairs.get_level_values(0),
@@ -150,7 +122,7 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
             "weeks_observed": mask.sum(axis=1),
             "gap_weeks": (gaps & in_span).sum(axis=1),
             "promo_weeks": (promo & in_span & active).sum(axis=1),
-            "weeks_since_first_sale": _weeks_since(span["first_sale"], history.weeks[-1], _data_start(weekly, pairs)),
+            "weeks_since_first_sale": _weeks_since(first_sale, history.weeks[-1], _data_start(weekly, pairs)),
             "demand_class": np.where(observed, demand_class, "no sales"),
             "forecast_method": np.where(intermittent, "ADIDA x season", "share of store-category trend x season"),
             "hist_units_per_week": hist_rate,
@@ -162,6 +134,81 @@ def own_rates(chain: ChainData, history: History, listed: pd.DataFrame, config: 
         }
     )
     return frame[observed | listed_now].reset_index(drop=True)
+
+
+def _listing_spans(weekly: pd.DataFrame, history: History, listed: pd.DataFrame) -> tuple[pd.MultiIndex, pd.Series, np.ndarray, np.ndarray]:
+    """Every pair sold or listed today, its first sale, whether it is listed today, and its listed weeks (pair x week).
+
+    A pair is listed from its first to its last sale, or to the store's last trading week if listed today.
+    """
+    sold = weekly[weekly["units"] > 0]
+    span = sold.groupby(KEY)["week_start"].agg(first_sale="min", last_sale="max")
+    listed_index = pd.MultiIndex.from_frame(listed[KEY])
+    pairs = span.index.union(listed_index)
+    span = span.reindex(pairs)
+    listed_now = pairs.isin(listed_index)
+    store_last = history.active.apply(lambda row: history.weeks[row.to_numpy()].max() if row.any() else pd.NaT, axis=1)
+    # listed today: listed to the end of the data; never sold but listed: listed for the whole window
+    last = np.where(listed_now, store_last.reindex(pairs.get_level_values(0)).to_numpy(), span["last_sale"].to_numpy())
+    first = span["first_sale"].fillna(history.weeks[0]).to_numpy()
+    week_values = history.weeks.to_numpy()
+    in_span = (week_values[None, :] >= first[:, None]) & (week_values[None, :] <= last[:, None])
+    return pairs, span["first_sale"], listed_now, in_span
+
+
+def _pair_week_matrices(weekly: pd.DataFrame, weeks: pd.DatetimeIndex, pairs: pd.MultiIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units, revenue and promotion units of every pair (rows) in every week of the window (columns)."""
+    in_window = weekly[weekly["week_start"].isin(weeks)]
+    rows = pairs.get_indexer(pd.MultiIndex.from_frame(in_window[KEY]))
+    cols = weeks.get_indexer(in_window["week_start"])
+    units, revenue, promo_units = (dense_matrix(in_window[c], rows, cols, (len(pairs), len(weeks))) for c in ("units", "revenue", "promo_units"))
+    units = np.clip(units, 0, None)  # a week with more returns than sales is a week of no demand
+    return units, revenue, promo_units
+
+
+def _recency_weights(mask: np.ndarray, half_life_weeks: float) -> np.ndarray:
+    """Weight of every counted week: 1 in the window's last week, halving every `half_life_weeks` before it; 0 if not counted."""
+    age = np.arange(mask.shape[1])[::-1]
+    return mask * 0.5 ** (age / half_life_weeks)[None, :]
+
+
+def _rate_by_demand_class(
+    share_rate: np.ndarray, season: np.ndarray, units: np.ndarray, mask: np.ndarray, observed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Demand class, whether intermittent or lumpy, and the forecast rate (units/week) of every pair.
+
+    Smooth and erratic pairs keep the share forecast; intermittent and lumpy pairs get ADIDA x season.
+    Pairs without counted weeks get 0.
+    """
+    demand_class = demand_classes(units, mask)
+    intermittent = np.isin(demand_class, ["intermittent", "lumpy"])
+    rate = share_rate.copy()
+    rate[intermittent] = intermittent_forecast(units[intermittent], mask[intermittent]) * season[intermittent]
+    rate = np.where(observed, rate, 0.0)
+    return demand_class, intermittent, rate
+
+
+def _spread_at_rate(units: np.ndarray, mask: np.ndarray, weights: np.ndarray, hist_rate: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Standard deviation of weekly units at the forecast `rate`, with the history's coefficient of variation."""
+    scale = np.where(hist_rate > 0, rate / np.where(hist_rate > 0, hist_rate, 1.0), 1.0)
+    return np.sqrt(week_to_week_variance(units, mask, weights)) * scale  # same coefficient of variation
+
+
+def _promo_extras(
+    units: np.ndarray, revenue: np.ndarray, mask: np.ndarray, promo: np.ndarray, listed: np.ndarray, hist_rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units and revenue that promotion weeks added over the regular rate and price, per listed week (see own_rates).
+
+    `listed` holds the weeks the pair was listed and the store traded.
+    """
+    listed_weeks = np.maximum(listed.sum(axis=1), 1)
+    on_deal = promo & listed
+    deal_weeks = on_deal.sum(axis=1)
+    regular_units = (units * mask).sum(axis=1)
+    regular_price = np.where(regular_units > 0, (revenue * mask).sum(axis=1) / np.where(regular_units > 0, regular_units, 1.0), 0.0)
+    promo_extra_units = ((units * on_deal).sum(axis=1) - deal_weeks * hist_rate) / listed_weeks
+    promo_extra_revenue = ((revenue * on_deal).sum(axis=1) - deal_weeks * hist_rate * regular_price) / listed_weeks
+    return promo_extra_units, promo_extra_revenue
 
 
 def _weeks_since(first_sale: pd.Series, last_week: pd.Timestamp, data_start: np.ndarray) -> np.ndarray:
