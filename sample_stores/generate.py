@@ -110,6 +110,35 @@ TRANSFER_RATE = 0.5  # share of a delisted product's demand that moves to its li
 GAPS, GAP_WEEKS, GAP_MIN_WEEKLY_UNITS = 2, 6, 5.0  # supplier outages per store, spring 2026
 BULK_LINES, BULK_FACTOR, BULK_USUAL_DAILY = 4, (15, 40), (2.0, 8.0)  # party orders per store
 
+# Loyalty cards (their own random stream: the POS lines are the same with or without them).
+CARD_SEED = SEED + 1
+CARD_SHARE = 0.6  # share of the lines rung up on a card
+# planted customer segments: what they over-buy ((column, value) -> multiplier) and visits a week
+SEGMENTS = {
+    "students_singles": ({("category", "Ready Meals"): 5.0, ("pack_size", "single"): 4.0, ("category", "Snacks & Sweets"): 2.0,
+                          ("category", "Beverages"): 1.5, ("category", "Baby & Kids"): 0.05, ("pack_size", "family"): 0.1,
+                          ("category", "Pet Food"): 0.2, ("category", "Meat & Poultry"): 0.4, ("category", "Produce"): 0.5}, 2.0),
+    "organic_foodies": ({("organic", "1"): 6.0, ("category", "Produce"): 2.5, ("category", "Dairy"): 1.8,
+                         ("category", "Snacks & Sweets"): 0.3, ("category", "Frozen"): 0.2, ("category", "Ready Meals"): 0.4}, 1.5),
+    "families": ({("category", "Baby & Kids"): 6.0, ("pack_size", "family"): 4.0, ("category", "Breakfast & Cereals"): 2.5,
+                  ("category", "Snacks & Sweets"): 1.5, ("pack_size", "single"): 0.2, ("category", "Ready Meals"): 0.3,
+                  ("category", "Beverages"): 0.6, ("category", "Canned & Jars"): 0.3, ("category", "Household"): 0.5}, 1.2),
+    "tourists": ({("category", "Beverages"): 4.0, ("category", "Bakery"): 3.0, ("category", "Deli & Cheese"): 3.0,
+                  ("category", "Household"): 0.05, ("category", "Pet Food"): 0.05, ("category", "Canned & Jars"): 0.1,
+                  ("category", "Pantry"): 0.2, ("category", "Baby & Kids"): 0.2}, 4.0),
+    "locals": ({("category", "Canned & Jars"): 4.0, ("category", "Pantry"): 3.0, ("category", "Household"): 2.5,
+                ("category", "Meat & Poultry"): 2.0, ("category", "Ready Meals"): 0.2, ("organic", "1"): 0.3,
+                ("category", "Beverages"): 0.6, ("category", "Baby & Kids"): 0.05, ("pack_size", "family"): 0.4,
+                ("category", "Breakfast & Cereals"): 0.4}, 1.0),
+}
+# cardholders per store and segment; tourists visit for three weeks between 15 June and 15 September
+CARDHOLDERS = {
+    "S01": {"students_singles": 150, "organic_foodies": 80, "families": 25, "locals": 25},
+    "S02": {"families": 180, "organic_foodies": 50, "students_singles": 25, "locals": 50},
+    "S03": {"locals": 120, "tourists": 120, "families": 25},
+}
+SHARED_CARDS = (("S02", "S03", "families", 25), ("S01", "S02", "organic_foodies", 20))  # also shop in a second store
+
 
 def make_products(rng: np.random.Generator) -> pd.DataFrame:
     """~500 products with prices, costs, shelf space, case packs, shelf life and attributes."""
@@ -188,6 +217,7 @@ def tourist_traffic(days: pd.DatetimeIndex) -> np.ndarray:
 
 def main() -> None:
     rng = np.random.default_rng(SEED)
+    card_rng = np.random.default_rng(CARD_SEED)
     products = make_products(rng)
     n = len(products)
     days = pd.date_range(FIRST_DAY, LAST_DAY, freq="D")
@@ -201,6 +231,7 @@ def main() -> None:
     listed, introduced, delisted = choose_assortments(rng, weekly_rate, products)
     steady = season.min(axis=1) == season.max(axis=1)  # no seasonal pattern
     skus = products["sku"].to_numpy()
+    cards = make_cardholders(card_rng, days)
     pos_lines = []
     for s, (store_id, *_rest) in enumerate(STORES):
         daily = weekly_rate[s][:, None] / WEEKDAY.sum() * season * WEEKDAY[days.day_of_week.to_numpy()][None, :]
@@ -241,8 +272,74 @@ def main() -> None:
         discount = np.where(on_promo, 1 - price_cut, np.where(rng.random(len(lines)) < 0.03, 0.9, 1.0))
         lines["revenue"] = np.round(lines["units"] * products["price"].to_numpy()[p_idx] * discount, 2)
         lines["promo"] = on_promo.astype(int)
+        lines = add_cards(card_rng, lines, products, cards[cards["store_id"] == store_id], p_idx)
         pos_lines.append(add_returns_and_unknowns(rng, lines, products, store_id))
     write_all(products, listed, pos_lines, weekly_rate, days, season)
+    planted = cards.drop_duplicates("card_id")[["card_id", "segment"]].sort_values("card_id")
+    planted.to_csv(HERE / "planted_segments.csv", index=False, lineterminator="\n")
+
+
+def make_cardholders(rng: np.random.Generator, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per card and store it shops in: card_id (12 digits, text), store_id, segment, first and
+    last day it shops there (tourists: three weeks in the summer season; everyone else: the whole period)."""
+    rows = []
+    summer = days[(days >= "2026-06-15") & (days <= "2026-08-25")]
+    for store_id, counts in CARDHOLDERS.items():
+        for segment, count in counts.items():
+            for _ in range(count):
+                start = summer[int(rng.integers(len(summer)))] if segment == "tourists" else days[0]
+                end = start + pd.Timedelta(days=20) if segment == "tourists" else days[-1]
+                rows.append((store_id, segment, start, end))
+    cards = pd.DataFrame(rows, columns=["store_id", "segment", "first_day", "last_day"])
+    numbers = 10**10 + rng.permutation(10**6)[: len(cards)] * 90_000 + rng.integers(0, 90_000, len(cards))  # distinct
+    cards.insert(0, "card_id", [f"{n:012d}" for n in numbers])
+    for home, second, segment, count in SHARED_CARDS:
+        mine = cards[(cards["store_id"] == home) & (cards["segment"] == segment)].head(count)
+        cards = pd.concat([cards, mine.assign(store_id=second)], ignore_index=True)
+    return cards
+
+
+def segment_affinity(products: pd.DataFrame) -> dict[str, np.ndarray]:
+    """segment -> multiplier per product: how much more (or less) likely its cardholders are to buy it."""
+    affinity = {}
+    for segment, (effects, _visits) in SEGMENTS.items():
+        factor = np.ones(len(products))
+        for (column, value), multiplier in effects.items():
+            factor[(products[column].astype(str) == value).to_numpy()] *= multiplier
+        affinity[segment] = factor
+    return affinity
+
+
+def add_cards(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFrame, cards: pd.DataFrame,
+              p_idx: np.ndarray) -> pd.DataFrame:
+    """card_id and receipt_id per line: each open day, each cardholder visits with probability (visits a
+    week / 6); CARD_SHARE of the day's lines go to a visiting card, drawn in proportion to its segment's
+    affinity for the product. A card's lines of a day share a receipt; the other lines are grouped into
+    receipts of 1-6 lines. Ids are text; a line without a card has an empty card_id."""
+    affinity = segment_affinity(products)
+    visits = cards["segment"].map({segment: rate for segment, (_effects, rate) in SEGMENTS.items()}).to_numpy() / 6
+    card_of = np.full(len(lines), "", dtype=object)
+    dates = lines["date"].to_numpy()
+    for day in np.unique(dates):
+        rows = np.flatnonzero(dates == day)
+        active = ((cards["first_day"] <= day) & (cards["last_day"] >= day)).to_numpy()
+        visiting = np.flatnonzero(active & (rng.random(len(cards)) < visits))
+        on_card = rows[rng.random(len(rows)) < CARD_SHARE]
+        if not len(visiting) or not len(on_card):
+            continue
+        weights = np.stack([affinity[seg][p_idx[on_card]] for seg in cards["segment"].to_numpy()[visiting]])  # card x line
+        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
+        chosen = (rng.random(len(on_card))[None, :] > cumulative).sum(axis=0)
+        card_of[on_card] = cards["card_id"].to_numpy()[visiting[np.minimum(chosen, len(visiting) - 1)]]
+    lines = lines.assign(card_id=card_of)
+    receipt = np.zeros(len(lines), dtype=np.int64)
+    has_card = lines["card_id"] != ""
+    carded = lines[has_card].groupby(["date", "card_id"], sort=True).ngroup().to_numpy()
+    receipt[has_card.to_numpy()] = carded + 1
+    anonymous = np.flatnonzero(~has_card.to_numpy())
+    receipt[anonymous] = carded.max(initial=0) + 2 + np.cumsum(rng.random(len(anonymous)) < 0.35)
+    store_number = int(lines["store_id"].iloc[0][1:])
+    return lines.assign(receipt_id=[f"{store_number}{r:07d}" for r in receipt])
 
 
 def substitutes_of(products: pd.DataFrame, p: int, pool: list) -> np.ndarray:
@@ -310,10 +407,10 @@ def bulk_lines(rng: np.random.Generator, candidates: list, usual: np.ndarray, al
 
 def add_returns_and_unknowns(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFrame, store_id: str) -> pd.DataFrame:
     """About 0.3 % return lines (negative units, list price) and four lines with SKUs the product master lacks."""
-    returns = lines.sample(frac=0.003, random_state=int(rng.integers(1 << 30))).assign(promo=0)
+    returns = lines.sample(frac=0.003, random_state=int(rng.integers(1 << 30))).assign(promo=0)  # on the card of the sale
     returns["units"] = -rng.integers(1, 3, len(returns))
     returns["revenue"] = np.round(returns["units"] * products.set_index("sku").loc[returns["sku"], "price"].to_numpy(), 2)
-    unknown = lines.sample(4, random_state=int(rng.integers(1 << 30))).assign(promo=0)
+    unknown = lines.sample(4, random_state=int(rng.integers(1 << 30))).assign(promo=0, card_id="")
     unknown["sku"] = [f"{c:06d}" for c in rng.integers(900000, 999999, 4)]
     unknown["units"] = rng.integers(1, 4, 4)
     unknown["revenue"] = np.round(unknown["units"] * 2.49, 2)
@@ -368,6 +465,7 @@ def write_s02(lines: pd.DataFrame, folder: Path) -> None:
         out = pd.DataFrame({
             "Datum": part["date"].dt.strftime("%d.%m.%Y"), "Filiale": part["store_id"], "Artikelnummer": part["sku"],
             "Menge": part["units"], "Umsatz": part["revenue"].map(lambda v: f"{v:.2f}".replace(".", ",")),
+            "Kundenkarte": part["card_id"], "Bon": part["receipt_id"],
         })
         out.to_csv(folder / f"Kassenexport_{key}.csv", sep=";", index=False, lineterminator="\r\n")
 
@@ -378,7 +476,8 @@ def write_s03(lines: pd.DataFrame, folder: Path) -> None:
     for (year, h), part in lines.groupby([lines["date"].dt.year, half]):
         (folder / str(year)).mkdir(parents=True, exist_ok=True)
         out = pd.DataFrame({"day": part["date"].dt.strftime("%Y-%m-%d"), "shop": part["store_id"], "item": part["sku"],
-                            "qty": part["units"], "sales_eur": part["revenue"]})
+                            "qty": part["units"], "sales_eur": part["revenue"], "customer": part["card_id"],
+                            "transaction": part["receipt_id"]})
         out.to_csv(folder / str(year) / f"{h}.csv", index=False, lineterminator="\n", float_format="%.2f")
 
 

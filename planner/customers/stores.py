@@ -1,0 +1,89 @@
+"""Per store: its segment mix against the chain, its loyal customers, and how the mix moves over the year.
+
+Every figure covers at least MIN_GROUP cardholders: a smaller group's figures are left empty and its
+row says `suppressed`, so no figure is ever about a handful of people.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from planner.customers.features import visits
+from planner.customers.segments import MIN_GROUP
+from planner.schemas import STORE_ID
+
+LOYAL_SHARE = 0.5  # a loyal customer spends at least half of their card spend in the store
+MIX_COLUMNS = [STORE_ID, "segment", "cardholders", "spend_per_week", "visits_per_week", "spend_share", "chain_spend_share",
+               "index", "suppressed"]
+LOYALTY_COLUMNS = [STORE_ID, "cardholders", "loyal_cardholders", "loyal_spend_share", "card_spend_share", "suppressed"]
+MONTH_COLUMNS = [STORE_ID, "month", "segment", "cardholders", "spend_share", "suppressed"]
+
+
+def _weeks(lines: pd.DataFrame) -> pd.Series:
+    """store_id -> weeks with card lines."""
+    week = lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D")
+    return week.groupby(lines[STORE_ID]).nunique()
+
+
+def _suppress(table: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
+    """Empty the figures of rows about fewer than MIN_GROUP cardholders."""
+    table["suppressed"] = table["cardholders"] < MIN_GROUP
+    table.loc[table["suppressed"], figures] = float("nan")
+    table.loc[table["suppressed"], "cardholders"] = pd.NA
+    table["cardholders"] = table["cardholders"].astype("Int64")
+    return table
+
+
+def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
+    """MIX_COLUMNS, one row per store and segment: cardholders, spend and visits a week, the segment's
+    share of the store's segmented card spend against its share chain-wide, and the ratio (index)."""
+    segmented = lines.assign(segment=lines["card"].map(labels), visit=visits(lines), spend=lines["revenue"].clip(lower=0.0))
+    segmented = segmented[segmented["segment"].notna()]
+    grouped = segmented.groupby([STORE_ID, "segment"])
+    table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum(), "visits": grouped["visit"].nunique()})
+    table = table.reset_index()
+    weeks = table[STORE_ID].map(_weeks(segmented)).astype(float)
+    table["spend_per_week"] = table["spend"] / weeks
+    table["visits_per_week"] = table["visits"] / weeks
+    table["spend_share"] = table["spend"] / table.groupby(STORE_ID)["spend"].transform("sum")
+    chain = segmented.groupby("segment")["spend"].sum() / segmented["spend"].sum()
+    table["chain_spend_share"] = table["segment"].map(chain)
+    table["index"] = table["spend_share"] / table["chain_spend_share"]
+    table["segment"] = table["segment"].astype(int)
+    order = {s: i for i, s in enumerate(store_ids)}
+    table = table.sort_values([STORE_ID, "segment"], key=lambda c: c.map(order) if c.name == STORE_ID else c).reset_index(drop=True)
+    return _suppress(table, ["spend_per_week", "visits_per_week", "spend_share", "chain_spend_share", "index"])[MIX_COLUMNS]
+
+
+def loyalty(lines: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series) -> pd.DataFrame:
+    """LOYALTY_COLUMNS per store: cardholders, those who spend at least LOYAL_SHARE of their card spend
+    there, the loyal ones' share of the store's card spend, and the card lines' share of all its revenue."""
+    spend = lines["revenue"].clip(lower=0.0).groupby([lines["card"], lines[STORE_ID]]).sum()
+    share = spend / spend.groupby(level="card").transform("sum")
+    frame = pd.DataFrame({"spend": spend, "loyal": share >= LOYAL_SHARE}).reset_index()
+    grouped = frame.groupby(STORE_ID)
+    table = pd.DataFrame({
+        "cardholders": grouped["card"].nunique(),
+        "loyal_cardholders": frame[frame["loyal"]].groupby(STORE_ID)["card"].nunique(),
+        "loyal_spend_share": frame["spend"].where(frame["loyal"], 0.0).groupby(frame[STORE_ID]).sum() / grouped["spend"].sum(),
+        "card_spend_share": grouped["spend"].sum() / store_revenue,
+    }).reindex(store_ids).rename_axis(STORE_ID).reset_index()
+    table["cardholders"] = table["cardholders"].fillna(0).astype(int)
+    table["loyal_cardholders"] = table["loyal_cardholders"].fillna(0)
+    table = _suppress(table, ["loyal_spend_share", "card_spend_share"])
+    table.loc[table["suppressed"] | (table["loyal_cardholders"] < MIN_GROUP), "loyal_cardholders"] = float("nan")
+    return table[LOYALTY_COLUMNS]
+
+
+def monthly_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
+    """MONTH_COLUMNS: each segment's share of the store's segmented card spend per calendar month."""
+    segmented = lines.assign(segment=lines["card"].map(labels), spend=lines["revenue"].clip(lower=0.0),
+                             month=lines["date"].dt.strftime("%Y-%m"))
+    segmented = segmented[segmented["segment"].notna()]
+    grouped = segmented.groupby([STORE_ID, "month", "segment"])
+    table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum()}).reset_index()
+    table["spend_share"] = table["spend"] / table.groupby([STORE_ID, "month"])["spend"].transform("sum")
+    table["segment"] = table["segment"].astype(int)
+    order = {s: i for i, s in enumerate(store_ids)}
+    table = table.sort_values([STORE_ID, "month", "segment"], key=lambda c: c.map(order) if c.name == STORE_ID else c).reset_index(drop=True)
+    return _suppress(table, ["spend_share"])[MONTH_COLUMNS]
