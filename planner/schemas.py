@@ -167,6 +167,9 @@ POS = Table(
 )
 
 POS_PROMO = Column("promo", "flag", description="optional: 1 = the line was sold on promotion")
+POS_CARD = Column("card", "label", description="optional: the loyalty card the line was rung up on; empty = no card")
+POS_RECEIPT = Column("receipt", "label", description="optional: the receipt (basket) the line belongs to")
+CARD_ID_MAX_LENGTH = 64  # characters: a longer card or receipt id is a shifted column or garbage, refused
 
 # Output: one row per store and carried product; these columns come first, in this order.
 PLAN_COLUMNS = [

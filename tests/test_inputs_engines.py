@@ -83,7 +83,7 @@ def test_fast_path_takes_clean_files_and_leaves_the_rest_to_the_careful_reader(t
     ragged.write_text("date,store,sku,units,revenue\n2026-11-16,S1,000101,2\n")
     files = [clean, also_clean, thousands, unknown_store, ragged]
     pending = [PendingFile(path, path.name, *fingerprint(path)) for path in files]
-    duck = DuckLines({"S1"}, TODAY)
+    duck = DuckLines({"S1"}, TODAY, "0" * 64)
     taken = duck.add_files(pending, {})
     assert sorted(taken) == ["also_clean.csv", "clean.csv"]
     assert taken["clean.csv"].lines == 2 and taken["clean.csv"].stores == ["S1"]

@@ -28,7 +28,7 @@ def test_every_messy_file_has_pinned_lines() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED["file"].unique()))
 def test_the_careful_reader_reads_the_pinned_lines(name: str) -> None:
     path = MESSY / name
-    lines, info = read_pos_file(path, name, fingerprint(path)[0], store_ids={"S1", "S2"}, today=TODAY, header_map={})
+    lines, info = read_pos_file(path, name, fingerprint(path)[0], store_ids={"S1", "S2"}, today=TODAY, header_map={}, card_key="0" * 64)
     expected = EXPECTED[EXPECTED["file"] == name].drop(columns="file").reset_index(drop=True)
     got = lines[["date", "store_id", "sku", "units", "revenue"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)

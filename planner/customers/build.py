@@ -35,7 +35,7 @@ class Customers:
 
 def build_customers(card_lines: pd.DataFrame, products: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series,
                     previous: tuple[pd.DataFrame, dict[int, str]] | None = None) -> Customers | None:
-    """Segments and store figures from card lines (customers.features.CARD_LINE_COLUMNS); None when
+    """Segments and store figures from card lines (inputs.weekly.CARD_LINE_COLUMNS); None when
     there are too few cardholders to form segments of MIN_GROUP. `previous`: the last run's centroids
     and names (keeps segment ids stable)."""
     features = card_features(card_lines, products)

@@ -17,7 +17,6 @@ MAX_ATTRIBUTE_VALUES = 8
 MIN_VISITS = 3  # a card seen fewer times says too little about its owner to be segmented
 SHARE_PREFIX = "share:"
 HABITS = ("fresh_share", "log_spend_per_visit", "log_visits_per_week", "lines_per_visit")
-CARD_LINE_COLUMNS = ["card", STORE_ID, "sku", "date", "receipt", "units", "revenue"]
 
 
 def attribute_columns(products: pd.DataFrame) -> list[str]:

@@ -36,6 +36,24 @@ def card_key(data_dir: Path) -> str:
     return _read_key(path)
 
 
+class CardKey:
+    """The key of a run: the chain's (card_key), or one for this run only when the data folder is read-only."""
+
+    def __init__(self, data_dir: Path) -> None:
+        try:
+            self.value = card_key(data_dir)
+            self.problem = ""
+        except OSError as exc:
+            self.value = secrets.token_hex(32)
+            self.problem = (f"POS: the card pseudonym key cannot be kept in {CARD_KEY_FILE} ({exc.strerror or exc}); "
+                            "this run's pseudonyms are its own, so last week's segments are matched by what they buy only")
+
+    @property
+    def fingerprint(self) -> str:
+        """8 hex digits that change with the key (part of the parse cache's file names)."""
+        return hashlib.sha256(self.value.encode()).hexdigest()[:8]
+
+
 def _read_key(path: Path) -> str:
     key = path.read_text(encoding="ascii", errors="replace").strip()
     if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):

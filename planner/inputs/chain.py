@@ -36,6 +36,12 @@ class ChainData:
     store_days: pd.DataFrame  # store_id, date: days with POS data
     pos_report: PosReport
     warnings: list[str]
+    cards: pd.DataFrame  # inputs.weekly.CARD_LINE_COLUMNS: lines on a loyalty card, card = pseudonym; empty without cards
+
+    @property
+    def has_cards(self) -> bool:
+        """Whether any till gives loyalty cards."""
+        return not self.cards.empty
 
     @property
     def store_ids(self) -> list[str]:
@@ -81,7 +87,7 @@ def load_chain(
         raise InputError(Problem("pos/", expected=expected, found=f"{pos.report.counts.unknown_sku_lines} lines"))
     check_store_coverage(stores, pos.weekly, warnings)
     warnings.extend(pos_warnings(pos.report))
-    return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, pos.report, warnings)
+    return ChainData(stores, products, assortment, overrides, pos.weekly, pos.store_days, pos.report, warnings, pos.cards)
 
 
 def chain_before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
@@ -90,6 +96,7 @@ def chain_before(chain: ChainData, cutoff: pd.Timestamp) -> ChainData:
         chain,
         weekly=chain.weekly[chain.weekly["week_start"] < cutoff].reset_index(drop=True),
         store_days=chain.store_days[chain.store_days["date"] < cutoff].reset_index(drop=True),
+        cards=chain.cards[chain.cards["date"] < cutoff].reset_index(drop=True),
     )
 
 
@@ -112,6 +119,8 @@ def pos_warnings(report: PosReport) -> list[str]:
     warnings.extend(str(replaced) for replaced in report.replaced)
     if report.cache_problem:
         warnings.append(report.cache_problem)
+    if report.card_key_problem:
+        warnings.append(report.card_key_problem)
     if report.counts.return_lines:
         warnings.append(f"POS: {report.counts.return_lines} return lines ({report.counts.return_units:g} units) netted against sales")
     for info in report.files:

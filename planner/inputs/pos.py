@@ -2,7 +2,9 @@
 
 A till line may be a receipt line, a daily total or a weekly total (dated on the first day of the
 week); all become (store, sku, week) sums by the rules in `weekly.py`. Lines with a SKU that the
-product master does not know are counted, reported and left out of demand.
+product master does not know are counted, reported and left out of demand. A line may carry a
+loyalty card and a receipt: the card id is pseudonymised as it is read (inputs.cards), and the lines
+on a card come back as their own table for the customers stage.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.errors import InputError, Problem
+from planner.inputs.cards import CardKey, pseudonymise
 from planner.inputs.csvfile import (
     LINE,
     TextTable,
@@ -27,7 +30,7 @@ from planner.inputs.csvfile import (
     refuse_link_outside,
 )
 from planner.inputs.parse import parse_columns
-from planner.inputs.posduck import DuckLines
+from planner.inputs.posduck import DuckLines, typed_cards
 from planner.inputs.posmeta import (
     LineCounts,
     PendingFile,
@@ -38,12 +41,12 @@ from planner.inputs.posmeta import (
     map_headers,
     write_lines,
 )
-from planner.inputs.weekly import LINE_COLUMNS, weekly_from_lines
-from planner.schemas import POS, POS_PROMO, STORE_ID, Table
+from planner.inputs.weekly import CARD_LINE_COLUMNS, LINE_COLUMNS, weekly_from_lines
+from planner.schemas import CARD_ID_MAX_LENGTH, POS, POS_CARD, POS_PROMO, POS_RECEIPT, STORE_ID, Table
 
 POS_ENGINES = ("duckdb", "pandas")
 POS_SUFFIXES = (".csv", ".txt", ".parquet")
-CACHE_DIR = ".planner/pos-lines-v1"  # in the data folder: each POS file's checked lines, <sha256>-<header map>.parquet
+CACHE_DIR = ".planner/pos-lines-v2"  # in the data folder: each POS file's checked lines, <sha256>-<header map>-<card key>.parquet
 
 
 @dataclass
@@ -54,6 +57,7 @@ class PosReport:
     counts: LineCounts = field(default_factory=lambda: LineCounts())
     replaced: list[Replaced] = field(default_factory=list)  # store-days a later export replaced
     cache_problem: str = ""  # why the parsed lines could not be kept, if they could not
+    card_key_problem: str = ""  # why the card pseudonym key could not be kept, if it could not (and cards were read)
 
 
 @dataclass
@@ -63,6 +67,7 @@ class PosData:
     weekly: pd.DataFrame  # weekly.WEEKLY_COLUMNS; week_start is the Monday of the ISO week
     store_days: pd.DataFrame  # store_id, date: days with at least one POS line
     report: PosReport
+    cards: pd.DataFrame  # CARD_LINE_COLUMNS: the lines on a loyalty card (pseudonyms), empty when no till gives cards
 
 
 def find_pos_files(data_dir: Path) -> list[Path]:
@@ -106,22 +111,25 @@ def read_pos(
     if engine not in POS_ENGINES:
         raise ValueError(f"engine must be one of {POS_ENGINES}, not {engine!r}")
     report = PosReport()
-    collector: DuckLines | PandasLines = DuckLines(store_ids, today) if engine == "duckdb" else PandasLines()
+    key = CardKey(data_dir)
+    collector: DuckLines | PandasLines = DuckLines(store_ids, today, key.value) if engine == "duckdb" else PandasLines()
     files = find_pos_files(data_dir)
     labels = [path.relative_to(data_dir).as_posix() for path in files]
     if progress:
         progress(f"checking {len(files)} POS files for repeated content")
     pending, infos = _distinct_files(files, labels)
     cache = data_dir / CACHE_DIR
-    key = _cache_key(header_map)
-    cached = _cached_files(pending, cache, key)
+    cache_name = f"{_cache_key(header_map)}-{key.fingerprint}"
+    cached = _cached_files(pending, cache, cache_name)
     if progress and cached:
         progress(f"{len(cached)} of {len(pending)} POS files were read before: taking their lines from {CACHE_DIR}/")
     paths = {f.label: f.path for f in cached}
-    infos |= {label: from_cache(info, paths[label]) for label, info in collector.add_files(cached, header_map, progress).items()}
+    from_parse_cache = collector.add_files(cached, header_map, progress, pseudonymised=True)
+    infos |= {label: from_cache(info, paths[label]) for label, info in from_parse_cache.items()}
     infos |= collector.add_files([f for f in pending if f.label not in infos], header_map, progress)
     careful = [file for file in pending if file.label not in infos]
-    careful_infos, problems = _read_carefully(careful, collector, store_ids=store_ids, today=today, header_map=header_map, progress=progress)
+    careful_infos, problems = _read_carefully(careful, collector, store_ids=store_ids, today=today, header_map=header_map,
+                                              card_key=key.value, progress=progress)
     infos |= careful_infos
     report.files = [infos[label] for label in labels if label in infos]
     if problems:
@@ -129,11 +137,12 @@ def read_pos(
     if progress:
         progress(f"aggregating POS lines to weeks ({engine})")
     if engine == "duckdb":  # the only engine that reads the cache
-        parsed = {f.label: (f"{f.sha256}-{key}", infos[f.label]) for f in pending if not infos[f.label].from_cache}
+        parsed = {f.label: (f"{f.sha256}-{cache_name}", infos[f.label]) for f in pending if not infos[f.label].from_cache}
         report.cache_problem = _keep_lines(collector, cache, parsed)
-    weekly, store_days, counts, report.replaced = collector.finish(skus, export_order(pending))
+    weekly, store_days, counts, report.replaced, cards = collector.finish(skus, export_order(pending))
     report.counts = counts
-    return PosData(weekly, store_days, report)
+    report.card_key_problem = key.problem if len(cards) else ""
+    return PosData(weekly, store_days, report, cards)
 
 
 def _distinct_files(files: list[Path], labels: list[str]) -> tuple[list[PendingFile], dict[str, PosFileInfo]]:
@@ -156,10 +165,10 @@ def _cache_key(header_map: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(sorted(header_map.items())).encode()).hexdigest()[:8]
 
 
-def _cached_files(pending: list[PendingFile], cache: Path, key: str) -> list[PendingFile]:
+def _cached_files(pending: list[PendingFile], cache: Path, name: str) -> list[PendingFile]:
     """The files whose checked lines are in `cache` and usable, each with `path` set to those lines."""
-    return [dataclasses.replace(f, path=cache / f"{f.sha256}-{key}.parquet") for f in pending
-            if (cache / f"{f.sha256}-{key}.parquet").exists() and cache_usable(cache / f"{f.sha256}-{key}.parquet")]
+    return [dataclasses.replace(f, path=cache / f"{f.sha256}-{name}.parquet") for f in pending
+            if (cache / f"{f.sha256}-{name}.parquet").exists() and cache_usable(cache / f"{f.sha256}-{name}.parquet")]
 
 
 def _read_carefully(
@@ -169,6 +178,7 @@ def _read_carefully(
     store_ids: set[str],
     today: date,
     header_map: dict[str, str],
+    card_key: str,
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, PosFileInfo], list[Problem]]:
     """Read `files` with the careful reader into `collector`: the infos of the good files, and every bad line of the others."""
@@ -179,7 +189,7 @@ def _read_carefully(
             progress(f"reading POS file {number}/{len(files)} carefully: {file.label}")
         try:
             lines, infos[file.label] = read_pos_file(
-                file.path, file.label, file.sha256, store_ids=store_ids, today=today, header_map=header_map
+                file.path, file.label, file.sha256, store_ids=store_ids, today=today, header_map=header_map, card_key=card_key
             )
         except InputError as exc:
             problems.extend(exc.problems)
@@ -215,16 +225,18 @@ def fingerprint(path: Path) -> tuple[str, int]:
 
 
 def read_pos_file(
-    path: Path, label: str, digest: str, *, store_ids: set[str], today: date, header_map: dict[str, str]
+    path: Path, label: str, digest: str, *, store_ids: set[str], today: date, header_map: dict[str, str], card_key: str
 ) -> tuple[pd.DataFrame, PosFileInfo]:
-    """The careful reader: one file into LINE_COLUMNS (+ LINE), or an InputError naming every bad value."""
+    """The careful reader: one file into LINE_COLUMNS (+ LINE), or an InputError naming every bad value.
+    Card ids become pseudonyms under `card_key` (inputs.cards)."""
     if path.suffix.lower() == ".parquet":
         text_table = parquet_as_text(path, label)
     else:
         text_table = read_text_table(path, label)
     mapping = map_headers(list(text_table.frame.columns), header_map, label, text_table.raw_headers)
     frame = text_table.frame[[*mapping.values(), LINE]].rename(columns={v: k for k, v in mapping.items()})
-    table = Table(POS.name, POS.columns + ((POS_PROMO,) if "promo" in mapping else ()))
+    optional = tuple(column for column in (POS_PROMO, POS_CARD, POS_RECEIPT) if column.name in mapping)
+    table = Table(POS.name, POS.columns + optional)
     lines, problems = parse_columns(frame, table, label, decimal_comma=text_table.separator == ";")
     raw = dict(zip(text_table.frame.columns.drop(LINE), text_table.raw_headers, strict=True))
     names = {target: _column_label(raw[header].strip(), target) for target, header in mapping.items()}
@@ -234,6 +246,9 @@ def read_pos_file(
     if problems:
         raise InputError(problems)
     lines["promo"] = lines["promo"].astype(bool) if "promo" in mapping else False
+    lines["card"] = pseudonymise(lines["card"], card_key) if "card" in mapping else pd.Series(pd.NA, index=lines.index, dtype="string")
+    receipt = lines["receipt"].astype("string") if "receipt" in mapping else pd.Series(pd.NA, index=lines.index, dtype="string")
+    lines["receipt"] = receipt.mask(receipt == "")
     info = PosFileInfo(
         label, digest, len(lines), lines["date"].min().date(), lines["date"].max().date(),
         text_table.separator, text_table.encoding, sorted(lines[STORE_ID].unique()),
@@ -272,6 +287,12 @@ def _check_lines(lines: pd.DataFrame, label: str, *, store_ids: set[str], today:
     for line, value in zip(lines.loc[unknown_store, LINE].head(20), lines.loc[unknown_store, STORE_ID].head(20), strict=True):
         expected = f"a store_id from stores.csv ({', '.join(sorted(store_ids)[:10])})"
         problems.append(Problem(label, line=int(line), column=raw_names[STORE_ID], found=value, expected=expected))
+    for target in ("card", "receipt"):
+        if target in raw_names:
+            long = lines[target].str.len() > CARD_ID_MAX_LENGTH
+            for line, value in zip(lines.loc[long, LINE].head(20), lines.loc[long, target].head(20), strict=True):
+                problems.append(Problem(label, line=int(line), column=raw_names[target], found=f"{len(value)} characters",  # never the id
+                                        expected=f"a {target} id of at most {CARD_ID_MAX_LENGTH} characters, or nothing"))
     future = lines["date"] > pd.Timestamp(today)
     for line, value in zip(lines.loc[future, LINE].head(20), lines.loc[future, "date"].head(20), strict=True):
         problems.append(
@@ -287,9 +308,10 @@ class PandasLines:
         self.parts: dict[str, pd.DataFrame] = {}
 
     def add_files(
-        self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None
+        self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None,
+        *, pseudonymised: bool = False,
     ) -> dict[str, PosFileInfo]:
-        """No fast path: every file goes through the careful reader."""
+        """No fast path (and no parse cache): every file goes through the careful reader."""
         return {}
 
     def add_lines(self, lines: pd.DataFrame, label: str) -> None:
@@ -301,8 +323,8 @@ class PandasLines:
         for label, (name, info) in files.items():
             write_lines(self.parts[label][LINE_COLUMNS], folder / f"{name}.parquet", info)
 
-    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
-        """Weekly table, trading days, counts and the re-exported store-days over everything added."""
+    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced], pd.DataFrame]:
+        """Weekly table, trading days, counts, the re-exported store-days and the card lines over everything added."""
         lines = pd.concat([part.assign(file=label, rank=ranks[label]) for label, part in self.parts.items()], ignore_index=True)
         top = lines.groupby([STORE_ID, "date", "sku"])["rank"].transform("max")
         dropped = lines[lines["rank"] < top].assign(top=top)
@@ -329,5 +351,7 @@ class PandasLines:
             bulk_units=float(weekly["bulk_units"].sum()),
             promo_lines=int(lines["promo"].sum()),
         )
+        cards = typed_cards(lines.loc[lines["card"].notna(), CARD_LINE_COLUMNS])
+        counts.card_lines, counts.cards = len(cards), int(cards["card"].nunique())
         store_days = lines[[STORE_ID, "date"]].drop_duplicates().sort_values([STORE_ID, "date"]).reset_index(drop=True)
-        return weekly, store_days, counts, replaced
+        return weekly, store_days, counts, replaced, cards

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
+from planner.inputs.cards import pseudonym_sql
 from planner.inputs.csvfile import MAX_COLUMNS, guess_separator, normalise_header
 from planner.inputs.parse import DATE_FORMATS, FLAGS
 from planner.inputs.posmeta import (
@@ -29,14 +30,15 @@ from planner.inputs.posmeta import (
     map_headers,
     write_lines,
 )
-from planner.inputs.weekly import LINE_COLUMNS, WEEKLY_SQL
-from planner.schemas import EARLIEST_DATE, POS, STORE_ID, Column
+from planner.inputs.weekly import CARD_LINE_COLUMNS, LINE_COLUMNS, WEEKLY_SQL
+from planner.schemas import CARD_ID_MAX_LENGTH, EARLIEST_DATE, POS, STORE_ID, Column
 
 POS_UNITS, POS_REVENUE = (next(c for c in POS.columns if c.name == name) for name in ("units", "revenue"))
 
 HEAD_BYTES = 1 << 16
 BATCH_ROWS = 3_000_000  # lines read per DuckDB call (bounds the staging table's memory)
 FILE_COLUMN = "__pos_file"
+TOO_LONG = "!"  # a card or receipt id over CARD_ID_MAX_LENGTH: the file goes to the careful reader, which names the line
 # date formats the fast path reads: one per batch, from its first line; a file in another one (or
 # in DD/MM/YYYY, which may be MM/DD/YYYY: the whole file decides) goes to the careful reader
 FAST_DATE_FORMATS = tuple(DATE_FORMATS[name] for name in ("YYYY-MM-DD", "DD.MM.YYYY", "YYYY/MM/DD"))
@@ -45,26 +47,29 @@ FAST_DATE_FORMATS = tuple(DATE_FORMATS[name] for name in ("YYYY-MM-DD", "DD.MM.Y
 class DuckLines:
     """Collects every file's lines in an in-memory DuckDB table and aggregates them to weeks."""
 
-    def __init__(self, store_ids: set[str], today: date) -> None:
+    def __init__(self, store_ids: set[str], today: date, card_key: str) -> None:
         self.con = duckdb.connect()
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute(
             "CREATE TABLE lines (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, revenue DOUBLE, promo BOOLEAN,"
-            " file_no INTEGER)"
+            " card VARCHAR, receipt VARCHAR, file_no INTEGER)"
         )
+        self.card_key = card_key
         self.files_inserted = 0
         self.labels: dict[int, str] = {}  # file_no -> the file's label
         self.con.execute("CREATE TABLE stores AS SELECT unnest($ids) AS store_id", {"ids": sorted(store_ids)})
         self.today = today
 
     def add_files(
-        self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None
+        self, files: list[PendingFile], header_map: dict[str, str], progress: Callable[[str], None] | None = None,
+        *, pseudonymised: bool = False,
     ) -> dict[str, PosFileInfo]:
         """Load every clean file, many per DuckDB read; PosFileInfo by label for the files taken.
 
         Files with the same layout (CSV header line and separator, or Parquet schema) are read
-        together; a file left out of the result goes to the careful reader.
+        together; a file left out of the result goes to the careful reader. `pseudonymised`: the
+        files are the parse cache's, whose card column already holds pseudonyms.
         """
         groups: dict[tuple[str, str, str], list[tuple[PendingFile, int]]] = {}
         for file in files:
@@ -75,14 +80,14 @@ class DuckLines:
         done = 0
         for (separator, encoding, _), members in groups.items():
             for batch in _batches(members):
-                taken.update(self._add_batch(batch, separator, encoding, header_map))
+                taken.update(self._add_batch(batch, separator, encoding, header_map, pseudonymised))
                 done += len(batch)
                 if progress:
                     progress(f"reading POS files with DuckDB: {done}/{len(files)}")
         return taken
 
     def _add_batch(
-        self, batch: list[PendingFile], separator: str, encoding: str, header_map: dict[str, str]
+        self, batch: list[PendingFile], separator: str, encoding: str, header_map: dict[str, str], pseudonymised: bool
     ) -> dict[str, PosFileInfo]:
         """Read files of one layout in one go; if DuckDB refuses the batch, try its files one by one.
 
@@ -91,21 +96,24 @@ class DuckLines:
         first_no = self.files_inserted
         numbers = {str(file.path): first_no + i for i, file in enumerate(batch)}
         try:
-            self._insert(batch, numbers, separator, header_map)
+            self._insert(batch, numbers, separator, header_map, pseudonymised)
         except (duckdb.Error, InputError):
             if len(batch) == 1:
                 return {}
-            return {label: info for file in batch for label, info in self._add_batch([file], separator, encoding, header_map).items()}
+            return {label: info for file in batch
+                    for label, info in self._add_batch([file], separator, encoding, header_map, pseudonymised).items()}
         self.files_inserted += len(batch)
         checked = self.con.execute(
             """SELECT file_no, count(*), count(*) FILTER (WHERE date IS NULL OR date > $today OR date < CAST($earliest AS DATE)
                    OR units IS NULL OR isnan(units) OR isinf(units) OR revenue IS NULL OR isnan(revenue) OR isinf(revenue)
                    OR units NOT BETWEEN $units_low AND $units_high OR revenue NOT BETWEEN $revenue_low AND $revenue_high
                    OR coalesce(store_id, '') = '' OR coalesce(sku, '') = '' OR promo IS NULL
+                   OR card IS NOT DISTINCT FROM $too_long OR receipt IS NOT DISTINCT FROM $too_long
                    OR store_id NOT IN (SELECT store_id FROM stores)),
                    min(date), max(date), list(DISTINCT store_id ORDER BY store_id)
                FROM lines WHERE file_no >= $first GROUP BY file_no""",
-            {"today": self.today, "first": first_no, "earliest": EARLIEST_DATE, **_bounds(POS_UNITS, "units"), **_bounds(POS_REVENUE, "revenue")},
+            {"today": self.today, "first": first_no, "earliest": EARLIEST_DATE, "too_long": TOO_LONG,
+             **_bounds(POS_UNITS, "units"), **_bounds(POS_REVENUE, "revenue")},
         ).fetchall()
         by_number = {numbers[str(file.path)]: file for file in batch}
         taken: dict[str, PosFileInfo] = {}
@@ -121,7 +129,7 @@ class DuckLines:
                              {"first": first_no, "refused": refused})
         return taken
 
-    def _insert(self, batch: list[PendingFile], numbers: dict[str, int], separator: str, header_map: dict[str, str]) -> None:
+    def _insert(self, batch: list[PendingFile], numbers: dict[str, int], separator: str, header_map: dict[str, str], pseudonymised: bool) -> None:
         """The batch's lines, converted to the contract's types, into `lines` with their file's number."""
         paths = "[" + ", ".join(_quoted(file.path) for file in batch) + "]"
         if separator == "parquet":
@@ -140,7 +148,12 @@ class DuckLines:
             sql, types = self._typed_csv(paths, separator, names, {target: raw[header] for target, header in mapping.items()}, date_format)
         exprs = {target: _convert(target, raw[header], types[raw[header]], decimal_comma=separator == ";", date_format=date_format)
                  for target, header in mapping.items()}
+        for target in ("card", "receipt"):
+            if target in mapping:
+                exprs[target] = _id_expression(raw[mapping[target]], self.card_key if target == "card" and not pseudonymised else None)
         exprs.setdefault("promo", "false")
+        exprs.setdefault("card", "CAST(NULL AS VARCHAR)")
+        exprs.setdefault("receipt", "CAST(NULL AS VARCHAR)")
         select = ", ".join(f"{exprs[c]} AS {c}" for c in LINE_COLUMNS)
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE batch_files AS SELECT unnest($paths) AS {FILE_COLUMN}, unnest($numbers) AS file_no",
@@ -173,7 +186,8 @@ class DuckLines:
         self.labels[number] = label
         self.con.register("careful_part", lines[LINE_COLUMNS])
         self.con.execute(
-            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, $no FROM careful_part", {"no": number}
+            "INSERT INTO lines SELECT store_id, sku, CAST(date AS DATE), units, revenue, promo, card, receipt, $no FROM careful_part",
+            {"no": number}
         )
         self.con.unregister("careful_part")
 
@@ -184,8 +198,8 @@ class DuckLines:
             lines = self.con.execute(f"SELECT {', '.join(LINE_COLUMNS)} FROM lines WHERE file_no = $no ORDER BY rowid", {"no": numbers[label]}).df()
             write_lines(lines, folder / f"{name}.parquet", info)
 
-    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced]]:
-        """Weekly table, trading days, counts and the re-exported store-days, as the pandas engine gives them."""
+    def finish(self, skus: set[str], ranks: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, LineCounts, list[Replaced], pd.DataFrame]:
+        """Weekly table, trading days, counts, the re-exported store-days and the card lines, as the pandas engine gives them."""
         con = self.con
         replaced = self._keep_latest_export(ranks)
         con.execute("CREATE TABLE products AS SELECT unnest($skus) AS sku", {"skus": sorted(skus)})
@@ -212,8 +226,12 @@ class DuckLines:
             bulk_units=float(weekly["bulk_units"].sum()),
             promo_lines=int(days["promo_lines"].sum()),
         )
+        cards = typed_cards(con.execute(
+            "SELECT card, store_id, sku, CAST(date AS TIMESTAMP) AS date, receipt, units, revenue FROM known WHERE card IS NOT NULL"
+        ).df())
+        counts.card_lines, counts.cards = len(cards), int(cards["card"].nunique())
         con.close()
-        return typed_weekly(weekly), typed_days(store_days), counts, replaced
+        return typed_weekly(weekly), typed_days(store_days), counts, replaced, cards
 
     def _keep_latest_export(self, ranks: dict[str, int]) -> list[Replaced]:
         """Where files overlap on a store, day and product, keep only the latest file's lines (a re-export)."""
@@ -245,6 +263,22 @@ def typed_weekly(weekly: pd.DataFrame) -> pd.DataFrame:
         {STORE_ID: str, "sku": str, "week_start": "datetime64[ns]", "units": float, "revenue": float,
          "return_units": float, "lines": "int64", "promo_units": float, "bulk_units": float, "bulk_lines": "int64"}
     ).reset_index(drop=True)
+
+
+def typed_cards(cards: pd.DataFrame) -> pd.DataFrame:
+    """The card lines' dtypes and order (CARD_LINE_COLUMNS), whichever engine made them."""
+    typed = cards[CARD_LINE_COLUMNS].astype({"card": "string", STORE_ID: str, "sku": str, "date": "datetime64[ns]", "receipt": "string",
+                                             "units": float, "revenue": float})
+    return typed.sort_values(["card", STORE_ID, "date", "sku", "receipt", "units", "revenue"], kind="stable").reset_index(drop=True)
+
+
+def _id_expression(column: str, card_key: str | None) -> str:
+    """SQL for a card or receipt column: trimmed text, NULL when blank, TOO_LONG when over CARD_ID_MAX_LENGTH;
+    with `card_key`, the card's pseudonym (inputs.cards)."""
+    col = '"' + _escaped_name(column) + '"'
+    text = f"trim(CAST({col} AS VARCHAR))"
+    value = pseudonym_sql(text, card_key) if card_key else f"NULLIF({text}, '')"
+    return f"CASE WHEN length({text}) > {CARD_ID_MAX_LENGTH} THEN '{TOO_LONG}' ELSE {value} END"
 
 
 def typed_days(store_days: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,11 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 
 OPTIONAL_ALIASES: dict[str, tuple[str, ...]] = {
     "promo": ("promo", "promotion", "on_promo", "promo_flag", "is_promo", "aktion", "angebot", "werbung"),
+    "card": ("card", "card_id", "card_no", "card_number", "loyalty_card", "loyalty_id", "customer", "customer_id", "customer_no",
+             "member", "member_id", "kundenkarte", "kundenkarten_nr", "kartennummer", "karten_nr", "kunde", "kunden_nr",
+             "kundennummer", "tessera", "tessera_fedelta", "carta_fedelta"),
+    "receipt": ("receipt", "receipt_id", "receipt_no", "basket", "basket_id", "transaction", "transaction_id", "transaction_no",
+                "ticket", "ticket_id", "bon", "bon_nr", "bonnummer", "beleg", "beleg_nr", "belegnummer", "kassenbon", "scontrino"),
 }
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class LineCounts:
     bulk_lines: int = 0  # one-off bulk lines counted as a usual line (weekly.py)
     bulk_units: float = 0.0  # units taken out by that rule
     promo_lines: int = 0  # lines the till flagged as promotion
+    card_lines: int = 0  # lines rung up on a loyalty card (known SKUs)
+    cards: int = 0  # distinct cards on them
 
 
 def map_headers(headers: list[str], extra: dict[str, str], label: str, raw_headers: list[str]) -> dict[str, str]:

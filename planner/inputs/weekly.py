@@ -29,7 +29,8 @@ BULK_MIN_EXCESS = 10.0
 DEAL_PRICE_CUT = 0.10  # a line this far below the pair's median unit price is sold on a deal
 
 WEEKLY_COLUMNS = [*KEY, "week_start", "units", "revenue", "return_units", "lines", "promo_units", "bulk_units", "bulk_lines"]
-LINE_COLUMNS = [*KEY, "date", "units", "revenue", "promo"]
+LINE_COLUMNS = [*KEY, "date", "units", "revenue", "promo", "card", "receipt"]  # card: a pseudonym (inputs.cards)
+CARD_LINE_COLUMNS = ["card", *KEY, "date", "receipt", "units", "revenue"]  # the lines on a card, known SKUs only
 
 
 def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
