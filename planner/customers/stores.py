@@ -71,7 +71,7 @@ def loyalty(lines: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series)
     table["cardholders"] = table["cardholders"].fillna(0).astype(int)
     table["loyal_cardholders"] = table["loyal_cardholders"].fillna(0)
     table = _suppress(table, ["loyal_spend_share", "card_spend_share"])
-    table.loc[table["suppressed"] | (table["loyal_cardholders"] < MIN_GROUP), "loyal_cardholders"] = float("nan")
+    table["loyal_cardholders"] = table["loyal_cardholders"].astype("Int64").mask(table["suppressed"] | (table["loyal_cardholders"] < MIN_GROUP))
     return table[LOYALTY_COLUMNS]
 
 

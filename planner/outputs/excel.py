@@ -90,6 +90,9 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "case_pack": ("Case pack", "0"), "first_order_units": ("First order (units)", "0"),
     "adds_this_week": ("Adds this week", "0"), "drops_this_week": ("Drops this week", "0"),
     "weeks_to_target": ("Weeks to target", "0"), "binding_limit": ("Binding limit", None),
+    "segment": ("Customer segment", None), "cardholders": ("Cardholders", "0"), "spend_share": ("Share of card spend", PERCENT),
+    "chain_spend_share": ("Chain share", PERCENT), "spend_per_week": ("Card spend / week", EUR),
+    "visits_per_week": ("Visits / week", "0.0"),
 }
 
 
@@ -125,14 +128,17 @@ def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> N
         ("Changes", "Adds and drops against today's assortment: the list each store executes", "changes"),
         ("Local profile", "How each store indexes against the chain (1.00 = chain average)", "profile"),
     ]
+    if "customers" in sheets:
+        tables.append(("Customers", "Each store's customer segments (loyalty cards) against the chain; "
+                       "groups of fewer than 20 cardholders are left empty", "customers"))
     frames = sheets | {"profile": flag_labels(sheets["profile"])}
 
     def build(book: _Book) -> None:
         _summary_sheet(book, sheets["title"], sheets["stores"], sheets["notes"], header, sheets["chain"])
         for name, title, key in tables:
             sheet, _ = _table_sheet(book, name, title, frames[key], header=header, per_store=key in PER_STORE)
-            if key == "profile":
-                _color_scale(sheet, sheets["profile"], "index")
+            if key in ("profile", "customers"):
+                _color_scale(sheet, sheets[key], "index")
         _key_value_sheet(book, "Run", sheets["run"], header)
 
     atomic_write(path, lambda tmp: _write(str(tmp), build))

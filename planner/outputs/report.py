@@ -65,8 +65,10 @@ def change_table(result: PlanResult, profiles: Profiles, chain: ChainData) -> pd
 
 
 
-def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData) -> dict[str, Any]:
-    """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS."""
+def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData,
+                    customers: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The tables of plan.xlsx, in the column vocabulary of outputs.excel.COLUMNS; `customers`: the
+    store segments table (outputs.customers.store_segments), when the chain has card data."""
     stores = result.stores.assign(shelf_use=result.stores["shelf_use_pct"] / 100, budget_use=result.stores["budget_use_pct"] / 100)
     for name in BASELINE_NAMES:
         stores[f"uplift_{name}"] = stores[STORE_ID].map(result.store_uplift(name)).to_numpy()
@@ -112,6 +114,7 @@ def workbook_sheets(result: PlanResult, changes: pd.DataFrame, profiles: Profile
         "notes": [*stale, *headline(summary["quality"]), *transition_notes(summary), *result.notes], "core": core,
         "plan": plan[plan_columns].assign(role=plan["role"].map(ROLE_WORDS).fillna(plan["role"])),  # words for people; plan.csv keeps the codes
         "changes": changes, "profile": profile_table(profiles, chain), "run": run,
+        **({"customers": customers} if customers is not None else {}),
     }
 
 

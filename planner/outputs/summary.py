@@ -20,12 +20,45 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
     """Everything a person or a scheduler needs to judge the run, in plain JSON types; `week` is the
     planned ISO week, starting on `monday`."""
     solve = result.solve
-    stores = {}
     limit = config.stability.max_changes_per_store_per_week
     first_week = result.changes[result.changes["week"] == 1].groupby([STORE_ID, "change"]).size()
     weeks_to_target = result.weeks_to_target
     current_profit = result.baselines["current"].store_profit
+    stores = _store_summaries(result, first_week)
+    last_day = last_pos_day(chain, monday)
+    core = sorted(result.plan.loc[result.plan["role"] == Role.CORE, "sku"].unique())
+    return {
+        "solver": solve.solver,
+        "status": str(solve.status),
+        "objective": round(solve.objective or 0.0, 4),
+        "recomputed_objective": round(result.recomputed_objective, 4),
+        "best_bound": None if solve.best_bound is None else round(solve.best_bound, 4),
+        "mip_gap": None if solve.mip_gap is None else round(solve.mip_gap, 6),
+        "solve_seconds": round(solve.seconds, 3),
+        "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
+        "core_items": len(core),
+        "current_assortment_profit_per_week": round(float(current_profit.sum()), 2),
+        "quality": quality(result),
+        "stores": stores,
+        "notes": result.notes,
+        "planned_week": {"week": week, "first_day": monday.isoformat(), "last_day": (monday + timedelta(days=6)).isoformat()},
+        "transition": {"max_changes_per_store_per_week": limit, "weeks_to_target": int(weeks_to_target.max()) if len(weeks_to_target) else 0,
+                       "changes_this_week": int(first_week.sum())},
+        "data": _data_report(chain, profiles, last_day, week, monday),
+        "warnings": chain.warnings,
+        "model": result.model_size,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "config": config.to_dict(),
+    }
+
+
+def _store_summaries(result: PlanResult, first_week: pd.Series) -> dict[str, dict[str, Any]]:
+    """store_id -> its use of the limits, expected figures, changes and limit values; `first_week`
+    counts the changes of the plan's first week by (store_id, change)."""
+    weeks_to_target = result.weeks_to_target
+    current_profit = result.baselines["current"].store_profit
     uplifts = {name: result.store_uplift(name) for name in result.baselines}
+    stores = {}
     for row in result.stores.itertuples(index=False):
         stores[row.store_id] = {
             "name": row.name,
@@ -49,55 +82,36 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
             "budget_euro_value_per_week": _rounded(row.budget_value, 4),
             "binding_limit": binding_limit(row.shelf_value, row.budget_value),
         }
+    return stores
+
+
+def _data_report(chain: ChainData, profiles: Profiles, last_day: date, week: str, monday: date) -> dict[str, Any]:
+    """What the plan was made from: history window, POS line counts, what was left out, substitution."""
     weeks = profiles.history.weeks
     report = chain.pos_report
-    last_day = last_pos_day(chain, monday)
-    core = sorted(result.plan.loc[result.plan["role"] == Role.CORE, "sku"].unique())
     return {
-        "solver": solve.solver,
-        "status": str(solve.status),
-        "objective": round(solve.objective or 0.0, 4),
-        "recomputed_objective": round(result.recomputed_objective, 4),
-        "best_bound": None if solve.best_bound is None else round(solve.best_bound, 4),
-        "mip_gap": None if solve.mip_gap is None else round(solve.mip_gap, 6),
-        "solve_seconds": round(solve.seconds, 3),
-        "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
-        "core_items": len(core),
-        "current_assortment_profit_per_week": round(float(current_profit.sum()), 2),
-        "quality": quality(result),
-        "stores": stores,
-        "notes": result.notes,
-        "planned_week": {"week": week, "first_day": monday.isoformat(), "last_day": (monday + timedelta(days=6)).isoformat()},
-        "transition": {"max_changes_per_store_per_week": limit, "weeks_to_target": int(weeks_to_target.max()) if len(weeks_to_target) else 0,
-                       "changes_this_week": int(first_week.sum())},
-        "data": {
-            "history_weeks": [weeks[0].date().isoformat(), weeks[-1].date().isoformat()],
-            "last_pos_day": last_day.isoformat(),
-            "stale_warning": stale_warning(last_day, week, monday),
-            "stores": len(chain.stores),
-            "products": len(chain.products),
-            "pos_files": len(report.files),
-            "pos_lines": report.counts.lines,
-            "return_lines": report.counts.return_lines,
-            "unknown_sku_lines": report.counts.unknown_sku_lines,
-            "bulk_lines": report.counts.bulk_lines,
-            "bulk_units_left_out": report.counts.bulk_units,
-            "promo_lines": report.counts.promo_lines,
-            "excluded_weeks": profiles.history.excluded_weeks,
-            "promotion_weeks_left_out": int(profiles.pairs["promo_weeks"].sum()),
-            "listing_gap_weeks_left_out": int(profiles.pairs["gap_weeks"].sum()),
-            "substitution": {
-                "transfer_rate": round(profiles.substitution.transfer_rate, 4),
-                "transfer_rate_interval_90": [round(v, 4) for v in profiles.substitution.interval],
-                "source": profiles.substitution.source,
-                "substitute_pairs": len(profiles.substitution.pairs),
-            },
-            "index_dimensions": profiles.dimensions,
+        "history_weeks": [weeks[0].date().isoformat(), weeks[-1].date().isoformat()],
+        "last_pos_day": last_day.isoformat(),
+        "stale_warning": stale_warning(last_day, week, monday),
+        "stores": len(chain.stores),
+        "products": len(chain.products),
+        "pos_files": len(report.files),
+        "pos_lines": report.counts.lines,
+        "return_lines": report.counts.return_lines,
+        "unknown_sku_lines": report.counts.unknown_sku_lines,
+        "bulk_lines": report.counts.bulk_lines,
+        "bulk_units_left_out": report.counts.bulk_units,
+        "promo_lines": report.counts.promo_lines,
+        "excluded_weeks": profiles.history.excluded_weeks,
+        "promotion_weeks_left_out": int(profiles.pairs["promo_weeks"].sum()),
+        "listing_gap_weeks_left_out": int(profiles.pairs["gap_weeks"].sum()),
+        "substitution": {
+            "transfer_rate": round(profiles.substitution.transfer_rate, 4),
+            "transfer_rate_interval_90": [round(v, 4) for v in profiles.substitution.interval],
+            "source": profiles.substitution.source,
+            "substitute_pairs": len(profiles.substitution.pairs),
         },
-        "warnings": chain.warnings,
-        "model": result.model_size,
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-        "config": config.to_dict(),
+        "index_dimensions": profiles.dimensions,
     }
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import pandas as pd
 
 from planner.config import PlanConfig
+from planner.customers import Customers, build_customers
+from planner.customers.segments import MIN_GROUP
 from planner.db import Database, open_database
 from planner.db.requests import approved_rules
 from planner.errors import InputError, Problem, storage_error
@@ -33,12 +35,14 @@ from planner.inputs.planning import REQUEST_SOURCE, apply_planning, read_plannin
 from planner.inputs.pos import CACHE_DIR
 from planner.optimize import PlanningProblem, PlanResult, plan_assortment
 from planner.optimize.inputs import Substitutes
+from planner.outputs.customers import customers_summary
 from planner.outputs.explain import plan_reasons
 from planner.outputs.report import change_table, step_report
 from planner.outputs.runfolder import (
     CURRENT_LINK,
     OUTPUT_FILES,
     RUNS_DIR,
+    last_segments,
     published_run,
     write_run_folder,
 )
@@ -180,6 +184,9 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
     reached(RunStage.PROFILED)
     mark = time.perf_counter()
+    customers = _customers(chain, out_dir, say)
+    timings["customers"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
     result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
                              overrides=chain.overrides), progress=say)
@@ -193,12 +200,14 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
     summary = build_summary(result, chain, profiles, config, timings, week, week_monday(week))
     summary |= {"run": {"id": run_id, "week": week, "folder": f"{RUNS_DIR}/{folder}"}}
+    if customers is not None:
+        summary |= {"customers": customers_summary(customers)}
     for line in [summary["data"]["stale_warning"]] if summary["data"]["stale_warning"] else []:
         say(f"warning: {line}")
     say(step_report(summary))
     say(f"writing run folder {out_dir / RUNS_DIR / folder}")
     staging = out_dir / RUNS_DIR / f"{STAGING_PREFIX}{folder}"
-    write_run_folder(staging, result, changes, profiles, summary, chain)
+    write_run_folder(staging, result, changes, profiles, summary, chain, customers)
     reached(RunStage.WRITTEN)
     run_dir = out_dir / RUNS_DIR / folder
     os.rename(staging, run_dir)  # complete, and never changed again
@@ -206,6 +215,21 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     record_plan(db, run_id, run_dir, result.this_week, inputs, _figures(summary))  # next week starts from this week's step
     publish(out_dir, run_dir)
     return RunOutcome(out_dir, summary, result, chain, profiles)
+
+
+def _customers(chain: ChainData, out_dir: Path, say: Callable[[str], None]) -> Customers | None:
+    """The customer segments and store figures, when the tills give loyalty cards (ids kept from the last run)."""
+    if not chain.has_cards:
+        return None
+    revenue = chain.weekly.groupby(STORE_ID)["revenue"].sum()
+    customers = build_customers(chain.cards, chain.products, chain.store_ids, revenue, previous=last_segments(out_dir))
+    if customers is None:
+        say(f"loyalty cards: {chain.cards['card'].nunique()} cardholders, too few for segments of at least {MIN_GROUP}")
+        return None
+    say(f"customer segments: {len(customers.segments)} from {customers.cards_segmented} of {customers.cards_seen} cardholders")
+    for note in customers.notes:
+        say(f"  {note}")
+    return customers
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
-from planner.ui.data import load_basis, store_view, store_what_if
+from planner.optimize import StoreWhatIf, WhatIfBasis
+from planner.ui.data import StoreView, load_basis, store_view, store_what_if
 from planner.ui.header import ROLE, money, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
@@ -51,6 +52,13 @@ def render(ctx: AppContext) -> None:
         except PlannerError as exc:
             st.error(plain(exc))
             return
+    _show_comparison(view, basis, outcome, shelf, budget)
+    _show_moved(outcome, names)
+
+
+def _show_comparison(view: StoreView, basis: WhatIfBasis, outcome: StoreWhatIf, shelf: float, budget: float) -> None:
+    """The current plan, the what-if and their difference: profit, products, shelf and inventory against the limits."""
+    figures = view.figures
     after = outcome.plan[outcome.plan["change"] != "drop"]
     profit_now = float(figures["expected_profit_per_week"])  # the figure My plan shows; the re-plan moves it by profit_change
     pairs = basis.inputs.all_pairs.loc[view.store_id]
@@ -68,6 +76,10 @@ def render(ctx: AppContext) -> None:
     st.dataframe(comparison, width="stretch", column_config={
         "_index": st.column_config.TextColumn("", width=110), "Profit / week": money(), "Products": st.column_config.NumberColumn(format="%,d"),
         "Shelf units used": units, "Shelf capacity": units, "Inventory used": money(), "Inventory budget": money()})
+
+
+def _show_moved(outcome: StoreWhatIf, names: pd.Series) -> None:
+    """The products the what-if adds and drops, side by side."""
     moved = outcome.plan[outcome.plan["change"] != "keep"].assign(name=lambda f: f["sku"].map(names))
     if moved.empty:
         st.info("The same products: the plan does not change.")
@@ -80,7 +92,6 @@ def render(ctx: AppContext) -> None:
         column.dataframe(rows, hide_index=True, width="stretch", column_config={
             "SKU": st.column_config.TextColumn(width=70), "Product": st.column_config.TextColumn(width=240),
             "Role": st.column_config.TextColumn(width=70)})
-
 
 if __name__ == "__main__":  # run as a page by st.navigation in app.py
     render(context())

@@ -8,6 +8,7 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.errors import PlannerError
+from planner.optimize import WhatIfBasis
 from planner.ui.data import (
     StoreView,
     load_basis,
@@ -44,6 +45,19 @@ def render(ctx: AppContext) -> None:
     role = carried.get(sku)
     status = statuses.get(sku, NOT_CARRIED)
     st.subheader(f"{plain(product['name'])}: {status}")
+    _show_reason(view, sku, role)
+    try:
+        basis = load_basis(ctx.plan_dir, ctx.version)
+    except PlannerError as exc:  # a plan published by another version: one line, re-run the weekly plan
+        st.error(plain(exc))
+        return
+    _show_figures(ctx, view, basis, sku, product, role)
+    _show_substitutes(ctx, view, basis, sku, profiles, carried)
+    _show_cost(ctx, view, basis, sku, profiles, role, status)
+
+
+def _show_reason(view: StoreView, sku: str, role: str | None) -> None:
+    """The plan's reason for carrying it, or when and why the plan drops it."""
     reason = view.plan.set_index("sku")["reason"].get(sku) if role else None
     dropped = view.changes[(view.changes["sku"] == sku) & (view.changes["change"] == "drop")]
     if reason:
@@ -52,11 +66,10 @@ def render(ctx: AppContext) -> None:
         week = int(dropped["week"].iloc[0]) if "week" in dropped else 1
         when = "this week" if week == 1 else f"in week {week} of the plan's steps"
         st.warning(f"Dropped {when}: {plain(dropped['reason'].iloc[0])}")
-    try:
-        basis = load_basis(ctx.plan_dir, ctx.version)
-    except PlannerError as exc:  # a plan published by another version: one line, re-run the weekly plan
-        st.error(plain(exc))
-        return
+
+
+def _show_figures(ctx: AppContext, view: StoreView, basis: WhatIfBasis, sku: str, product: pd.Series, role: str | None) -> None:
+    """Its demand, index, profit and waste here, its profit per shelf unit and its demand pattern."""
     space = float(basis.inputs.all_pairs.at[(view.store_id, sku), "shelf_space"])
     units, profit = float(product["units_per_week"]), float(product["profit_per_week"])
     moved_in = ""
@@ -75,24 +88,34 @@ def render(ctx: AppContext) -> None:
     st.write(f"Demand pattern: **{product['demand_class']}**, forecast by {product['forecast_method']}. "
              f"The shelf is filled up to {product['order_up_to']:.0f} units every {product['cycle_days']:g} days; "
              f"about {product['lost_units_per_week']:.1f} units a week of demand find it sold out.")
+
+
+def _show_substitutes(ctx: AppContext, view: StoreView, basis: WhatIfBasis, sku: str, profiles: pd.DataFrame,
+                      carried: dict[str, str]) -> None:
+    """The products its buyers would switch to if it left the shelf, and the chain's share who switch."""
     substitutes = substitutes_of(basis, ctx.who, view.store_id, sku)
     if substitutes.empty:
         st.write("No close substitutes: its buyers would not find a stand-in on this shelf.")
-    else:
-        names = profiles.set_index("sku")["name"]
-        table = pd.DataFrame({
-            "Substitute": substitutes["substitute"].map(names).fillna(substitutes["substitute"]),
-            "In the plan": substitutes["substitute"].isin(carried).map(YES_NO),
-            "Units / week that would move": substitutes["units_per_week"].round(1),
-        })
-        st.write("If it leaves the shelf, part of its buyers switch to:")
-        st.dataframe(table, hide_index=True, column_config={"Substitute": st.column_config.TextColumn(width="large"),
-                                                            "Units / week that would move": st.column_config.NumberColumn(format="%.1f")})
-        transfer = view.substitution
-        if "transfer_rate_interval_90" in transfer:
-            low, high = transfer["transfer_rate_interval_90"]
-            st.caption(f"Share of a dropped product's buyers who switch: {transfer['transfer_rate']:.0%} "
-                       f"(90 % interval {low:.0%} to {high:.0%}; {transfer['source'].split(';')[0]}).")
+        return
+    names = profiles.set_index("sku")["name"]
+    table = pd.DataFrame({
+        "Substitute": substitutes["substitute"].map(names).fillna(substitutes["substitute"]),
+        "In the plan": substitutes["substitute"].isin(carried).map(YES_NO),
+        "Units / week that would move": substitutes["units_per_week"].round(1),
+    })
+    st.write("If it leaves the shelf, part of its buyers switch to:")
+    st.dataframe(table, hide_index=True, column_config={"Substitute": st.column_config.TextColumn(width="large"),
+                                                        "Units / week that would move": st.column_config.NumberColumn(format="%.1f")})
+    transfer = view.substitution
+    if "transfer_rate_interval_90" in transfer:
+        low, high = transfer["transfer_rate_interval_90"]
+        st.caption(f"Share of a dropped product's buyers who switch: {transfer['transfer_rate']:.0%} "
+                   f"(90 % interval {low:.0%} to {high:.0%}; {transfer['source'].split(';')[0]}).")
+
+
+def _show_cost(ctx: AppContext, view: StoreView, basis: WhatIfBasis, sku: str, profiles: pd.DataFrame, role: str | None,
+               status: str) -> None:
+    """Behind a button: the store re-planned with it dropped, kept or added, and what that costs."""
     action = "dropping" if role else "keeping" if status == DROPPED else "adding"
     if role == "core":
         st.info("A core product: it stays in every store; head office decides on the core.")
