@@ -8,7 +8,7 @@ import streamlit as st
 
 from planner.db.requests import AccessDenied
 from planner.schemas import STORE_ID
-from planner.ui.data import chain_view, workbook_for
+from planner.ui.data import chain_segments, chain_view, workbook_for
 from planner.ui.header import page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
@@ -67,6 +67,16 @@ def render(ctx: AppContext) -> None:
     st.altair_chart(alt.Chart(long).mark_bar().encode(
         x=alt.X("store_id:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset="assortment:N", y="EUR / week:Q", color=alt.Color("assortment:N", title=None),
         tooltip=[STORE_ID, "assortment", alt.Tooltip("EUR / week:Q", format=",.2f")]), width="stretch")
+    segments = chain_segments(ctx.published, ctx.who)
+    if segments is not None:
+        st.subheader("Customer segments across the stores")
+        st.caption("From loyalty cards; each segment has at least 20 cardholders. Home stores: where its share of card spend "
+                   "is at least 1.2 x its chain share.")
+        columns = {"name": "Segment", "cardholders": "Cardholders", "chain_spend_share": "Share of card spend",
+                   "spend_per_week": "Card spend / week", "home_stores": "Home stores", "over_buys": "Buys more of"}
+        st.dataframe(segments[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
+                     column_config={"Share of card spend": st.column_config.NumberColumn(format="percent"),
+                                    "Card spend / week": st.column_config.NumberColumn(format="EUR %.0f")})
     st.subheader("The published run")
     data = summary["data"]
     st.write(f"Demand from {data['history_weeks'][0]} to {data['history_weeks'][1]}; {data['pos_files']} POS files, "

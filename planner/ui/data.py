@@ -39,6 +39,17 @@ class StoreView:
     local_index: pd.DataFrame
     profiles: pd.DataFrame  # every product's demand profile in this store, carried or not
     substitution: dict[str, Any]  # the chain's transfer rate, its interval and source (no store's figures)
+    customers: StoreCustomers | None  # None when the chain has no loyalty-card data
+
+
+@dataclass(frozen=True)
+class StoreCustomers:
+    """One store's customer segments (groups of at least 20 cardholders; no other store's figures)."""
+
+    segments: pd.DataFrame  # outputs.customers.store_segments rows of the store
+    loyalty: dict[str, Any]  # the store's row of loyalty.csv
+    monthly: pd.DataFrame  # the store's rows of monthly_segments.csv
+    over_buys: dict[str, str]  # segment name -> what it buys more of than the average cardholder
 
 
 def published_plan(out_dir: Path) -> tuple[str, float]:
@@ -78,7 +89,28 @@ def store_view(published: PublishedPlan, who: Principal, store_id: str) -> Store
         local_index=_rows(published.local_index, store_id),
         profiles=_rows(published.profiles, store_id),
         substitution=published.summary["data"].get("substitution", {}),
+        customers=_store_customers(published, store_id),
     )
+
+
+def _store_customers(published: PublishedPlan, store_id: str) -> StoreCustomers | None:
+    customers = published.customers
+    if customers is None:
+        return None
+    loyalty = _rows(customers.loyalty, store_id)
+    return StoreCustomers(
+        segments=_rows(customers.store_segments, store_id),
+        loyalty=loyalty.iloc[0].to_dict() if len(loyalty) else {},
+        monthly=_rows(customers.monthly, store_id),
+        over_buys=dict(zip(customers.segments["name"], customers.segments["over_buys"], strict=True)),
+    )
+
+
+def chain_segments(published: PublishedPlan, who: Principal) -> pd.DataFrame | None:
+    """Every segment across the stores (size, spend, home stores): head office only; None without card data."""
+    if not who.is_head_office:
+        raise AccessDenied(f"the chain's segments are for head office; {who.username} manages {who.store_id}")
+    return published.customers.segments if published.customers is not None else None
 
 
 def chain_view(published: PublishedPlan, who: Principal) -> dict[str, Any]:

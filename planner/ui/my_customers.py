@@ -1,4 +1,5 @@
-"""My customers: where the store's customers buy more or less than the chain's."""
+"""My customers: who shops here (customer segments from loyalty cards, when the tills give them), and
+where the store's customers buy more or less than the chain's."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from planner.customers.segments import MIN_GROUP
 from planner.db.requests import AccessDenied
 from planner.profiles import MIN_OWN_WEEKS
-from planner.ui.data import store_view
+from planner.ui.data import StoreCustomers, store_view
 from planner.ui.header import YES_NO, page_header
 from planner.ui.session import AppContext, context
 from planner.ui.text import plain
@@ -28,6 +30,9 @@ def render(ctx: AppContext) -> None:
         st.error(plain(exc))
         return
     page_header(f"{plain(view.figures['name'])} ({plain(view.store_id)}): customers against the chain", ctx.published.summary)
+    if view.customers is not None:
+        segments_section(view.customers)
+        st.subheader("What sells more or less here than in the chain")
     st.caption(
         "Index 1.0 = sells like the chain average, scaled to this store's size. "
         "Indices are shrunk toward 1.0 where the store has sold little, so one lucky week does not count."
@@ -50,6 +55,61 @@ def render(ctx: AppContext) -> None:
         st.subheader(title)
         rows = sold.sort_values("local_index", ascending=ascending).head(TOP_PRODUCTS)
         st.dataframe(rows[list(columns)].rename(columns=columns), hide_index=True, width="stretch", column_config=config)
+
+
+def segments_section(customers: StoreCustomers) -> None:
+    """The store's segments against the chain (chart and table), its loyal customers and the mix by month."""
+    st.subheader("Who shops here: customer segments")
+    loyalty = customers.loyalty
+    st.caption(f"From loyalty cards ({_share(loyalty.get('card_spend_share'))} of this store's revenue is on a card). "
+               f"Every figure covers at least {MIN_GROUP} cardholders; smaller groups are left empty. "
+               "No card number is kept: cards are pseudonymised when the till exports are read.")
+    first, second = st.columns(2)
+    first.metric("Cardholders", _count(loyalty.get("cardholders")))
+    second.metric("Loyal cardholders", _count(loyalty.get("loyal_cardholders")),
+                  help="spend at least half of their card spend in this store; "
+                       f"{_share(loyalty.get('loyal_spend_share'))} of the store's card spend is theirs")
+    shown = customers.segments[customers.segments["cardholders"].notna()]
+    if shown.empty:
+        st.info(f"No segment has {MIN_GROUP} or more cardholders in this store yet.")
+        return
+    st.altair_chart(segment_chart(shown), width="stretch")
+    table = shown.assign(over_buys=shown["segment"].map(customers.over_buys))
+    columns = {"segment": "Segment", "cardholders": "Cardholders", "spend_share": "Share here", "chain_spend_share": "Chain share",
+               "index": "Index", "visits_per_week": "Visits / week", "over_buys": "Buys more of (x the average cardholder)"}
+    config = {"Share here": st.column_config.NumberColumn(format="percent"), "Chain share": st.column_config.NumberColumn(format="percent"),
+              "Index": st.column_config.NumberColumn(format="%.2f", help="share here / share in the chain"),
+              "Visits / week": st.column_config.NumberColumn(format="%.0f"), "Segment": st.column_config.TextColumn(width="medium")}
+    st.dataframe(table[list(columns)].rename(columns=columns), hide_index=True, width="stretch", column_config=config)
+    monthly = customers.monthly.dropna(subset=["spend_share"])
+    if monthly["month"].nunique() > 1:
+        st.markdown("**The mix through the year** (share of the store's card spend by month)")
+        chart = alt.Chart(monthly).mark_area().encode(
+            x=alt.X("month:O", title=None), y=alt.Y("spend_share:Q", stack="normalize", title="share of card spend", axis=alt.Axis(format="%")),
+            color=alt.Color("segment:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
+            tooltip=["month", "segment", alt.Tooltip("spend_share:Q", format=".0%")])
+        st.altair_chart(chart.properties(height=260), width="stretch")
+
+
+def segment_chart(segments: pd.DataFrame) -> alt.Chart:
+    """Each segment's share of the store's card spend next to its share in the chain."""
+    data = pd.concat([segments.assign(where="this store", share=segments["spend_share"]),
+                      segments.assign(where="chain", share=segments["chain_spend_share"])])
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("segment:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
+        yOffset="where:N",
+        x=alt.X("share:Q", title="share of card spend", axis=alt.Axis(format="%")),
+        color=alt.Color("where:N", scale=alt.Scale(domain=["this store", "chain"], range=["#1565c0", "#b0bec5"]), title=None),
+        tooltip=["segment", "where", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(height=2 * BAR_HEIGHT * len(segments) + AXIS_HEIGHT)
+
+
+def _share(value: object) -> str:
+    return f"{float(value):.0%}" if isinstance(value, int | float) and not pd.isna(value) else f"(under {MIN_GROUP} cardholders)"
+
+
+def _count(value: object) -> str:
+    return f"{int(value):,}" if isinstance(value, int | float) and not pd.isna(value) else f"under {MIN_GROUP}"
 
 
 def dimension_labels(dimension: str, values: pd.Series) -> tuple[str, pd.Series]:
