@@ -238,7 +238,7 @@ def test_a_plan_published_in_another_what_if_format_is_one_line_not_a_traceback(
     click(at, "Re-plan this store")
     assert not at.exception
     assert [e.value for e in at.error] == [plain("the published plan was written by planner 9.9 (what-if format 999); this version "
-                                                 "reads format 1: re-run the weekly plan (planner run DATA_DIR --out OUT_DIR)")]
+                                                 "reads format 2: re-run the weekly plan (planner run DATA_DIR --out OUT_DIR)")]
 
 
 @pytest.mark.slow

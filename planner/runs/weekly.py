@@ -277,7 +277,7 @@ def _leftovers(data_dir: Path, recorded: dict[Path, set[Path]]) -> list[Path]:
         found += [f for f in out_dir.glob(".*.link") if f.is_symlink()] + list(out_dir.glob(".*.tmp"))
         if runs_dir.is_dir():
             found += list(runs_dir.glob("*/.*.tmp"))
-    found += list((data_dir / CACHE_DIR).glob(".*.tmp"))
+    found += list((data_dir / CACHE_DIR).parent.glob("*/.*.tmp"))  # this cache and older versions of it
     old = [f for f in found if f.lstat().st_mtime < cutoff]
     for leftover in old:
         if leftover.is_dir() and not leftover.is_symlink():
