@@ -1,20 +1,18 @@
 """Solver choice, options and status reading: the only file that knows which solver versions run.
 
-HiGHS (the default) runs in process through highspy's public API. The model is read through PuLP's
-public API (`LpProblem.variables()`, `constraints()`, `objective`, `sense`; each variable's bounds
-and `cat`, each expression's `keys()`, `values()` and `constant`, each constraint's `getLb()` and
-`getUb()`), handed to HiGHS in a few array calls, and the values are written back through
-`LpVariable.varValue` and `LpConstraint.pi`. Status and bound come from highspy's model status and
-`getInfo()`, so no PuLP solver class (and none of its hooks) is involved. CBC runs through PuLP's
-public `COIN_CMD` class.
+HiGHS (the default) runs in process through highspy's public API. The model is read through PuLP's public API
+(`LpProblem.variables()`, `constraints()`, `objective`, `sense`; each variable's bounds and `cat`, each expression's
+`keys()`, `values()` and `constant`, each constraint's `getLb()` and `getUb()`), handed to HiGHS in a few array calls,
+and the values are written back through `LpVariable.varValue` and `LpConstraint.pi`. Status and bound come from
+highspy's model status and `getInfo()`, so no PuLP solver class (and none of its hooks) is involved. CBC runs
+through PuLP's public `COIN_CMD` class.
 
-Checked with PuLP 3.3.2 and highspy 1.16.0 (HiGHS 1.16.0). Needs PuLP 3.3.1 or later, for
-`constraints()` as a list and `get_constraint_by_name`. Everything read here keeps its name in
-PuLP 4 (its migration guide, how_to_migrate_to_v4); not yet run there. The one section that branches
-on the PuLP version (`PULP_4`, below) covers building an expression from a term list, and reading
-CBC's outcome: PuLP 3.3 returns an int from solve() and keeps `status`/`sol_status` on the problem,
-PuLP 4 returns an LpSolveStats with `status`, `has_solution` and `best_bound`. CBC is `COIN_CMD` in
-both (PuLP 3 runs its bundled binary through it); its LP relaxation sets `LpVariable.cat`, which
+Checked with PuLP 3.3.2 and highspy 1.16.0 (HiGHS 1.16.0). Needs PuLP 3.3.1 or later, for `constraints()` as a list
+and `get_constraint_by_name`. Everything read here keeps its name in PuLP 4 (its migration guide,
+how_to_migrate_to_v4); not yet run there. The one section that branches on the PuLP version (`PULP_4`, below) covers
+building an expression from a term list, and reading CBC's outcome: PuLP 3.3 returns an int from solve() and keeps
+`status`/`sol_status` on the problem, PuLP 4 returns an LpSolveStats with `status`, `has_solution` and `best_bound`.
+CBC is `COIN_CMD` in both (PuLP 3 runs its bundled binary through it); its LP relaxation sets `LpVariable.cat`, which
 PuLP 4 allows from 4.2. Nothing here branches on the highspy version.
 """
 
