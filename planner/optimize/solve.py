@@ -8,12 +8,11 @@ highspy's model status and `getInfo()`, so no PuLP solver class (and none of its
 through PuLP's public `COIN_CMD` class.
 
 Checked with PuLP 3.3.2 and highspy 1.16.0 (HiGHS 1.16.0). Needs PuLP 3.3.1 or later, for `constraints()` as a list
-and `get_constraint_by_name`. Everything read here keeps its name in PuLP 4 (its migration guide,
-how_to_migrate_to_v4); not yet run there. The one section that branches on the PuLP version (`PULP_4`, below) covers
+and `get_constraint_by_name`. Everything read here keeps its name in PuLP 4 (how_to_migrate_to_v4); not yet run there. The one section that branches on the PuLP version (`PULP_4`, below) covers
 building an expression from a term list, and reading CBC's outcome: PuLP 3.3 returns an int from solve() and keeps
-`status`/`sol_status` on the problem, PuLP 4 returns an LpSolveStats with `status`, `has_solution` and `best_bound`.
-CBC is `COIN_CMD` in both (PuLP 3 runs its bundled binary through it); its LP relaxation sets `LpVariable.cat`, which
-PuLP 4 allows from 4.2. Nothing here branches on the highspy version.
+`status`/`sol_status` on the problem, PuLP 4 returns an LpSolveStats with `status`, `has_solution` and `best_bound`. CBC is
+`COIN_CMD` in both (PuLP 3 runs its bundled binary through it); its LP relaxation sets `LpVariable.cat`, which PuLP 4 allows
+from 4.2. Nothing here branches on the highspy version.
 """
 
 from __future__ import annotations
