@@ -75,8 +75,10 @@ def render(ctx: AppContext) -> None:
         columns = {"name": "Segment", "cardholders": "Cardholders", "chain_spend_share": "Share of card spend",
                    "spend_per_week": "Card spend / week", "home_stores": "Home stores", "over_buys": "Buys more of"}
         st.dataframe(segments[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
-                     column_config={"Share of card spend": st.column_config.NumberColumn(format="percent"),
-                                    "Card spend / week": st.column_config.NumberColumn(format="EUR %.0f")})
+                     column_config={"Segment": st.column_config.TextColumn(width=250), "Cardholders": st.column_config.NumberColumn(width=85),
+                                    "Share of card spend": st.column_config.NumberColumn(format="percent", width=90),
+                                    "Card spend / week": st.column_config.NumberColumn(format="EUR %.0f", width=110),
+                                    "Home stores": st.column_config.TextColumn(width=90), "Buys more of": st.column_config.TextColumn(width=280)})
     st.subheader("The published run")
     data = summary["data"]
     st.write(f"Demand from {data['history_weeks'][0]} to {data['history_weeks'][1]}; {data['pos_files']} POS files, "

@@ -77,9 +77,12 @@ def segments_section(customers: StoreCustomers) -> None:
     table = shown.assign(over_buys=shown["segment"].map(customers.over_buys))
     columns = {"segment": "Segment", "cardholders": "Cardholders", "spend_share": "Share here", "chain_spend_share": "Chain share",
                "index": "Index", "visits_per_week": "Visits / week", "over_buys": "Buys more of (x the average cardholder)"}
-    config = {"Share here": st.column_config.NumberColumn(format="percent"), "Chain share": st.column_config.NumberColumn(format="percent"),
-              "Index": st.column_config.NumberColumn(format="%.2f", help="share here / share in the chain"),
-              "Visits / week": st.column_config.NumberColumn(format="%.0f"), "Segment": st.column_config.TextColumn(width="medium")}
+    config = {"Segment": st.column_config.TextColumn(width=240), "Cardholders": st.column_config.NumberColumn(width=85),
+              "Share here": st.column_config.NumberColumn(format="percent", width=80),
+              "Chain share": st.column_config.NumberColumn(format="percent", width=80),
+              "Index": st.column_config.NumberColumn(format="%.2f", help="share here / share in the chain", width=60),
+              "Visits / week": st.column_config.NumberColumn(format="%.0f", width=75),
+              "Buys more of (x the average cardholder)": st.column_config.TextColumn(width=290)}
     st.dataframe(table[list(columns)].rename(columns=columns), hide_index=True, width="stretch", column_config=config)
     monthly = customers.monthly.dropna(subset=["spend_share"])
     if monthly["month"].nunique() > 1:
