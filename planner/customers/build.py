@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.customers.features import SHARE_PREFIX, card_features
+from planner.customers.features import SHARE_PREFIX, card_features, visits
 from planner.customers.segments import Segmentation, feature_words, segment_cards
 from planner.customers.stores import loyalty, monthly_mix, segment_mix
+from planner.inputs.weekly import week_start
 from planner.schemas import STORE_ID
 
 HOME_INDEX = 1.2  # a segment's home stores: where its share of card spend is at least 1.2 x its chain share
@@ -38,6 +39,7 @@ def build_customers(card_lines: pd.DataFrame, products: pd.DataFrame, store_ids:
     """Segments and store figures from card lines (inputs.weekly.CARD_LINE_COLUMNS); None when
     there are too few cardholders to form segments of MIN_GROUP. `previous`: the last run's centroids
     and names (keeps segment ids stable)."""
+    card_lines = card_lines.assign(visit=visits(card_lines))  # once: the features and the store mix count visits
     features = card_features(card_lines, products)
     segmentation = segment_cards(features, *(previous or (None, None)))
     if segmentation is None:
@@ -58,7 +60,7 @@ def segment_table(segmentation: Segmentation, features: pd.DataFrame, mix: pd.Da
     """SEGMENT_COLUMNS: each segment's size, card spend a week, share of the chain's card spend, home
     stores and the three things it over-buys most (x times the average cardholder's share)."""
     spend = card_lines["revenue"].clip(lower=0.0).groupby(card_lines["card"].map(segmentation.labels)).sum()
-    weeks = max(1, (card_lines["date"] - pd.to_timedelta(card_lines["date"].dt.day_of_week, unit="D")).nunique())
+    weeks = max(1, week_start(card_lines["date"]).nunique())
     overall = features.mean()
     shares = [c for c in features.columns if (c.startswith(SHARE_PREFIX) or c == "fresh_share") and overall[c] >= 0.01]
     rows = []

@@ -42,7 +42,8 @@ def card_features(lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """One row per card with at least MIN_VISITS visits (index `card`, sorted): spend shares and habits."""
     product = products.set_index(PRODUCTS.sku)
     spend = lines["revenue"].clip(lower=0.0)
-    frame = pd.DataFrame({"card": lines["card"], "spend": spend, "visit": visits(lines), "date": lines["date"],
+    visit = lines["visit"] if "visit" in lines.columns else visits(lines)
+    frame = pd.DataFrame({"card": lines["card"], "spend": spend, "visit": visit, "date": lines["date"],
                           "fresh": lines["sku"].map(product[PRODUCTS.fresh]).astype(bool)})
     per_card = frame.groupby("card", sort=True)
     n_visits = per_card["visit"].nunique()

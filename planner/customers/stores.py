@@ -10,6 +10,7 @@ import pandas as pd
 
 from planner.customers.features import visits
 from planner.customers.segments import MIN_GROUP
+from planner.inputs.weekly import week_start
 from planner.schemas import STORE_ID
 
 LOYAL_SHARE = 0.5  # a loyal customer spends at least half of their card spend in the store
@@ -21,8 +22,13 @@ MONTH_COLUMNS = [STORE_ID, "month", "segment", "cardholders", "spend_share", "su
 
 def _weeks(lines: pd.DataFrame) -> pd.Series:
     """store_id -> weeks with card lines."""
-    week = lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D")
-    return week.groupby(lines[STORE_ID]).nunique()
+    return week_start(lines["date"]).groupby(lines[STORE_ID]).nunique()
+
+
+def _in_store_order(table: pd.DataFrame, store_ids: list[str], columns: list[str]) -> pd.DataFrame:
+    """`table` sorted by `columns`, the stores in stores.csv order."""
+    order = {s: i for i, s in enumerate(store_ids)}
+    return table.sort_values(columns, key=lambda c: c.map(order) if c.name == STORE_ID else c).reset_index(drop=True)
 
 
 def _suppress(table: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
@@ -37,7 +43,8 @@ def _suppress(table: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
 def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
     """MIX_COLUMNS, one row per store and segment: cardholders, spend and visits a week, the segment's
     share of the store's segmented card spend against its share chain-wide, and the ratio (index)."""
-    segmented = lines.assign(segment=lines["card"].map(labels), visit=visits(lines), spend=lines["revenue"].clip(lower=0.0))
+    visit = lines["visit"] if "visit" in lines.columns else visits(lines)
+    segmented = lines.assign(segment=lines["card"].map(labels), visit=visit, spend=lines["revenue"].clip(lower=0.0))
     segmented = segmented[segmented["segment"].notna()]
     grouped = segmented.groupby([STORE_ID, "segment"])
     table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum(), "visits": grouped["visit"].nunique()})
@@ -50,8 +57,7 @@ def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) ->
     table["chain_spend_share"] = table["segment"].map(chain)
     table["index"] = table["spend_share"] / table["chain_spend_share"]
     table["segment"] = table["segment"].astype(int)
-    order = {s: i for i, s in enumerate(store_ids)}
-    table = table.sort_values([STORE_ID, "segment"], key=lambda c: c.map(order) if c.name == STORE_ID else c).reset_index(drop=True)
+    table = _in_store_order(table, store_ids, [STORE_ID, "segment"])
     return _suppress(table, ["spend_per_week", "visits_per_week", "spend_share", "chain_spend_share", "index"])[MIX_COLUMNS]
 
 
@@ -84,6 +90,5 @@ def monthly_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) ->
     table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum()}).reset_index()
     table["spend_share"] = table["spend"] / table.groupby([STORE_ID, "month"])["spend"].transform("sum")
     table["segment"] = table["segment"].astype(int)
-    order = {s: i for i, s in enumerate(store_ids)}
-    table = table.sort_values([STORE_ID, "month", "segment"], key=lambda c: c.map(order) if c.name == STORE_ID else c).reset_index(drop=True)
+    table = _in_store_order(table, store_ids, [STORE_ID, "month", "segment"])
     return _suppress(table, ["spend_share"])[MONTH_COLUMNS]

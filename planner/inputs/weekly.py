@@ -33,6 +33,11 @@ LINE_COLUMNS = [*KEY, "date", "units", "revenue", "promo", "card", "receipt"]  #
 CARD_LINE_COLUMNS = ["card", *KEY, "date", "receipt", "units", "revenue"]  # the lines on a card, known SKUs only
 
 
+def week_start(dates: pd.Series) -> pd.Series:
+    """The Monday of each date's ISO week."""
+    return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+
+
 def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """pandas: LINE_COLUMNS (known SKUs only) -> WEEKLY_COLUMNS, sorted by store, sku, week."""
     selling_lines = lines.loc[lines["units"] > 0, [*KEY, "units", "revenue"]]
@@ -50,7 +55,7 @@ def weekly_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
         {
             STORE_ID: lines[STORE_ID],
             "sku": lines["sku"],
-            "week_start": lines["date"] - pd.to_timedelta(lines["date"].dt.day_of_week, unit="D"),
+            "week_start": week_start(lines["date"]),
             "units": kept,
             "revenue": lines["revenue"].where(~bulk, lines["revenue"] * kept / lines["units"]),
             "return_units": (-lines["units"]).clip(lower=0),
