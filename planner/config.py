@@ -86,6 +86,15 @@ class SubstitutionConfig:
 
 
 @dataclass(frozen=True)
+class CustomersConfig:
+    """What loyalty-card data changes in the plan (only where the tills give card ids)."""
+
+    segment_estimates: bool = True  # a product a store does not carry: estimated from the store's customer segments where the cards suffice
+    walk_away: bool = True  # dropping a regular purchase of loyal cardholders who buy no alternative here costs part of their basket
+    walk_away_share: float = setting(0.1, 0, 1)  # share of such a customer's weekly basket margin (the rest of it) the store expects to lose
+
+
+@dataclass(frozen=True)
 class CostsConfig:
     """What localizing costs: the plan pays these, so micromarketing has to earn them back."""
 
@@ -146,6 +155,7 @@ class PlanConfig:
     demand: DemandConfig = field(default_factory=DemandConfig)
     replenishment: ReplenishmentConfig = field(default_factory=ReplenishmentConfig)
     substitution: SubstitutionConfig = field(default_factory=SubstitutionConfig)
+    customers: CustomersConfig = field(default_factory=CustomersConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     pos: PosConfig = field(default_factory=PosConfig)

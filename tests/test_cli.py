@@ -90,7 +90,7 @@ def test_backtest_prints_the_scores_and_writes_the_csv(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "wape_last4" in result.output and "Fisher & Vaidyanathan" in result.output
     scores = pd.read_csv(out, dtype={"key": str})
-    assert list(scores.columns) == ["level", "key", "wape", "bias", "wape_last4", "wape_chain_share"]
+    assert list(scores.columns) == ["level", "key", "wape", "bias", "wape_last4", "wape_chain_share", "wape_similar_stores"]
     assert set(scores["level"]) == {"overall", "store", "category", "new_listing"}
     stores = scores[scores["level"].isin(["overall", "store"])]
     assert (stores["wape"] < stores["wape_last4"]).all() and (stores["wape"] < stores["wape_chain_share"]).all()

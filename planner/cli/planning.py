@@ -146,7 +146,8 @@ def backtest(data_dir: Path, decisions: bool, as_of: str | None, cut_weeks: int,
     click.echo(shown.to_string(index=False))
     click.echo(
         f"New-listing estimate, MAPE over hidden pairs selling >= 1 unit a week: {100 * result.new_listing_mape:.1f} % "
-        f"(chain-share baseline {100 * result.new_listing_mape_chain_share:.1f} %; "
+        f"(similar stores alone {100 * result.new_listing_mape_similar_stores:.1f} %, "
+        f"chain-share baseline {100 * result.new_listing_mape_chain_share:.1f} %; "
         "Fisher & Vaidyanathan 2014 report 16-29 % for new-product share forecasts)."
     )
     if out_file is not None:

@@ -9,6 +9,7 @@ import pandas as pd
 from planner.customers.features import SHARE_PREFIX, card_features, visits
 from planner.customers.segments import Segmentation, feature_words, segment_cards
 from planner.customers.stores import loyalty, monthly_mix, segment_mix
+from planner.inputs import ChainData
 from planner.inputs.weekly import week_start
 from planner.schemas import STORE_ID
 
@@ -32,6 +33,14 @@ class Customers:
     def notes(self) -> list[str]:
         """How the segments were chosen and matched with the last run, in words."""
         return self.segmentation.notes
+
+
+def chain_customers(chain: ChainData, previous: tuple[pd.DataFrame, dict[int, str]] | None = None) -> Customers | None:
+    """build_customers on a loaded chain: None without cards or with too few cardholders."""
+    if not chain.has_cards:
+        return None
+    revenue = chain.weekly.groupby(STORE_ID)["revenue"].sum()
+    return build_customers(chain.cards, chain.products, chain.store_ids, revenue, previous)
 
 
 def build_customers(card_lines: pd.DataFrame, products: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series,

@@ -34,9 +34,10 @@ Per store, over the products it carried at the cut:
   a set drops, and what they really earned after it (EUR / week).
 
 New listings: products a store did not carry at the cut and sold after it. Their real weekly units
-(from the week of the first sale on) against the plan's estimate and the chain average (the
-product's chain share x the store's weekly units): WAPE and bias over all such pairs, MAPE over
-those selling at least 1 unit a week.
+(from the week of the first sale on) against the plan's estimate (from the store's customer
+segments where the cards before the cut suffice, customers.listing), the similar-store estimate the
+plan would use without cards, and the chain average (the product's chain share x the store's weekly
+units): WAPE and bias over all such pairs, MAPE over those selling at least 1 unit a week.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
+from planner.customers import chain_customers
 from planner.errors import InputError, Problem
 from planner.inputs import ChainData, chain_before
 from planner.optimize import PlanningProblem, PlanResult, plan_assortment
@@ -75,7 +77,8 @@ DECISION_COLUMNS = [
     "waste_simulated_plan", "waste_simulated_naive", "sim_plan", "sim_naive", "auc_plan_sim", "auc_naive_sim", "reported_uplift_today", "reported_uplift_today_pct",
 ]
 NEW_LISTING_COLUMNS = [
-    STORE_ID, "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_chain", "new_bias_chain", "new_mape_chain",
+    STORE_ID, "new_pairs", "new_in_plan", "new_wape", "new_bias", "new_mape", "new_wape_similar", "new_bias_similar", "new_mape_similar",
+    "new_wape_chain", "new_bias_chain", "new_mape_chain",
 ]
 FORECAST_COLUMNS = [STORE_ID, "forecast_wape", "forecast_bias", "forecast_wape_last4", "forecast_wape_chain_share"]
 CHAIN = "chain"  # store_id of the chain row
@@ -108,7 +111,10 @@ def decision_backtest(
     train = dataclasses.replace(chain_before(chain, cut), assortment=listed)
     say(f"decision backtest: planning as of {cut.date()} from {int((full.weeks < cut).sum())} weeks, "
         f"scoring {len(scored_weeks)} weeks after it")
-    profiles = build_profiles(train, config)
+    customers = chain_customers(train)
+    if customers is not None:
+        say(f"decision backtest: {len(customers.segments)} customer segments from the cards before the cut")
+    profiles = build_profiles(train, config, customers)
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
     result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
                              overrides=chain.overrides), progress=say)
@@ -292,7 +298,8 @@ def _new_listings(chain: ChainData, full: History, listed: pd.DataFrame, weeks: 
         STORE_ID: sold[STORE_ID], "sku": sold["sku"],
         "in_plan": key.isin(pd.MultiIndex.from_frame(result.plan[KEY])),
         "actual": sold["units"] / np.maximum(trading_from, 1),
-        "estimate": estimates["units_per_week"].to_numpy(), "chain_average": estimates["chain_units_per_week"].to_numpy(),
+        "estimate": estimates["units_per_week"].to_numpy(), "similar_stores": estimates["similar_stores_units_per_week"].to_numpy(),
+        "chain_average": estimates["chain_units_per_week"].to_numpy(),
     })
 
 
@@ -314,7 +321,7 @@ def _listing_errors(store: str, frame: pd.DataFrame) -> list[object]:
         mape = float(((selling[estimate] - selling["actual"]).abs() / selling["actual"]).mean()) if len(selling) else np.nan
         return [wape, bias, mape]
 
-    return [store, len(frame), int(frame["in_plan"].sum()), *errors("estimate"), *errors("chain_average")]
+    return [store, len(frame), int(frame["in_plan"].sum()), *errors("estimate"), *errors("similar_stores"), *errors("chain_average")]
 
 
 def _forecast_scores(forecast: BacktestResult) -> pd.DataFrame:

@@ -111,12 +111,14 @@ def _reported_table(t: pd.DataFrame) -> pd.DataFrame:
 
 
 def _new_listings_table(t: pd.DataFrame) -> pd.DataFrame:
-    """Per store: errors of the estimates for new listings, of the chain average, and of the weekly forecast."""
+    """Per store: errors of the plan's estimates for new listings (customer segments where the cards
+    suffice), of the similar-store estimate alone, of the chain average, and of the weekly forecast."""
     return pd.DataFrame({
         "store": t[STORE_ID],
         "new listings": t["new_pairs"],
         "in plan": t["new_in_plan"],
         "WAPE": t["new_wape"].map(_ratio), "bias": t["new_bias"].map(_ratio), "MAPE": t["new_mape"].map(_ratio),
+        "similar stores WAPE": t["new_wape_similar"].map(_ratio), "similar stores bias": t["new_bias_similar"].map(_ratio),
         "chain avg WAPE": t["new_wape_chain"].map(_ratio), "chain avg bias": t["new_bias_chain"].map(_ratio),
         "chain avg MAPE": t["new_mape_chain"].map(_ratio),
         "forecast WAPE": t["forecast_wape"].map(_ratio), "forecast bias": t["forecast_bias"].map(_ratio),

@@ -11,8 +11,10 @@ Baselines, in the same run: `last4` = mean of the pair's last 4 trading weeks be
 `chain_share` = the product's share of chain sales times the store's weekly sales.
 
 New listings: a seeded 10 % of each store's scored pairs (those another store also sells) are hidden
-from that store's history, as if never carried, and estimated from the other stores; the haircut
-for new listings is not applied, so the estimate itself is scored.
+from that store's history (its POS and card lines), as if never carried, and estimated from the
+other stores: from the store's customer segments where the cards suffice (segmented again without
+the hidden lines), else from similar stores; `wape_similar_stores` scores the similar-store
+estimate alone. The haircut for new listings is not applied, so the estimate itself is scored.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
+from planner.customers import chain_customers
 from planner.errors import InputError, Problem
 from planner.inputs import ChainData, chain_before
 from planner.profiles import build_profiles
@@ -40,7 +43,7 @@ from planner.schemas import KEY, STORE_ID
 
 MIN_TRAINING_WEEKS = 8
 NEW_LISTING_SHARE = 0.10
-RESULT_COLUMNS = ["level", "key", "wape", "bias", "wape_last4", "wape_chain_share"]
+RESULT_COLUMNS = ["level", "key", "wape", "bias", "wape_last4", "wape_chain_share", "wape_similar_stores"]
 
 
 @dataclass
@@ -53,6 +56,7 @@ class BacktestResult:
     new_listing_pairs: int
     new_listing_mape: float  # mean |estimate - actual| / actual over hidden pairs selling >= 1 unit a week
     new_listing_mape_chain_share: float
+    new_listing_mape_similar_stores: float  # the similar-store estimate alone (equal to the plan's without cards)
 
 
 def backtest(
@@ -73,7 +77,7 @@ def backtest(
     scored = listed_at_cut(chain, cutoff)
     train = dataclasses.replace(train, assortment=scored)
     say(f"backtest: {len(weeks) - holdout_weeks} weeks to learn from, {holdout_weeks} held out from {cutoff.date()}")
-    profiles = build_profiles(train, config)
+    profiles = build_profiles(train, config, chain_customers(train))
     actual = _actuals(chain, full, scored, holdout, config)
     keyed = profiles.pairs.set_index(KEY)
     key = pd.MultiIndex.from_frame(actual[KEY])
@@ -81,6 +85,7 @@ def backtest(
     actual["chain_share"] = keyed["chain_units_per_week"].reindex(key).to_numpy()
     actual["last4"] = _last_weeks_mean(train, profiles.history, 4).reindex(key).fillna(0.0).to_numpy()
     actual["category"] = actual["sku"].map(chain.products.set_index("sku")["category"])
+    actual["similar"] = np.nan
 
     say("backtest: hiding 10 % of listed products to score the new-listing estimate")
     hidden = _hidden_pairs(scored, seed)
@@ -90,12 +95,14 @@ def backtest(
         train,
         weekly=train.weekly[~weekly_keys.isin(hidden_keys)],
         assortment=scored[~pd.MultiIndex.from_frame(scored).isin(hidden_keys)],
+        cards=train.cards[~pd.MultiIndex.from_frame(train.cards[KEY]).isin(hidden_keys)],
     )
-    blind_pairs = build_profiles(blind, config).pairs.set_index(KEY)
+    blind_pairs = build_profiles(blind, config, chain_customers(blind)).pairs.set_index(KEY)
     new = actual[key.isin(hidden_keys)].copy()
     new_key = pd.MultiIndex.from_frame(new[KEY])
     new["forecast"] = blind_pairs["units_per_week"].reindex(new_key).to_numpy()
     new["chain_share"] = blind_pairs["chain_units_per_week"].reindex(new_key).to_numpy()
+    new["similar"] = blind_pairs["similar_stores_units_per_week"].reindex(new_key).to_numpy()
     new["last4"] = np.nan
 
     rows = [_scores("overall", "all", actual)]
@@ -104,7 +111,7 @@ def backtest(
     rows += [_scores("new_listing", "all", new)]
     rows += [_scores("new_listing", str(k), part) for k, part in new.groupby(STORE_ID)]
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    means = new.groupby(KEY)[["units", "forecast", "chain_share"]].mean()
+    means = new.groupby(KEY)[["units", "forecast", "chain_share", "similar"]].mean()
     selling = means[means["units"] >= 1.0]
     return BacktestResult(
         table,
@@ -113,6 +120,7 @@ def backtest(
         len(hidden),
         _mape(selling["forecast"], selling["units"]),
         _mape(selling["chain_share"], selling["units"]),
+        _mape(selling["similar"], selling["units"]),
     )
 
 
@@ -176,7 +184,7 @@ def _scores(level: str, key: str, frame: pd.DataFrame) -> list[object]:
         return float(np.abs(forecast - frame["units"]).sum() / actual) if actual > 0 and forecast.notna().all() else float("nan")
 
     bias = float((frame["forecast"] - frame["units"]).sum() / actual) if actual > 0 else float("nan")
-    return [level, key, wape(frame["forecast"]), bias, wape(frame["last4"]), wape(frame["chain_share"])]
+    return [level, key, wape(frame["forecast"]), bias, wape(frame["last4"]), wape(frame["chain_share"]), wape(frame["similar"])]
 
 
 def _mape(forecast: pd.Series, actual: pd.Series) -> float:

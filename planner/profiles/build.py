@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from planner.config import PlanConfig
+from planner.customers import Customers
+from planner.customers.listing import segment_estimates
 from planner.inputs import ChainData
 from planner.profiles.demand import (
     History,
@@ -35,7 +37,7 @@ PROFILE_COLUMNS = [
     STORE_ID, "sku", "category", "fresh", "listed_now", "source", "demand_class", "forecast_method", "weeks_observed", "evidence_stores",
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
     "promo_weeks", "weeks_since_first_sale", "new_listing_haircut", "chain_units_per_week", "local_index",
-    "category_index", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
+    "category_index", "similar_stores_units_per_week", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
     "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
 ]
 
@@ -53,8 +55,12 @@ class Profiles:
     dimensions: list[str]
 
 
-def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
-    """Weekly units, spread, trend, local index, waste and profit for every store x product."""
+def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | None = None) -> Profiles:
+    """Weekly units, spread, trend, local index, waste and profit for every store x product.
+
+    With `customers` (the chain's card segments) a product a store does not carry is estimated from
+    the store's segment mix where the cards suffice (customers.listing), else from similar stores.
+    """
     demand = config.demand
     history = history_window(chain, demand)
     listed = listed_today(chain, history)
@@ -71,7 +77,11 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     own_multiplier = local_multiplier(own, attributes, indices, dimensions)
     similarity = store_similarity(chain.stores, indices, own.assign(index=product_index(
         own, multiplier_for(own, chain.products, indices, PRODUCTS.category), demand.index_prior_units)))
-    estimates = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, similarity)
+    similar = new_listing_estimates(own, grid, traffic, own_multiplier, multiplier, similarity)
+    estimates = similar
+    if customers is not None and config.customers.segment_estimates:
+        by_segments = segment_estimates(chain.cards, customers.segmentation.labels, own, traffic, grid, history.weeks)
+        estimates = with_segment_estimates(similar, by_segments)
 
     category_index = multiplier_for(grid, chain.products, indices, PRODUCTS.category)
     pairs = grid.assign(category=grid["sku"].map(products[PRODUCTS.category]), fresh=grid["sku"].map(products[PRODUCTS.fresh]))
@@ -87,6 +97,8 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
 
     own_weight = np.minimum(weeks, MIN_OWN_WEEKS) / MIN_OWN_WEEKS
     pairs = pairs.assign(**_blended_demand(pairs["listed_now"], weeks, own_weight, rates_keyed, estimates, demand.new_listing_haircut))
+    pairs["similar_stores_units_per_week"] = (pairs["units_per_week"] if estimates is similar else _blended_demand(
+        pairs["listed_now"], weeks, own_weight, rates_keyed, similar, demand.new_listing_haircut)["units_per_week"])
     pairs["trend_pct_per_week"] = rates_keyed["trend_pct_per_week"].fillna(0.0).to_numpy()
     pairs["gap_weeks"] = rates_keyed["gap_weeks"].fillna(0).astype(int).to_numpy()
     pairs["promo_weeks"] = rates_keyed["promo_weeks"].fillna(0).astype(int).to_numpy()
@@ -94,7 +106,7 @@ def build_profiles(chain: ChainData, config: PlanConfig) -> Profiles:
     pairs["promo_extra_units"] = own_weight * rates_keyed["promo_extra_units"].fillna(0.0).to_numpy()
     pairs["promo_extra_revenue"] = own_weight * rates_keyed["promo_extra_revenue"].fillna(0.0).to_numpy()
     pairs["demand_class"] = rates_keyed["demand_class"].fillna("not sold here").to_numpy()
-    pairs = pairs.assign(**_forecast_source(weeks, rates_keyed["forecast_method"], estimates["units_per_week"].to_numpy()))
+    pairs = pairs.assign(**_forecast_source(weeks, rates_keyed["forecast_method"], estimates))
     chain_share = own.groupby("sku")["chain_share"].first()
     pairs["chain_units_per_week"] = (pairs["sku"].map(chain_share).fillna(0.0) * pairs[STORE_ID].map(traffic)).to_numpy()
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
@@ -123,17 +135,38 @@ def _blended_demand(
     }
 
 
-def _forecast_source(weeks: np.ndarray, own_method: pd.Series, est_rate: np.ndarray) -> dict[str, np.ndarray]:
+def _forecast_source(weeks: np.ndarray, own_method: pd.Series, estimates: pd.DataFrame) -> dict[str, np.ndarray]:
     """How each pair's rate was forecast, and whose sales it rests on: its own, other stores', or both."""
+    est_rate = estimates["units_per_week"].to_numpy()
+    basis = estimates["basis"].to_numpy() if "basis" in estimates.columns else np.full(len(estimates), "similar stores")
     return {
         "forecast_method": np.where(weeks >= MIN_OWN_WEEKS, own_method.fillna(""),
-                                    np.where(weeks > 0, "own history blended with similar stores", "similar stores' estimate")),
+                                    np.where(weeks > 0, "own history blended with " + basis, basis + "' estimate")),
         "source": np.select(
             [weeks >= MIN_OWN_WEEKS, weeks > 0, est_rate > 0],
             ["own history", "own history + other stores", "other stores"],
             "no sales anywhere",
         ),
     }
+
+
+def with_segment_estimates(similar: pd.DataFrame, by_segments: pd.DataFrame) -> pd.DataFrame:
+    """The similar-store and the customer-segment estimates combined where both exist, each weighed by
+    its precision (1 / uncertainty^2): the combined uncertainty is below both. Spread per unit as the
+    similar-store estimate's; `basis` says what each pair's estimate rests on."""
+    use = by_segments["units_per_week"].notna().to_numpy()
+    seg_var = np.square(by_segments["uncertainty_units_per_week"].fillna(0.0).to_numpy()) + 1e-9
+    sim_var = np.square(similar["uncertainty_units_per_week"].to_numpy()) + 1e-9
+    weight = np.where(use, sim_var / (seg_var + sim_var), 0.0)  # the segments' share of the estimate
+    out = similar.copy()
+    units = weight * by_segments["units_per_week"].fillna(0.0).to_numpy() + (1 - weight) * similar["units_per_week"].to_numpy()
+    cv = np.where(similar["units_per_week"] > 0, similar["sd_units_per_week"] / similar["units_per_week"].where(similar["units_per_week"] > 0), 1.0)
+    out["units_per_week"] = units
+    out["sd_units_per_week"] = np.where(use, units * cv, similar["sd_units_per_week"])
+    out["uncertainty_units_per_week"] = np.where(use, np.sqrt(seg_var * sim_var / (seg_var + sim_var)), similar["uncertainty_units_per_week"])
+    out["segment_weight"] = weight
+    out["basis"] = np.where(use, "customer segments and similar stores", "similar stores")
+    return out
 
 
 def uncertainty_haircut(estimate: np.ndarray, uncertainty: np.ndarray, at_one: float) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from planner.config import PlanConfig
-from planner.customers import Customers, build_customers
+from planner.customers import Customers, chain_customers
 from planner.customers.segments import MIN_GROUP
 from planner.db import Database, open_database
 from planner.db.requests import approved_rules
@@ -179,13 +179,13 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
                       timings: dict[str, float], started: float, say: Callable[[str], None],
                       reached: Callable[[RunStage], None]) -> RunOutcome:
     mark = time.perf_counter()
-    profiles = build_profiles(chain, config)
+    customers = _customers(chain, out_dir, say)
+    timings["customers"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    profiles = build_profiles(chain, config, customers)
     timings["profiles"] = time.perf_counter() - mark
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
     reached(RunStage.PROFILED)
-    mark = time.perf_counter()
-    customers = _customers(chain, out_dir, say)
-    timings["customers"] = time.perf_counter() - mark
     mark = time.perf_counter()
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
     result = plan_assortment(PlanningProblem(profiles.pairs, chain.stores, chain.products, config, substitutes=substitutes,
@@ -221,8 +221,7 @@ def _customers(chain: ChainData, out_dir: Path, say: Callable[[str], None]) -> C
     """The customer segments and store figures, when the tills give loyalty cards (ids kept from the last run)."""
     if not chain.has_cards:
         return None
-    revenue = chain.weekly.groupby(STORE_ID)["revenue"].sum()
-    customers = build_customers(chain.cards, chain.products, chain.store_ids, revenue, previous=last_segments(out_dir))
+    customers = chain_customers(chain, previous=last_segments(out_dir))
     if customers is None:
         say(f"loyalty cards: {chain.cards['card'].nunique()} cardholders, too few for segments of at least {MIN_GROUP}")
         return None
