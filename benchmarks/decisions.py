@@ -3,12 +3,15 @@
     python benchmarks/decisions.py --profile all                 # every profile + Dominick's orange juice
     python benchmarks/decisions.py --profile lumpy --report      # one profile, with its full tables
     python benchmarks/decisions.py --profile all --no-real --json decisions.json
+    python benchmarks/decisions.py --profile lumpy --cards --no-real   # chains with loyalty-card customers
 
 Each synthetic chain comes from planner.examples.write_synthetic_chain (--stores, --products,
---weeks, --seed) with the named demand profile; the real chain is Dominick's Finer Foods chilled
-orange juice (benchmarks/real_orange_juice.py, downloaded once from Debian's r-cran-bayesm into
---cache). Every chain is planned as of --cut-weeks weeks before the end of its data with the
-default configuration (or the data folder's planning.toml) and scored on the weeks after the cut
+--weeks, --seed) with the named demand profile; --cards writes them with loyalty-card customers
+(demand driven by customer segments, card_id and receipt_id on every line; smooth then writes daily
+till lines). The real chain is Dominick's Finer Foods chilled orange juice
+(benchmarks/real_orange_juice.py, downloaded once from Debian's r-cran-bayesm into --cache). Every
+chain is planned as of --cut-weeks weeks before the end of its data with the default configuration
+(or the data folder's planning.toml) and scored on the weeks after the cut
 (planner.evaluate.decisions). Prints, per chain, the chain row: the plan next to the naive rule,
 chance and hindsight, the best sellers dropped, new listings against the chain average, the
 forecast against the last-4-weeks mean, and what the plan reported against today.
@@ -123,6 +126,8 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cut-weeks", type=int, default=13)
+    parser.add_argument("--cards", action="store_true",
+                        help="Write the synthetic chains with loyalty-card customers (write_synthetic_chain(cards=True)).")
     parser.add_argument("--no-real", action="store_true", help="Leave out the orange-juice data.")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "planner-benchmarks",
                         help="Where the orange-juice download is kept.")
@@ -136,7 +141,8 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="decisions-") as tmp:
         chains = {name: lambda name=name: write_synthetic_chain(
-            Path(tmp) / name, n_stores=args.stores, n_products=args.products, n_weeks=args.weeks, seed=args.seed, demand=name)
+            Path(tmp) / name, n_stores=args.stores, n_products=args.products, n_weeks=args.weeks, seed=args.seed, demand=name,
+            cards=args.cards)
             for name in profiles}
         if not args.no_real:
             chains[REAL] = lambda: orange_juice_chain(args.cache, Path(tmp) / "oj")
@@ -152,7 +158,8 @@ def main() -> None:
             results[name] = chain_figures(backtest, time.perf_counter() - started)
             if args.report:
                 print(f"\n## {name}\n{decision_report(backtest)}\n")
-    print(f"Decision backtest, chain rows ({args.stores} stores x {args.products} products x {args.weeks} weeks, seed {args.seed}; "
+    cards = "; synthetic chains with loyalty cards" if args.cards else ""
+    print(f"Decision backtest, chain rows ({args.stores} stores x {args.products} products x {args.weeks} weeks, seed {args.seed}{cards}; "
           f"cut {args.cut_weeks} weeks before the end; realized = revenue - units x unit cost after the cut, per week)")
     print(side_by_side(results))
     if args.json:

@@ -46,6 +46,19 @@ variance about 1.5 to 2.5 times the mean.
 churn: smooth-ish daily Poisson demand, but the listing changes during the history. About 10 % of
 pairs start partway (half before the last 13 weeks, half within them) and about 8 % stop partway.
 The pairs that stopped are delisted and are not in assortment.csv.
+
+cards=True plants loyalty-card customers (planner/synthetic_cards.py has the details): 4 to 6 segments,
+each with a taste per category and an affinity per product; each store's own segment mix (Dirichlet)
+sets its local demand (store size x mix-weighted affinity x a small residual, in place of the random
+category taste); a few hundred cardholders per store (each in one segment, with a visit rate, some also
+shopping in a second store; at least 40 per segment chain-wide). Every line is one customer's purchase
+(daily units are split into purchases); about 60 % of them go to a visiting cardholder, in proportion to
+the segment's affinity for the product, the rest stay anonymous. A card's lines of a day share a receipt,
+anonymous lines make receipts of 1 to 6 lines. The POS files get card_id (12-digit text, empty = no card)
+and receipt_id columns; planted_segments.csv (card, segment, home and second store),
+planted_store_mix.csv (store, segment, share) and planted_affinity.csv (segment, sku) record what was
+planted. A smooth chain with cards writes daily till lines (its weekly totals have no customers):
+Poisson per day at the same rate, with returns, no listing changes.
 """
 
 from __future__ import annotations
@@ -58,6 +71,7 @@ import numpy as np
 import pandas as pd
 
 from planner.schemas import STORE_ID
+from planner.synthetic_cards import Customers, plant_customers
 
 CATEGORIES = [
     ("Produce", True), ("Dairy", True), ("Bakery", True), ("Meat", True), ("Deli", True), ("Ready Meals", True),
@@ -72,7 +86,7 @@ LUMPY_SIZES = np.array([1, 2, 6, 12, 24])  # units per purchase; {1, 1, 1, 2, 6,
 LUMPY_WEIGHTS = np.array([3.0, 1.0, 1.0, 1.0, 1.0])
 RETURN_SHARE = 0.003  # of selling lines
 # share of all store-product pairs that start / stop selling partway through the history
-LISTING_CHANGES = {"churn": (0.10, 0.08)}
+LISTING_CHANGES = {"churn": (0.10, 0.08), "smooth": (0.0, 0.0)}  # smooth: only with cards
 USUAL_LISTING_CHANGES = (0.03, 0.02)
 FRESH_SHARE = 0.55  # fresh products in the fresh profile
 
@@ -128,12 +142,15 @@ def write_synthetic_chain(
     fresh: bool = True,
     last_week: str = "2026-11-16",
     demand: str = "smooth",
+    cards: bool = False,
 ) -> Path:
     """Write a chain to `folder` and return it.
 
     fresh: False makes a chain without fresh products (not with demand="fresh").
     last_week: the first day of the last week of data. Profiles other than smooth move it back to its Monday.
     demand: one of DEMAND_PROFILES (see the module docstring).
+    cards: demand from loyalty-card customers, with card_id and receipt_id on every line (module docstring);
+    False writes the same files as before the option existed.
     """
     if demand not in DEMAND_PROFILES:
         msg = f"unknown demand profile {demand!r}; known profiles: {', '.join(DEMAND_PROFILES)}"
@@ -152,7 +169,7 @@ def write_synthetic_chain(
     noise = rng.lognormal(0.0, 0.3, (n_stores, n_products))
     listed = rng.random((n_stores, n_products)) < 0.75
     weeks = pd.date_range(end=pd.Timestamp(last_week), periods=n_weeks, freq="7D")
-    if demand == "smooth":
+    if demand == "smooth" and not cards:
         products = draws.table(categories)
         rate = base[None, :] * size[:, None] * taste[:, draws.cat_of] * noise
         units = rng.poisson(rate[:, :, None] * np.ones(n_weeks)) * listed[:, :, None]
@@ -162,8 +179,10 @@ def write_synthetic_chain(
         if demand == "fresh":
             _make_fresh(extra, draws, categories)
         products = draws.table(categories)
-        local = size[:, None] * taste[:, draws.cat_of] * noise
-        files, rate = _till_files(demand, extra, products, base, local, listed, weeks, store_ids)
+        customers = plant_customers(np.random.default_rng([seed, 2]), size, draws.cat_of, len(categories)) if cards else None
+        local = customers.local if customers is not None else size[:, None] * taste[:, draws.cat_of] * noise
+        files, rate = _till_files(demand, extra, products, base, local, listed, weeks, store_ids, customers)
+        files |= customers.planted(store_ids, list(products["sku"])) if customers is not None else {}
     stores = _stores(store_ids, products, listed, rate)
     s_list, p_list = np.nonzero(listed)
     assortment = pd.DataFrame({STORE_ID: np.array(store_ids)[s_list], "sku": products["sku"].to_numpy()[p_list]})
@@ -221,19 +240,25 @@ def _make_fresh(extra: np.random.Generator, draws: _ProductDraws, categories: li
 
 def _till_files(
     demand: str, extra: np.random.Generator, products: pd.DataFrame, base: np.ndarray, local: np.ndarray,
-    listed: np.ndarray, weeks: pd.DatetimeIndex, store_ids: list[str],
+    listed: np.ndarray, weeks: pd.DatetimeIndex, store_ids: list[str], customers: Customers | None = None,
 ) -> tuple[dict[str, pd.DataFrame], np.ndarray]:
-    """Till lines of a non-smooth profile, one file per store and month, and the pairs' mean units / week.
+    """Till lines of a non-smooth profile (or smooth with cards), one file per store and month, and the
+    pairs' mean units / week.
 
     `base` is the product's smooth rate (units / week), `local` the store-product factor (size, taste, noise).
+    `customers`: one line per purchase, with card_id and receipt_id.
     """
     start, stop = _listing_spans(extra, listed, len(weeks), *LISTING_CHANGES.get(demand, USUAL_LISTING_CHANGES))
     week_no = np.arange(len(weeks))
     selling = (week_no >= start[:, :, None]) & (week_no < stop[:, :, None])  # store, product, week
     sold, rate = _sales(demand, extra, products["price"].to_numpy(), base, local, selling)
-    s, p, w, d, units, unit_price, promo = _with_returns(extra, *sold)
-    order = np.lexsort((p, d, w, s))
-    s, p, w, d, units, unit_price, promo = (a[order] for a in (s, p, w, d, units, unit_price, promo))
+    if customers is not None:
+        sold = customers.shop(sold, per_purchase=demand == "lumpy", trading_days=TRADING_DAYS)
+    s, p, w, d, units, unit_price, promo, *card = _with_returns(extra, *sold)  # card: [holder] with customers
+    if customers is not None:
+        card.append(customers.receipts(s, w * TRADING_DAYS + d, card[0]))
+    order = np.lexsort((p, *card[1:], d, w, s))  # with cards, a receipt's lines together
+    s, p, w, d, units, unit_price, promo, *card = (a[order] for a in (s, p, w, d, units, unit_price, promo, *card))
     mondays = weeks - pd.to_timedelta(weeks.day_of_week, unit="D")
     days = (mondays.to_numpy()[:, None] + np.arange(TRADING_DAYS) * np.timedelta64(1, "D")).ravel()
     lines = pd.DataFrame(
@@ -246,10 +271,13 @@ def _till_files(
             "promo": promo.astype(int),
         }
     )
+    card_columns = ["card_id", "receipt_id"] if customers is not None else []
+    if customers is not None:
+        lines["card_id"], lines["receipt_id"] = customers.ids(s, *card)
     flagging = set(extra.permutation(len(store_ids))[: (len(store_ids) + 1) // 2]) if demand == "promotions" else set()
     files = {}
     for (store, month), part in lines.groupby([s, lines["date"].str[:7]], sort=True):
-        columns = ["date", STORE_ID, "sku", "units", "revenue"] + (["promo"] if store in flagging else [])
+        columns = ["date", STORE_ID, "sku", "units", "revenue"] + (["promo"] if store in flagging else []) + card_columns
         files[f"pos/{store_ids[store]}/{month}.csv"] = part[columns]
     return files, rate
 
@@ -338,10 +366,11 @@ def _deal_weeks(extra: np.random.Generator, n_products: int, n_weeks: int) -> tu
 
 def _with_returns(extra: np.random.Generator, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """Add a return line for RETURN_SHARE of the lines (store, product, week, day, units, unit price,
-    promo): one unit or the whole line back, on the same or a later trading day of the same week."""
-    s, p, w, d, units, unit_price, promo = arrays
+    promo, and any more columns, such as the cardholder, copied): one unit or the whole line back, on the
+    same or a later trading day of the same week."""
+    s, p, w, d, units = arrays[:5]
     back = np.nonzero(extra.random(len(s)) < RETURN_SHARE)[0]
     returned = np.where(extra.random(len(back)) < 0.7, 1, units[back])
     later = d[back] + (extra.random(len(back)) * (TRADING_DAYS - d[back])).astype(int)
-    extra_lines = (s[back], p[back], w[back], later, -returned, unit_price[back], promo[back])
+    extra_lines = (s[back], p[back], w[back], later, -returned, *(a[back] for a in arrays[5:]))
     return tuple(np.concatenate([a, b]) for a, b in zip(arrays, extra_lines, strict=True))
