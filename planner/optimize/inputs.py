@@ -24,7 +24,7 @@ import pandas as pd
 from planner.config import AssortmentConfig, PlanConfig, SubstitutionConfig
 from planner.schemas import KEY, STORE_ID, Mode
 
-PAIR_COLUMNS = ["profit", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced", "forced_by"]
+PAIR_COLUMNS = ["profit", "walk_away", "shelf_space", "inventory_cost", "category", "fresh", "listed_now", "units", "margin", "forced", "forced_by"]
 FLOW_COLUMNS = [*KEY, "substitute", "bound", "margin"]
 
 
@@ -88,12 +88,16 @@ class ModelInputs:
 
 
 def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
-    """PAIR_COLUMNS for every store x product, indexed by (store_id, sku); profit is net of handling."""
+    """PAIR_COLUMNS for every store x product, indexed by (store_id, sku); profit is net of handling;
+    walk_away: EUR / week of loyal customers' basket margin lost if a listed pair is dropped
+    (profiles' walk_away_cost_per_week, from the loyalty cards; 0 without them)."""
     product = products.set_index("sku")
     frame = profiles.set_index(KEY)
     skus = frame.index.get_level_values("sku")
     table = pd.DataFrame(index=frame.index)
     table["profit"] = frame["profit_per_week"] - config.costs.handling_cost_per_listing
+    walk_away = frame["walk_away_cost_per_week"] if "walk_away_cost_per_week" in frame.columns else 0.0
+    table["walk_away"] = np.where(frame["listed_now"].astype(bool), walk_away, 0.0)
     table["shelf_space"] = product["shelf_space"].reindex(skus).to_numpy(dtype=float)
     table["inventory_cost"] = frame["inventory_cost"].astype(float)
     table["category"] = frame["category"]

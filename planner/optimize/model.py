@@ -9,7 +9,8 @@ Decisions:
 Carried: carry[s, p] = core[p] + addon[s, p] (for p not eligible for the core, just addon[s, p]).
 
 Objective (EUR / week): sum carry x (profit - handling cost) + sum gain
-- listing cost x sum used - change penalty x (adds + drops against today's assortment).
+- listing cost x sum used - sum over dropped listed pairs of their walk-away cost (the loyal
+cardholders' basket margin lost, customers.risk) - change penalty x (adds + drops against today's assortment).
 Every constraint is named `<family>__<store>[__<sku or category>]`; `Model.constraint_info` maps a
 name back to (family, store, item) for diagnostics.
 """
@@ -238,11 +239,12 @@ def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
     """max expected weekly profit net of waste, handling and listing costs, minus the change penalty.
 
     The penalty is the constant -penalty x (pairs listed today) plus +penalty per listed pair kept
-    and -penalty per new pair, so the objective equals profit - penalty x (adds + drops).
+    and -penalty per new pair, so the objective equals profit - penalty x (adds + drops). The
+    walk-away cost likewise: the constant -sum of it over the pairs listed today, given back per pair kept.
     """
     pairs = inputs.pairs
     penalty = inputs.config.stability.change_penalty
-    coefficient = pairs["profit"] + np.where(pairs["listed_now"], penalty, -penalty)
+    coefficient = pairs["profit"] + pairs["walk_away"] + np.where(pairs["listed_now"], penalty, -penalty)
     by_pair = dict(zip(coefficient.index, coefficient.to_numpy(dtype=float), strict=True))
     terms = [(var, by_pair[key]) for key, var in model.addon.items()]
     core_coefficient = coefficient.groupby(level="sku").sum()
@@ -250,7 +252,8 @@ def define_profit_objective(model: Model, inputs: ModelInputs) -> None:
     terms += [(var, 1.0) for var in model.flow.values()]
     terms += [(var, -inputs.listing_cost) for var in model.used.values()]
     listed_today = int(inputs.all_pairs["listed_now"].sum())
-    model.problem.setObjective(linear_expression(terms) - penalty * listed_today)
+    walk_away_today = float(inputs.all_pairs["walk_away"].sum())
+    model.problem.setObjective(linear_expression(terms) - penalty * listed_today - walk_away_today)
 
 
 def define_violation_objective(model: Model) -> None:

@@ -19,16 +19,17 @@ class PlanValue:
     own_profit: float  # sum of the carried pairs' profit (margin - waste - handling), EUR / week
     transfer_profit: float  # margin on demand that dropped products' customers bring to carried substitutes
     listing_cost: float  # chain listing cost of the distinct products carried
+    walk_away_cost: float  # loyal cardholders' basket margin lost with the listed products dropped (customers.risk)
     adds: int
     drops: int
     penalty: float  # change penalty x (adds + drops): in the objective, not money
     transfer_units: pd.Series  # (store_id, sku) -> units / week taken over from dropped substitutes
-    store_profit: pd.Series  # store_id -> own + transfer profit, EUR / week (the listing cost is the chain's)
+    store_profit: pd.Series  # store_id -> own + transfer profit - walk-away cost, EUR / week (the listing cost is the chain's)
 
     @property
     def profit(self) -> float:
         """Expected profit, EUR / week: the money figure every comparison uses."""
-        return self.own_profit + self.transfer_profit - self.listing_cost
+        return self.own_profit + self.transfer_profit - self.listing_cost - self.walk_away_cost
 
     @property
     def objective(self) -> float:
@@ -58,15 +59,17 @@ def plan_value(carried: pd.DataFrame, inputs: ModelInputs) -> PlanValue:
     active = active_flows(carried, inputs)
     transfer_units = active.groupby([STORE_ID, "substitute"])["bound"].sum().rename_axis(KEY).astype(float)
     transfer_by_store = (active["bound"] * active["margin"]).groupby(active[STORE_ID]).sum()
-    store_profit = own_by_store.add(transfer_by_store, fill_value=0.0).reindex(inputs.stores, fill_value=0.0).astype(float)
     listed = pairs.index[pairs["listed_now"]]
+    walk_away = pairs["walk_away"].reindex(listed[~listed.isin(keys)]).groupby(level=STORE_ID).sum()
+    store_profit = own_by_store.add(transfer_by_store, fill_value=0.0).sub(walk_away, fill_value=0.0)
+    store_profit = store_profit.reindex(inputs.stores, fill_value=0.0).astype(float)
     adds = int((~keys.isin(listed)).sum())
     drops = int((~listed.isin(keys)).sum())
     penalty = inputs.config.stability.change_penalty * (adds + drops)
     distinct = set(carried["sku"]) - set(inputs.listed_elsewhere)
     listing = inputs.listing_cost * len(distinct) if inputs.mode != Mode.STORE else 0.0
     own, transfer = float(own_by_store.sum()), float(transfer_by_store.sum())
-    return PlanValue(own, transfer, listing, adds, drops, penalty, transfer_units, store_profit.rename_axis(STORE_ID))
+    return PlanValue(own, transfer, listing, float(walk_away.sum()), adds, drops, penalty, transfer_units, store_profit.rename_axis(STORE_ID))
 
 
 def store_summary(plan: pd.DataFrame, stores: pd.DataFrame, listed_now: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pandas as pd
 from planner.config import PlanConfig
 from planner.customers import Customers
 from planner.customers.listing import segment_estimates
+from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.inputs import ChainData
 from planner.profiles.demand import (
     History,
@@ -38,7 +39,7 @@ PROFILE_COLUMNS = [
     "units_per_week", "sd_units_per_week", "uncertainty_units_per_week", "trend_pct_per_week", "gap_weeks",
     "promo_weeks", "weeks_since_first_sale", "new_listing_haircut", "chain_units_per_week", "local_index",
     "category_index", "similar_stores_units_per_week", "cycle_days", "order_up_to", "order_units", "lost_units_per_week", "waste_units_per_week", "waste_cost_per_week",
-    "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week",
+    "inventory_cost", "margin_per_unit", "promo_profit_per_week", "profit_per_week", "walk_away_cost_per_week",
 ]
 
 
@@ -53,6 +54,7 @@ class Profiles:
     substitution: Substitution
     history: History
     dimensions: list[str]
+    at_risk: pd.DataFrame | None = None  # customers.risk.RISK_COLUMNS, with loyalty cards
 
 
 def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | None = None) -> Profiles:
@@ -112,7 +114,22 @@ def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | 
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
-    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions)
+    at_risk, pairs["walk_away_cost_per_week"] = _customers_at_risk(chain, config, customers, listed, substitution, history, pairs)
+    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions, at_risk)
+
+
+def _customers_at_risk(chain: ChainData, config: PlanConfig, customers: Customers | None, listed: pd.DataFrame,
+                       substitution: Substitution, history: History, pairs: pd.DataFrame) -> tuple[pd.DataFrame | None, np.ndarray]:
+    """The customers at risk per store and product (None without cards) and each listed pair's walk-away cost."""
+    if customers is None:
+        return None, np.zeros(len(pairs))
+    segmentation = customers.segmentation
+    at_risk = customers_at_risk(chain.cards, segmentation.labels, segmentation.names, listed, substitution.pairs, history.weeks)
+    if not config.customers.walk_away:
+        return at_risk, np.zeros(len(pairs))
+    unit_cost = chain.products.set_index(PRODUCTS.sku)[PRODUCTS.unit_cost]
+    cost = walk_away_costs(at_risk, chain.weekly, chain.cards, unit_cost, history.weeks, config.customers.walk_away_share)
+    return at_risk, np.where(pairs["listed_now"], cost.reindex(pd.MultiIndex.from_frame(pairs[KEY])).fillna(0.0).to_numpy(), 0.0)
 
 
 def _blended_demand(
