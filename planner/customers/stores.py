@@ -6,11 +6,11 @@ row says `suppressed`, so no figure is ever about a handful of people.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from planner.customers.features import visits
+from planner.customers.features import card_codes, visits
 from planner.customers.segments import MIN_GROUP
-from planner.inputs.weekly import week_start
 from planner.schemas import STORE_ID
 
 LOYAL_SHARE = 0.5  # a loyal customer spends at least half of their card spend in the store
@@ -20,9 +20,26 @@ LOYALTY_COLUMNS = [STORE_ID, "cardholders", "loyal_cardholders", "loyal_spend_sh
 MONTH_COLUMNS = [STORE_ID, "month", "segment", "cardholders", "spend_share", "suppressed"]
 
 
-def _weeks(lines: pd.DataFrame) -> pd.Series:
-    """store_id -> weeks with card lines."""
-    return week_start(lines["date"]).groupby(lines[STORE_ID]).nunique()
+def _numbered(lines: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd.Index]:
+    """The lines of segmented cards as numbers (store: 0 = the first store id in sort order; card;
+    segment; visit; day since 1970; month since 1970; spend), and the store ids of the store numbers."""
+    card, cards = card_codes(lines)
+    segment = labels.reindex(cards).to_numpy(dtype=float)[card]
+    store, stores = pd.factorize(lines[STORE_ID], sort=True)
+    visit = lines["visit"] if "visit" in lines.columns else visits(lines)
+    dates = lines["date"].to_numpy()
+    mine = ~np.isnan(segment)
+    numbered = pd.DataFrame({
+        "store": store[mine], "card": card[mine], "segment": segment[mine].astype(np.int64), "visit": visit.to_numpy()[mine],
+        "day": dates.astype("datetime64[D]").astype(np.int64)[mine], "month": dates.astype("datetime64[M]").astype(np.int64)[mine],
+        "spend": lines["revenue"].clip(lower=0.0).to_numpy()[mine],
+    })
+    return numbered, pd.Index(stores, name=STORE_ID)
+
+
+def _weeks(numbered: pd.DataFrame) -> pd.Series:
+    """store number -> weeks with card lines (weeks from Monday: 1970-01-01 was a Thursday)."""
+    return ((numbered["day"] + 3) // 7).groupby(numbered["store"]).nunique()
 
 
 def _in_store_order(table: pd.DataFrame, store_ids: list[str], columns: list[str]) -> pd.DataFrame:
@@ -43,20 +60,18 @@ def _suppress(table: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
 def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
     """MIX_COLUMNS, one row per store and segment: cardholders, spend and visits a week, the segment's
     share of the store's segmented card spend against its share chain-wide, and the ratio (index)."""
-    visit = lines["visit"] if "visit" in lines.columns else visits(lines)
-    segmented = lines.assign(segment=lines["card"].map(labels), visit=visit, spend=lines["revenue"].clip(lower=0.0))
-    segmented = segmented[segmented["segment"].notna()]
-    grouped = segmented.groupby([STORE_ID, "segment"])
+    numbered, stores = _numbered(lines, labels)
+    grouped = numbered.groupby(["store", "segment"])
     table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum(), "visits": grouped["visit"].nunique()})
     table = table.reset_index()
-    weeks = table[STORE_ID].map(_weeks(segmented)).astype(float)
+    weeks = table["store"].map(_weeks(numbered)).astype(float)
+    table[STORE_ID] = stores[table["store"]]
     table["spend_per_week"] = table["spend"] / weeks
     table["visits_per_week"] = table["visits"] / weeks
-    table["spend_share"] = table["spend"] / table.groupby(STORE_ID)["spend"].transform("sum")
-    chain = segmented.groupby("segment")["spend"].sum() / segmented["spend"].sum()
+    table["spend_share"] = table["spend"] / table.groupby("store")["spend"].transform("sum")
+    chain = numbered.groupby("segment")["spend"].sum() / numbered["spend"].sum()
     table["chain_spend_share"] = table["segment"].map(chain)
     table["index"] = table["spend_share"] / table["chain_spend_share"]
-    table["segment"] = table["segment"].astype(int)
     table = _in_store_order(table, store_ids, [STORE_ID, "segment"])
     return _suppress(table, ["spend_per_week", "visits_per_week", "spend_share", "chain_spend_share", "index"])[MIX_COLUMNS]
 
@@ -64,9 +79,12 @@ def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) ->
 def loyalty(lines: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series) -> pd.DataFrame:
     """LOYALTY_COLUMNS per store: cardholders, those who spend at least LOYAL_SHARE of their card spend
     there, the loyal ones' share of the store's card spend, and the card lines' share of all its revenue."""
-    spend = lines["revenue"].clip(lower=0.0).groupby([lines["card"], lines[STORE_ID]]).sum()
+    card, _cards = card_codes(lines)
+    store, stores = pd.factorize(lines[STORE_ID], sort=True)
+    spend = lines["revenue"].clip(lower=0.0).groupby([card, store]).sum().rename_axis(["card", STORE_ID])
     share = spend / spend.groupby(level="card").transform("sum")
     frame = pd.DataFrame({"spend": spend, "loyal": share >= LOYAL_SHARE}).reset_index()
+    frame[STORE_ID] = stores[frame[STORE_ID]]
     grouped = frame.groupby(STORE_ID)
     table = pd.DataFrame({
         "cardholders": grouped["card"].nunique(),
@@ -83,12 +101,11 @@ def loyalty(lines: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series)
 
 def monthly_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
     """MONTH_COLUMNS: each segment's share of the store's segmented card spend per calendar month."""
-    segmented = lines.assign(segment=lines["card"].map(labels), spend=lines["revenue"].clip(lower=0.0),
-                             month=lines["date"].dt.strftime("%Y-%m"))
-    segmented = segmented[segmented["segment"].notna()]
-    grouped = segmented.groupby([STORE_ID, "month", "segment"])
+    numbered, stores = _numbered(lines, labels)
+    grouped = numbered.groupby(["store", "month", "segment"])
     table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum()}).reset_index()
-    table["spend_share"] = table["spend"] / table.groupby([STORE_ID, "month"])["spend"].transform("sum")
-    table["segment"] = table["segment"].astype(int)
+    table["spend_share"] = table["spend"] / table.groupby(["store", "month"])["spend"].transform("sum")
+    table[STORE_ID] = stores[table["store"]]
+    table["month"] = np.datetime_as_string(table["month"].to_numpy().astype("datetime64[M]"), unit="M")
     table = _in_store_order(table, store_ids, [STORE_ID, "month", "segment"])
     return _suppress(table, ["spend_share"])[MONTH_COLUMNS]
