@@ -6,6 +6,8 @@ row says `suppressed`, so no figure is ever about a handful of people.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -20,26 +22,37 @@ LOYALTY_COLUMNS = [STORE_ID, "cardholders", "loyal_cardholders", "loyal_spend_sh
 MONTH_COLUMNS = [STORE_ID, "month", "segment", "cardholders", "spend_share", "suppressed"]
 
 
-def _numbered(lines: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd.Index]:
-    """The lines of segmented cards as numbers (store: 0 = the first store id in sort order; card;
-    segment; visit; day since 1970; month since 1970; spend), and the store ids of the store numbers."""
-    card, cards = card_codes(lines)
-    segment = labels.reindex(cards).to_numpy(dtype=float)[card]
-    store, stores = pd.factorize(lines[STORE_ID], sort=True)
-    visit = lines["visit"] if "visit" in lines.columns else visits(lines)
-    dates = lines["date"].to_numpy()
-    mine = ~np.isnan(segment)
-    numbered = pd.DataFrame({
-        "store": store[mine], "card": card[mine], "segment": segment[mine].astype(np.int64), "visit": visit.to_numpy()[mine],
-        "day": dates.astype("datetime64[D]").astype(np.int64)[mine], "month": dates.astype("datetime64[M]").astype(np.int64)[mine],
-        "spend": lines["revenue"].clip(lower=0.0).to_numpy()[mine],
-    })
-    return numbered, pd.Index(stores, name=STORE_ID)
+@dataclass
+class _Segmented:
+    """The lines of segmented cards, as numbers."""
 
+    mine: np.ndarray  # bool per line of `lines`: its card has a segment
+    store: np.ndarray  # 0 = the first of `stores`
+    stores: pd.Index  # the store ids, in sort order
+    card: np.ndarray
+    segment: np.ndarray
+    day: np.ndarray  # days since 1970-01-01
+    spend: pd.Series  # EUR, a return as 0
 
-def _weeks(numbered: pd.DataFrame) -> pd.Series:
-    """store number -> weeks with card lines (weeks from Monday: 1970-01-01 was a Thursday)."""
-    return ((numbered["day"] + 3) // 7).groupby(numbered["store"]).nunique()
+    @classmethod
+    def of(cls, lines: pd.DataFrame, labels: pd.Series) -> _Segmented:
+        """The segmented lines of `lines` (labels: card -> segment)."""
+        card, cards = card_codes(lines)
+        segment = labels.reindex(cards).to_numpy(dtype=float)[card]
+        mine = ~np.isnan(segment)
+        store, stores = pd.factorize(lines[STORE_ID], sort=True)
+        day = lines["date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[mine] // (86_400 * 10**9)
+        return cls(mine, store[mine], pd.Index(stores, name=STORE_ID), card[mine], segment[mine].astype(np.int64), day,
+                   pd.Series(lines["revenue"].clip(lower=0.0).to_numpy()[mine]))
+
+    def weeks(self) -> pd.Series:
+        """store number -> weeks with card lines (weeks from Monday: 1970-01-01 was a Thursday)."""
+        return pd.Series((self.day + 3) // 7).groupby(self.store).nunique()
+
+    def months(self) -> np.ndarray:
+        """Each line's month, as months since 1970-01."""
+        codes, days = pd.factorize(self.day)
+        return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)[codes]
 
 
 def _in_store_order(table: pd.DataFrame, store_ids: list[str], columns: list[str]) -> pd.DataFrame:
@@ -60,16 +73,18 @@ def _suppress(table: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
 def segment_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
     """MIX_COLUMNS, one row per store and segment: cardholders, spend and visits a week, the segment's
     share of the store's segmented card spend against its share chain-wide, and the ratio (index)."""
-    numbered, stores = _numbered(lines, labels)
-    grouped = numbered.groupby(["store", "segment"])
-    table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum(), "visits": grouped["visit"].nunique()})
-    table = table.reset_index()
-    weeks = table["store"].map(_weeks(numbered)).astype(float)
-    table[STORE_ID] = stores[table["store"]]
+    segmented = _Segmented.of(lines, labels)
+    keys = [segmented.store, segmented.segment]
+    visit = (lines["visit"] if "visit" in lines.columns else visits(lines)).to_numpy()[segmented.mine]
+    table = pd.DataFrame({"cardholders": pd.Series(segmented.card).groupby(keys).nunique(), "spend": segmented.spend.groupby(keys).sum(),
+                          "visits": pd.Series(visit).groupby(keys).nunique()})
+    table = table.rename_axis(["store", "segment"]).reset_index()
+    weeks = table["store"].map(segmented.weeks()).astype(float)
+    table[STORE_ID] = segmented.stores[table["store"]]
     table["spend_per_week"] = table["spend"] / weeks
     table["visits_per_week"] = table["visits"] / weeks
     table["spend_share"] = table["spend"] / table.groupby("store")["spend"].transform("sum")
-    chain = numbered.groupby("segment")["spend"].sum() / numbered["spend"].sum()
+    chain = segmented.spend.groupby(segmented.segment).sum() / segmented.spend.sum()
     table["chain_spend_share"] = table["segment"].map(chain)
     table["index"] = table["spend_share"] / table["chain_spend_share"]
     table = _in_store_order(table, store_ids, [STORE_ID, "segment"])
@@ -101,11 +116,12 @@ def loyalty(lines: pd.DataFrame, store_ids: list[str], store_revenue: pd.Series)
 
 def monthly_mix(lines: pd.DataFrame, labels: pd.Series, store_ids: list[str]) -> pd.DataFrame:
     """MONTH_COLUMNS: each segment's share of the store's segmented card spend per calendar month."""
-    numbered, stores = _numbered(lines, labels)
-    grouped = numbered.groupby(["store", "month", "segment"])
-    table = pd.DataFrame({"cardholders": grouped["card"].nunique(), "spend": grouped["spend"].sum()}).reset_index()
+    segmented = _Segmented.of(lines, labels)
+    keys = [segmented.store, segmented.months(), segmented.segment]
+    table = pd.DataFrame({"cardholders": pd.Series(segmented.card).groupby(keys).nunique(), "spend": segmented.spend.groupby(keys).sum()})
+    table = table.rename_axis(["store", "month", "segment"]).reset_index()
     table["spend_share"] = table["spend"] / table.groupby(["store", "month"])["spend"].transform("sum")
-    table[STORE_ID] = stores[table["store"]]
+    table[STORE_ID] = segmented.stores[table["store"]]
     table["month"] = np.datetime_as_string(table["month"].to_numpy().astype("datetime64[M]"), unit="M")
     table = _in_store_order(table, store_ids, [STORE_ID, "month", "segment"])
     return _suppress(table, ["spend_share"])[MONTH_COLUMNS]
