@@ -3,6 +3,7 @@
     python benchmarks/decisions.py --profile all                 # every profile + Dominick's orange juice
     python benchmarks/decisions.py --profile lumpy --report      # one profile, with its full tables
     python benchmarks/decisions.py --profile all --no-real --json decisions.json
+    python benchmarks/decisions.py --profile all --cards --no-real --planning off.toml   # the same, other settings
     python benchmarks/decisions.py --profile lumpy --cards --no-real   # chains with loyalty-card customers
 
 Each synthetic chain comes from planner.examples.write_synthetic_chain (--stores, --products,
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -62,6 +64,7 @@ ROWS = [  # (label, column of the chain row, format)
     ("reported uplift vs today", "reported_uplift_today_pct", "{:+.1f} %"),
     ("new listings scored", "new_pairs", "{:.0f}"),
     ("  WAPE plan estimate", "new_wape", "{:.1%}"),
+    ("  WAPE similar stores alone", "new_wape_similar", "{:.1%}"),
     ("  WAPE chain average", "new_wape_chain", "{:.1%}"),
     ("  bias plan estimate", "new_bias", "{:+.1%}"),
     ("  bias chain average", "new_bias_chain", "{:+.1%}"),
@@ -128,6 +131,7 @@ def main() -> None:
     parser.add_argument("--cut-weeks", type=int, default=13)
     parser.add_argument("--cards", action="store_true",
                         help="Write the synthetic chains with loyalty-card customers (write_synthetic_chain(cards=True)).")
+    parser.add_argument("--planning", type=Path, help="A planning.toml for every synthetic chain (e.g. [customers] walk_away = false).")
     parser.add_argument("--no-real", action="store_true", help="Leave out the orange-juice data.")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "planner-benchmarks",
                         help="Where the orange-juice download is kept.")
@@ -153,12 +157,14 @@ def main() -> None:
             except (OSError, RuntimeError, ImportError) as exc:
                 say(f"[{name}] left out: {exc}")
                 continue
+            if args.planning and name != REAL:
+                shutil.copyfile(args.planning, folder / "planning.toml")
             started = time.perf_counter()
             backtest = score(folder, args.cut_weeks, name)
             results[name] = chain_figures(backtest, time.perf_counter() - started)
             if args.report:
                 print(f"\n## {name}\n{decision_report(backtest)}\n")
-    cards = "; synthetic chains with loyalty cards" if args.cards else ""
+    cards = ("; synthetic chains with loyalty cards" if args.cards else "") + (f"; settings {args.planning.name}" if args.planning else "")
     print(f"Decision backtest, chain rows ({args.stores} stores x {args.products} products x {args.weeks} weeks, seed {args.seed}{cards}; "
           f"cut {args.cut_weeks} weeks before the end; realized = revenue - units x unit cost after the cut, per week)")
     print(side_by_side(results))

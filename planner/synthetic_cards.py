@@ -10,7 +10,9 @@ its mix-weighted affinity for the product x a small residual (lognormal, sigma R
 Cardholders: about CARDHOLDERS_PER_STORE x the store's size per store (a few hundred), split over the
 segments by the store's mix and topped up so that every segment has at least MIN_PER_SEGMENT
 cardholders chain-wide. Each has a visit rate (lognormal, relative) and SECOND_STORE_SHARE of them also
-shop in a second store at SECOND_STORE_RATE of their home rate. The mix the demand uses is the
+shop in a second store at SECOND_STORE_RATE of their home rate. Each cardholder also has habits: an own
+liking of each product (gamma, shape HABIT_SHAPE, mean 1), so that a few staples are bought week after
+week, as households do. The mix the demand uses is the
 visit-weighted segment share of each store's cardholders, so the cards are Bayes-consistent with the
 demand: a line of product p in store s is bought by segment k with probability mix[s, k] x
 affinity[k, p] / sum over k.
@@ -18,7 +20,7 @@ affinity[k, p] / sum over k.
 Every selling line is one customer's purchase (daily units are split into purchases of mostly one or two
 units). CARD_SHARE of the lines are rung up on a card: each trading day about (the day's card lines /
 BASKET_LINES) of the store's cardholders visit, in proportion to their visit rate, and each card line
-goes to a visitor in proportion to the visitor's segment affinity for the product; the other lines are
+goes to a visitor in proportion to the visitor's segment affinity for the product x their own liking of it; the other lines are
 anonymous. A cardholder's lines of a day share a receipt; anonymous lines make receipts of 1 to 6 lines.
 Card ids are 12-digit text (leading zeros kept), receipt ids 10-digit text (store number and a counter).
 Customers.planted lists what was planted (segments of the cards, store mixes, affinities).
@@ -42,6 +44,7 @@ SECOND_STORE_SHARE, SECOND_STORE_RATE = 0.15, 0.35
 CARD_SHARE = 0.6  # of the selling lines, and so about that share of the units
 BASKET_LINES = 3.0  # card lines per visit that shows on a receipt, on average
 NEW_LINE = 0.7  # chance that the next unit of a day's sales is another customer's purchase
+HABIT_SHAPE = 0.3  # a cardholder's own liking of each product: gamma, mean 1 (small shape: a few staples bought again and again)
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Customers:
     mix: np.ndarray  # store x segment: visit-weighted share of the store's cardholders
     holders: pd.DataFrame  # card_id, store (index), segment (index), rate (relative visits), home (bool)
     local: np.ndarray  # store x product: the local demand factor (size x mix-weighted affinity x residual)
+    habit: np.ndarray  # holder x product: the cardholder's own liking (mean 1), the same card in both its stores
 
     def planted(self, store_ids: list[str], skus: list[str]) -> dict[str, pd.DataFrame]:
         """What was planted, segments numbered from 1: planted_segments.csv (card_id, segment, store_id,
@@ -93,7 +97,7 @@ class Customers:
             visiting = pool[self.rng.random(len(pool)) < wanted * rate[pool] / rate[pool].sum()]
             if not len(visiting):
                 visiting = self.rng.choice(pool, 1, p=rate[pool] / rate[pool].sum())
-            weights = self.affinity[segment[visiting]][:, p[rows]]  # visitor x line
+            weights = self.affinity[segment[visiting]][:, p[rows]] * self.habit[visiting][:, p[rows]]  # visitor x line
             cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
             chosen = (self.rng.random(len(rows))[None, :] > cumulative).sum(axis=0)
             holder[rows] = visiting[np.minimum(chosen, len(visiting) - 1)]
@@ -135,7 +139,9 @@ def plant_customers(rng: np.random.Generator, size: np.ndarray, cat_of: np.ndarr
     weight = weight.reindex(index=range(n_stores), columns=range(n_segments), fill_value=0.0).to_numpy()
     mix = weight / weight.sum(axis=1, keepdims=True)
     local = size[:, None] * (mix @ affinity) * rng.lognormal(0.0, RESIDUAL_SIGMA, (n_stores, n_products))
-    return Customers(rng, affinity, mix, holders, local)
+    person = pd.factorize(holders["card_id"])[0]
+    habit = rng.gamma(HABIT_SHAPE, 1.0 / HABIT_SHAPE, (person.max() + 1, n_products)).astype(np.float32)[person]
+    return Customers(rng, affinity, mix, holders, local, habit)
 
 
 def _cardholders(rng: np.random.Generator, size: np.ndarray, mix: np.ndarray) -> pd.DataFrame:

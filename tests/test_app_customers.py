@@ -80,3 +80,29 @@ def test_a_manager_gets_only_their_stores_customer_figures(sample_run, url: str)
         store_view(published, manager, "S02")
     with pytest.raises(AccessDenied):
         chain_segments(published, manager)
+
+
+def test_why_names_the_segments_that_buy_a_product(monkeypatch: pytest.MonkeyPatch, sample_run, url: str) -> None:
+    buyers = pd.read_csv(sample_run.out_dir / "current" / "customers" / "product_buyers.csv", dtype={"store_id": str, "sku": str})
+    mine = buyers[(buyers["store_id"] == "S02") & buyers["buyers"].notna()].sort_values("buyers", ascending=False).iloc[0]
+    at = signed_in(monkeypatch, sample_run.out_dir, url, "s02")
+    at.switch_page("planner/ui/why.py").run()
+    at.selectbox(key="why_sku").select(mine["sku"]).run()
+    assert not at.exception and not at.error
+    words = next(m.value for m in at.markdown if m.value.startswith("Customers:"))
+    assert f"bought here by {int(mine['buyers'])} cardholders" in words and mine["segments"] in words
+    few = buyers[(buyers["store_id"] == "S02") & buyers["buyers"].isna()]["sku"]
+    if len(few):
+        at.selectbox(key="why_sku").select(few.iloc[0]).run()
+        assert any(m.value.startswith("Customers: fewer than 20 cardholders") for m in at.markdown)
+
+
+def test_product_buyers_are_only_the_managers_store(sample_run, url: str) -> None:
+    published = load_plan(*published_plan(sample_run.out_dir))
+    db = Database(url)
+    manager = sign_in(db, "s03", PASSWORD)
+    db.dispose()
+    buyers = store_view(published, manager, "S03").customers.product_buyers
+    assert len(buyers) and set(buyers["store_id"]) == {"S03"}
+    shown = buyers.dropna(subset=["buyers"])
+    assert (shown["buyers"] >= 20).all()

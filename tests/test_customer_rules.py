@@ -93,14 +93,14 @@ def test_a_walk_away_cost_keeps_a_product_the_plan_would_drop_and_the_objective_
 
 
 def test_segment_estimate_follows_the_store_s_customers() -> None:
-    """Heavy P buyers (segment 1) fill store C, light ones (segment 0) store D; neither carries P."""
+    """Heavy P buyers (segment 1) fill store C, light ones (segment 0) store D; neither carries P; four stores do."""
     rows = []
-    mixes = {"A": (40, 40), "B": (60, 20), "C": (0, 40), "D": (40, 0)}
+    mixes = {"A": (40, 40), "B": (60, 20), "E": (20, 60), "F": (50, 30), "C": (0, 40), "D": (40, 0)}
     for store, (light, heavy) in mixes.items():
         for segment, count in ((0, light), (1, heavy)):
             for card in range(count):
                 for monday in MONDAYS:
-                    p_units = (1.0 if segment == 0 else 4.0) if store in ("A", "B") else 0.0
+                    p_units = (1.0 if segment == 0 else 4.0) if store not in ("C", "D") else 0.0
                     rows += [(f"{store}{segment}{card}", store, "Q", monday, 4.0, 4.0)]
                     rows += [(f"{store}{segment}{card}", store, "P", monday, p_units, p_units)] if p_units else []
     lines = card_lines(rows)
@@ -116,3 +116,5 @@ def test_segment_estimate_follows_the_store_s_customers() -> None:
     in_c = lines["card"].str.startswith("C")
     few = lines[~in_c | (lines["card"].str[2:].astype(int) < MIN_GROUP // 2)]  # store C keeps 10 of its cardholders
     assert np.isnan(segment_estimates(few, labels, own, traffic, candidates, MONDAYS).set_index(KEY).at[("C", "P"), "units_per_week"])
+    three = own[own[STORE_ID] != "F"]  # P carried in three stores: A's estimate rests on two others, too few for a spread
+    assert np.isnan(segment_estimates(lines, labels, three, traffic, candidates, MONDAYS).set_index(KEY).at[("A", "P"), "units_per_week"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, TODAY, configured
 from sklearn.metrics import adjusted_rand_score
-from test_plan_hash import PLAN_SHA256
+from test_plan_hash import NO_CARDS_PLAN_SHA256
 
 from planner import InputError, PlanConfig, load_chain, load_config, run_week
 from planner.customers import build_customers
@@ -198,6 +199,5 @@ def test_a_chain_without_cards_plans_as_before(tmp_path: Path, monkeypatch: pyte
         path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("PLANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'planner.db'}")
     outcome = run_week(data, tmp_path / "out", configured(load_config(data / "planning.toml")), today=TODAY)
-    import hashlib
-    assert hashlib.sha256((tmp_path / "out" / "plan.csv").read_bytes()).hexdigest() == PLAN_SHA256
+    assert hashlib.sha256((tmp_path / "out" / "plan.csv").read_bytes()).hexdigest() == NO_CARDS_PLAN_SHA256
     assert "customers" not in outcome.summary and not (tmp_path / "out" / "current" / "customers").exists()

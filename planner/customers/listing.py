@@ -13,8 +13,10 @@ customers, and may buy differently): it is the carrying stores' real units again
 segment mix predicts, and its spread over those stores is the estimate's uncertainty (with one
 carrying store, the estimate itself). A store gets a segment estimate for a product only where the
 evidence is customers, not a handful of them: at least MIN_GROUP segmented cardholders in the
-store, and at least MIN_GROUP who bought the product in the stores that carry it. Elsewhere the
-similar-store estimate (profiles.similar) stands.
+store, at least MIN_GROUP who bought the product in the stores that carry it, and at least
+MIN_EVIDENCE_STORES other stores carrying it (a spread over one or two stores says nothing about
+the estimate's uncertainty, and the plan weighs it by that). Elsewhere the similar-store estimate
+(profiles.similar) stands.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from planner.customers.segments import MIN_GROUP
 from planner.inputs.weekly import week_start
 from planner.schemas import KEY, STORE_ID
 
+MIN_EVIDENCE_STORES = 3  # carrying stores (other than the store itself) the calibration and its spread need
 RATE_PRIOR_UNITS = 500.0  # a segment's rate for a product counts as this many of its units bought at the all-card rate
 ESTIMATE_COLUMNS = [*KEY, "units_per_week", "uncertainty_units_per_week", "evidence_stores", "evidence_cardholders"]
 
@@ -71,7 +74,7 @@ def segment_estimates(card_lines: pd.DataFrame, labels: pd.Series, own: pd.DataF
     rows, cols = stores.get_indexer(out[STORE_ID]), skus.get_indexer(out["sku"])
     ok = (rows >= 0) & (cols >= 0)
     rows, cols = np.maximum(rows, 0), np.maximum(cols, 0)
-    enough = ok & (segmented_here[rows] >= MIN_GROUP) & (cardholders[cols] >= MIN_GROUP) & (evidence[rows, cols] > 0)
+    enough = ok & (segmented_here[rows] >= MIN_GROUP) & (cardholders[cols] >= MIN_GROUP) & (evidence[rows, cols] >= MIN_EVIDENCE_STORES)
     out["units_per_week"] = np.where(enough, estimate[rows, cols], np.nan)
     out["uncertainty_units_per_week"] = np.where(enough, spread[rows, cols], np.nan)
     out["evidence_stores"] = np.where(ok, evidence[rows, cols], 0).astype(int)

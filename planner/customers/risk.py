@@ -88,7 +88,7 @@ def _per_product(bought: pd.DataFrame, segment_of: pd.Series, names: dict[int, s
 
 
 def _segment_words(bought: pd.DataFrame, names: dict[int, str]) -> pd.Series:
-    """(store_id, sku) -> "mostly 'A'" or "'A' and 'B'": the segments most of the buyers belong to."""
+    """(store_id, sku) -> "mostly 'A'" or "most of them 'A' or 'B'": the segments most of the buyers belong to."""
     counts = bought.dropna(subset=["segment"]).groupby([*KEY, "segment"]).size().rename("cards").reset_index()
     counts["share"] = counts["cards"] / counts.groupby(KEY)["cards"].transform("sum")
     counts = counts.sort_values([*KEY, "share", "segment"], ascending=[True, True, False, True])
@@ -96,7 +96,7 @@ def _segment_words(bought: pd.DataFrame, names: dict[int, str]) -> pd.Series:
     top["name"] = "'" + top["segment"].astype(int).map(names) + "'"
     first = top.groupby(KEY).nth(0).set_index(KEY)
     second = top.groupby(KEY).nth(1).set_index(KEY)["name"].reindex(first.index)
-    return pd.Series(np.where(first["share"] >= MOSTLY, "mostly " + first["name"], first["name"] + " and " + second.fillna("others")),
+    return pd.Series(np.where(first["share"] >= MOSTLY, "mostly " + first["name"], "most of them " + first["name"] + " or " + second.fillna("others")),
                      index=first.index)
 
 

@@ -37,6 +37,7 @@ SEGMENTS_CSV = "segments.csv"  # one row per segment: name, size, spend, home st
 STORE_SEGMENTS_CSV = "store_segments.csv"  # per store and segment: cardholders, spend share against the chain
 LOYALTY_CSV = "loyalty.csv"  # per store: cardholders, loyal ones, card share of revenue
 MONTHLY_CSV = "monthly_segments.csv"  # per store, month and segment: share of card spend
+PRODUCT_BUYERS_CSV = "product_buyers.csv"  # per store and product: cardholders, loyal regulars, at risk, their segments
 SEGMENTS_JSON = "segments.json"  # ids, names and centroids: next week's run keeps the ids
 RUNS_DIR = "runs"  # OUT_DIR/runs/<week>-<run id>: every run's complete outputs, kept
 CURRENT_LINK = "current"  # OUT_DIR/current -> runs/<published run>
@@ -64,6 +65,7 @@ class PublishedCustomers:
     store_segments: pd.DataFrame
     loyalty: pd.DataFrame
     monthly: pd.DataFrame
+    product_buyers: pd.DataFrame  # customers.risk.RISK_COLUMNS without `suppressed`; empty figures below 20 cardholders
 
 
 def write_run_folder(folder: Path, result: PlanResult, changes: pd.DataFrame, profiles: Profiles, summary: dict[str, Any], chain: ChainData,
@@ -71,7 +73,7 @@ def write_run_folder(folder: Path, result: PlanResult, changes: pd.DataFrame, pr
     """Every output file of a run into `folder` (created)."""
     folder.mkdir(parents=True)
     if customers is not None:
-        write_customers(folder / CUSTOMERS_DIR, customers)
+        write_customers(folder / CUSTOMERS_DIR, customers, profiles.at_risk)
     write_csv(plan_csv_frame(result.plan), folder / PLAN_CSV)
     write_csv(changes, folder / CHANGES_CSV)
     write_csv(profiles.indices, folder / LOCAL_INDEX_CSV)
@@ -108,9 +110,12 @@ def read_run_folder(folder: Path) -> PublishedFiles:
     )
 
 
-def write_customers(folder: Path, customers: Customers) -> None:
-    """The customer tables and the segments' state into `folder` (created)."""
+def write_customers(folder: Path, customers: Customers, at_risk: pd.DataFrame | None = None) -> None:
+    """The customer tables and the segments' state into `folder` (created); `at_risk`: the profiles'
+    customers.risk table (product_buyers.csv)."""
     folder.mkdir()
+    if at_risk is not None:
+        write_csv(at_risk.drop(columns="suppressed"), folder / PRODUCT_BUYERS_CSV)
     write_csv(customers.segments, folder / SEGMENTS_CSV)
     write_csv(store_segments(customers), folder / STORE_SEGMENTS_CSV)
     write_csv(customers.loyalty.drop(columns="suppressed"), folder / LOYALTY_CSV)
@@ -128,6 +133,8 @@ def read_customers(folder: Path) -> PublishedCustomers | None:
         store_segments=read_output_csv(folder / STORE_SEGMENTS_CSV, dtype=ids),
         loyalty=read_output_csv(folder / LOYALTY_CSV, dtype=ids),
         monthly=read_output_csv(folder / MONTHLY_CSV, dtype=ids),
+        product_buyers=(read_output_csv(folder / PRODUCT_BUYERS_CSV, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""])
+                        if (folder / PRODUCT_BUYERS_CSV).exists() else pd.DataFrame(columns=[STORE_ID, "sku"])),
     )
 
 

@@ -50,6 +50,7 @@ class StoreCustomers:
     loyalty: dict[str, Any]  # the store's row of loyalty.csv
     monthly: pd.DataFrame  # the store's rows of monthly_segments.csv
     over_buys: dict[str, str]  # segment name -> what it buys more of than the average cardholder
+    product_buyers: pd.DataFrame  # the store's rows of product_buyers.csv, indexed by sku
 
 
 def published_plan(out_dir: Path) -> tuple[str, float]:
@@ -102,6 +103,7 @@ def _store_customers(published: PublishedPlan, store_id: str) -> StoreCustomers 
         segments=_rows(customers.store_segments, store_id),
         loyalty=loyalty.iloc[0].to_dict() if len(loyalty) else {},
         monthly=_rows(customers.monthly, store_id),
+        product_buyers=_rows(customers.product_buyers, store_id).set_index("sku"),
         over_buys=dict(zip(customers.segments["name"], customers.segments["over_buys"], strict=True)),
     )
 

@@ -1,5 +1,6 @@
 """Why / why not: any product in this store: its local demand, profit per shelf unit, waste risk,
-the substitutes carried, and what adding or dropping it would cost (a real re-plan of the store)."""
+who buys it (the loyalty cards' segments and customers at risk), the substitutes carried, and what
+adding or dropping it would cost (a real re-plan of the store)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def render(ctx: AppContext) -> None:
         st.error(plain(exc))
         return
     _show_figures(ctx, view, basis, sku, product, role)
+    if view.customers is not None:
+        st.write(buyers_words(view.customers.product_buyers, sku, float(product.get("walk_away_cost_per_week", 0.0))))
     _show_substitutes(ctx, view, basis, sku, profiles, carried)
     _show_cost(ctx, view, basis, sku, profiles, role, status)
 
@@ -135,6 +138,24 @@ def _show_cost(ctx: AppContext, view: StoreView, basis: WhatIfBasis, sku: str, p
         if not others.empty:
             st.caption("The re-plan also " + "; ".join(f"{'adds' if c == 'add' else 'drops'} {plain(names.get(o, o))} ({plain(o)})"
                                                        for c, o in zip(others["change"], others["sku"], strict=True)))
+
+
+def buyers_words(buyers: pd.DataFrame, sku: str, walk_away: float) -> str:
+    """Who buys it here, from the loyalty cards, in words; figures only about 20 cardholders or more."""
+    if sku not in buyers.index or pd.isna(buyers.at[sku, "buyers"]):
+        return "Customers: fewer than 20 cardholders bought it here, too few to say who they are."
+    row = buyers.loc[sku]
+    words = f"Customers: bought here by {int(row['buyers'])} cardholders, {plain(row['segments'])}"
+    if pd.isna(row["loyal_regulars"]):
+        return words + "; fewer than 20 loyal cardholders buy it in most of their weeks here."
+    words += f"; bought in most of their weeks by {int(row['loyal_regulars'])} loyal cardholders"
+    if pd.isna(row["at_risk"]):
+        return words + ", and fewer than 20 of them buy no alternative we carry."
+    words += (f"; **{int(row['at_risk'])} of them buy no alternative we carry** (EUR {row['at_risk_basket_per_week']:,.0f} "
+              f"a week of other shopping here; it is {row['product_share_of_basket']:.0%} of their basket).")
+    if walk_away > 0:
+        words += f" Dropping it risks EUR {walk_away:,.2f} a week of margin if some of them shop elsewhere: the plan counts that."
+    return words
 
 
 def plan_status(view: StoreView) -> dict[str, str]:
