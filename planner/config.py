@@ -90,6 +90,7 @@ class CustomersConfig:
     """What loyalty-card data changes in the plan (only where the tills give card ids)."""
 
     segment_estimates: bool = True  # a product a store does not carry: estimated from the store's customer segments where the cards suffice
+    card_substitutes: bool = False  # a product 20+ cardholders buy: within its shelf group, substitutes are what its buyers treat as alternatives (Yule's Q); off until a backtest shows it pays
     walk_away: bool = True  # dropping a regular purchase of loyal cardholders who buy no alternative here costs part of their basket
     walk_away_share: float = setting(0.1, 0, 1)  # share of such a customer's weekly basket margin (the rest of it) the store expects to lose
 

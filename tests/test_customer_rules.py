@@ -14,6 +14,7 @@ from planner import PlanConfig, PlanningProblem, plan_assortment
 from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.customers.segments import MIN_GROUP
+from planner.customers.switching import card_substitutes, decision_tree
 from planner.schemas import KEY, STORE_ID
 
 MONDAYS = pd.date_range("2026-01-05", periods=8, freq="7D")
@@ -118,3 +119,24 @@ def test_segment_estimate_follows_the_store_s_customers() -> None:
     assert np.isnan(segment_estimates(few, labels, own, traffic, candidates, MONDAYS).set_index(KEY).at[("C", "P"), "units_per_week"])
     three = own[own[STORE_ID] != "F"]  # P carried in three stores: A's estimate rests on two others, too few for a spread
     assert np.isnan(segment_estimates(lines, labels, three, traffic, candidates, MONDAYS).set_index(KEY).at[("A", "P"), "units_per_week"])
+
+
+def test_the_decision_tree_finds_products_bought_instead_of_each_other() -> None:
+    """In one category 60 cards buy COLA or its RIVAL (never both), 40 buy CHIPS with DIP; the guess
+    paired COLA with CHIPS, and a product too few cards buy (NICHE) keeps its guess."""
+    rows = []
+    for card in range(100):
+        basket = ["COLA"] if card < 30 else ["RIVAL"] if card < 60 else ["CHIPS", "DIP"]
+        rows += [(f"c{card}", "A", sku, MONDAYS[week], 1.0, 1.0) for sku in basket for week in range(3)]
+    rows += [(f"n{card}", "A", "NICHE", MONDAYS[0], 1.0, 1.0) for card in range(5)]
+    rows += [("c60", "A", "RIVAL", MONDAYS[4], 1.0, 1.0)]  # one card of the other kind: Q stays near -1
+    products = pd.DataFrame({"sku": ["COLA", "RIVAL", "CHIPS", "DIP", "NICHE"], "category": "Snacks"})
+    groups = pd.Series(["drinks", "drinks", "crisps", "crisps", "crisps"], index=products["sku"])
+    tree = decision_tree(card_lines(rows), products, MONDAYS).set_index(["sku", "substitute"])
+    assert tree.at[("COLA", "RIVAL"), "yules_q"] < -0.9 and tree.at[("CHIPS", "DIP"), "yules_q"] > 0.9
+    assert "NICHE" not in tree.index.get_level_values("sku")  # 5 buyers: no figure
+    guessed = pd.DataFrame({"sku": ["COLA", "CHIPS", "NICHE"], "substitute": ["CHIPS", "COLA", "DIP"]})
+    pairs = set(map(tuple, card_substitutes(tree.reset_index(), guessed, groups).to_numpy()))
+    assert ("COLA", "RIVAL") in pairs and ("RIVAL", "COLA") in pairs and ("NICHE", "DIP") in pairs
+    assert ("COLA", "CHIPS") not in pairs  # exclusive too, but another shelf group: different buyers, not alternatives
+    assert ("CHIPS", "DIP") not in pairs  # the same group, bought together: no substitute

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,7 @@ from planner.config import PlanConfig
 from planner.customers import Customers
 from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
+from planner.customers.switching import card_substitutes, decision_tree
 from planner.inputs import ChainData
 from planner.profiles.demand import (
     History,
@@ -29,7 +31,7 @@ from planner.profiles.indexing import (
     with_expectation,
 )
 from planner.profiles.similar import new_listing_estimates, store_similarity
-from planner.profiles.substitution import Substitution, estimate_substitution
+from planner.profiles.substitution import Substitution, estimate_substitution, shelf_groups
 from planner.schemas import KEY, PRODUCTS, STORE_ID
 
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
@@ -114,22 +116,26 @@ def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | 
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
-    at_risk, pairs["walk_away_cost_per_week"] = _customers_at_risk(chain, config, customers, listed, substitution, history, pairs)
+    substitution, at_risk, pairs["walk_away_cost_per_week"] = _customer_rules(chain, config, customers, listed, substitution, history, pairs)
     return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions, at_risk)
 
 
-def _customers_at_risk(chain: ChainData, config: PlanConfig, customers: Customers | None, listed: pd.DataFrame,
-                       substitution: Substitution, history: History, pairs: pd.DataFrame) -> tuple[pd.DataFrame | None, np.ndarray]:
-    """The customers at risk per store and product (None without cards) and each listed pair's walk-away cost."""
+def _customer_rules(chain: ChainData, config: PlanConfig, customers: Customers | None, listed: pd.DataFrame, substitution: Substitution,
+                    history: History, pairs: pd.DataFrame) -> tuple[Substitution, pd.DataFrame | None, np.ndarray]:
+    """What the cards change: the substitutes (customers.switching), the customers at risk per store and
+    product (None without cards) and each listed pair's walk-away cost."""
     if customers is None:
-        return None, np.zeros(len(pairs))
+        return substitution, None, np.zeros(len(pairs))
+    if config.customers.card_substitutes:
+        tree = decision_tree(chain.cards, chain.products, history.weeks)
+        substitution = dataclasses.replace(substitution, pairs=card_substitutes(tree, substitution.pairs, shelf_groups(chain.products)))
     segmentation = customers.segmentation
     at_risk = customers_at_risk(chain.cards, segmentation.labels, segmentation.names, listed, substitution.pairs, history.weeks)
     if not config.customers.walk_away:
-        return at_risk, np.zeros(len(pairs))
+        return substitution, at_risk, np.zeros(len(pairs))
     unit_cost = chain.products.set_index(PRODUCTS.sku)[PRODUCTS.unit_cost]
     cost = walk_away_costs(at_risk, chain.weekly, chain.cards, unit_cost, history.weeks, config.customers.walk_away_share)
-    return at_risk, np.where(pairs["listed_now"], cost.reindex(pd.MultiIndex.from_frame(pairs[KEY])).fillna(0.0).to_numpy(), 0.0)
+    return substitution, at_risk, np.where(pairs["listed_now"], cost.reindex(pd.MultiIndex.from_frame(pairs[KEY])).fillna(0.0).to_numpy(), 0.0)
 
 
 def _blended_demand(

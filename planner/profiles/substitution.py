@@ -56,15 +56,21 @@ class Substitution:
     events: pd.DataFrame  # store_id, sku, last_sale, rate_before, gain, transfer
 
 
+def shelf_groups(products: pd.DataFrame) -> pd.Series:
+    """sku -> the shelf group substitutes share: substitute_group (or need_state) where the master has
+    it ("" = none), else the subcategory, else the category."""
+    group_column = next((c for c in GROUP_COLUMNS if c in products.columns), None)
+    column = group_column or ("subcategory" if "subcategory" in products.columns else PRODUCTS.category)
+    return pd.Series(products[column].astype(str).str.strip().to_numpy(), index=products[PRODUCTS.sku], name="group")
+
+
 def substitutes(products: pd.DataFrame, price_band: float) -> pd.DataFrame:
     """(sku, substitute) pairs, both directions, no self pairs."""
     group_column = next((c for c in GROUP_COLUMNS if c in products.columns), None)
     frame = products[[PRODUCTS.sku, PRODUCTS.price]].copy()
+    frame["group"] = shelf_groups(products).to_numpy()
     if group_column:
-        frame["group"] = products[group_column].astype(str).str.strip()
         frame = frame[frame["group"] != ""]
-    else:
-        frame["group"] = products["subcategory"] if "subcategory" in products.columns else products[PRODUCTS.category]
     alike = [c for c in ALIKE_COLUMNS if c in products.columns]
     for column in alike:
         frame[column] = products[column].astype(str).str.strip().str.lower()
