@@ -22,6 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from planner.customers.features import SHARE_PREFIX
 
@@ -60,10 +61,11 @@ def segment_cards(features: pd.DataFrame, previous: pd.DataFrame | None = None, 
     values = comparable(features)
     scaler = StandardScaler().fit(values)
     scaled = scaler.transform(values)
-    scores = _silhouettes(scaled)
-    k = max(scores, key=lambda n: (scores[n], -n))
+    with threadpool_limits(limits=1):  # one thread (OpenMP and BLAS): two made k-means 4 x slower on 2 cores (benchmarks/customers.py)
+        scores = _silhouettes(scaled)
+        k = max(scores, key=lambda n: (scores[n], -n))
+        labels = KMeans(n_clusters=k, n_init=5, random_state=SEED).fit_predict(scaled)
     notes = [f"{k} segments: the highest silhouette score ({scores[k]:.3f}) of k = {MIN_SEGMENTS}..{max(scores)}"]
-    labels = KMeans(n_clusters=k, n_init=5, random_state=SEED).fit_predict(scaled)
     labels, merged = _merge_small(scaled, labels)
     notes += merged
     centroids = pd.DataFrame(features.groupby(labels).mean())
