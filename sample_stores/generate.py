@@ -113,7 +113,6 @@ BULK_LINES, BULK_FACTOR, BULK_USUAL_DAILY = 4, (15, 40), (2.0, 8.0)  # party ord
 # Loyalty cards (their own random stream: the POS lines are the same with or without them).
 CARD_SEED = SEED + 1
 CARD_SHARE = 0.6  # share of the lines rung up on a card
-HABIT_SHAPE = 0.3  # a cardholder's own liking of each product: gamma, mean 1 (a few staples bought week after week)
 # planted customer segments: what they over-buy ((column, value) -> multiplier) and visits a week
 SEGMENTS = {
     "students_singles": ({("category", "Ready Meals"): 5.0, ("pack_size", "single"): 4.0, ("category", "Snacks & Sweets"): 2.0,
@@ -311,21 +310,13 @@ def segment_affinity(products: pd.DataFrame) -> dict[str, np.ndarray]:
     return affinity
 
 
-def habits(card_ids: pd.Series, n_products: int) -> np.ndarray:
-    """card x product: the cardholder's own liking of each product (gamma, shape HABIT_SHAPE, mean 1),
-    drawn from the card number, so a card shopping in two stores has the same habits in both."""
-    return np.stack([np.random.default_rng(int(card)).gamma(HABIT_SHAPE, 1 / HABIT_SHAPE, n_products) for card in card_ids])
-
-
 def add_cards(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFrame, cards: pd.DataFrame,
               p_idx: np.ndarray) -> pd.DataFrame:
     """card_id and receipt_id per line: each open day, each cardholder visits with probability (visits a
     week / 6); CARD_SHARE of the day's lines go to a visiting card, drawn in proportion to its segment's
-    affinity for the product times the card's own habits (habits()). A card's lines of a day share a
-    receipt; the other lines are grouped into receipts of 1-6 lines. Ids are text; a line without a
-    card has an empty card_id."""
+    affinity for the product. A card's lines of a day share a receipt; the other lines are grouped into
+    receipts of 1-6 lines. Ids are text; a line without a card has an empty card_id."""
     affinity = segment_affinity(products)
-    habit = habits(cards["card_id"], len(products))
     visits = cards["segment"].map({segment: rate for segment, (_effects, rate) in SEGMENTS.items()}).to_numpy() / 6
     card_of = np.full(len(lines), "", dtype=object)
     dates = lines["date"].to_numpy()
@@ -337,7 +328,6 @@ def add_cards(rng: np.random.Generator, lines: pd.DataFrame, products: pd.DataFr
         if not len(visiting) or not len(on_card):
             continue
         weights = np.stack([affinity[seg][p_idx[on_card]] for seg in cards["segment"].to_numpy()[visiting]])  # card x line
-        weights = weights * habit[visiting][:, p_idx[on_card]]
         cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
         chosen = (rng.random(len(on_card))[None, :] > cumulative).sum(axis=0)
         card_of[on_card] = cards["card_id"].to_numpy()[visiting[np.minimum(chosen, len(visiting) - 1)]]

