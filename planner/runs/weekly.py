@@ -194,7 +194,7 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     timings.update({f"optimize: {step}": seconds for step, seconds in result.timings.items()})
     say(f"solver {result.solve.solver}: {result.solve.status}, gap {100 * (result.solve.mip_gap or 0):.3f} %, {result.solve.seconds:.1f} s")
     reached(RunStage.PLANNED)
-    result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(KEY)["new_listing_haircut"])
+    result.plan["reason"] = plan_reasons(result.plan, profiles.pairs.set_index(KEY))
     changes = change_table(result, profiles, chain)
     timings["total"] = time.perf_counter() - started
     folder = _free_name(out_dir / RUNS_DIR, f"{week}-{run_id:05d}")
