@@ -14,7 +14,7 @@ from planner import PlanConfig, PlanningProblem, plan_assortment
 from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.customers.segments import MIN_GROUP
-from planner.customers.switching import card_substitutes, decision_tree
+from planner.customers.switching import card_substitutes, decision_tree, switching
 from planner.schemas import KEY, STORE_ID
 
 MONDAYS = pd.date_range("2026-01-05", periods=8, freq="7D")
@@ -140,3 +140,25 @@ def test_the_decision_tree_finds_products_bought_instead_of_each_other() -> None
     assert ("COLA", "RIVAL") in pairs and ("RIVAL", "COLA") in pairs and ("NICHE", "DIP") in pairs
     assert ("COLA", "CHIPS") not in pairs  # exclusive too, but another shelf group: different buyers, not alternatives
     assert ("CHIPS", "DIP") not in pairs  # the same group, bought together: no substitute
+
+
+def test_the_buyers_of_a_delisted_product_show_what_they_switched_to() -> None:
+    """30 cards buy OLD every week until it goes (after the 4th week); then 24 of them buy NEW, and all
+    buy more TEA, another shelf group: NEW is what they switched to, TEA is not."""
+    rows = []
+    for card in range(30):
+        for week, monday in enumerate(MONDAYS):
+            rows.append((f"c{card}", "A", "OLD" if week < 4 else "TEA", monday, 1.0, 1.0))
+            if week >= 4 and card < 24:
+                rows.append((f"c{card}", "A", "NEW", monday, 1.0, 1.0))
+    groups = pd.Series({"OLD": "coffee", "NEW": "coffee", "TEA": "tea"})
+    events = pd.DataFrame({STORE_ID: ["A"], "sku": ["OLD"], "last_sale": [MONDAYS[3]]})
+    switched = switching(card_lines(rows), events, groups)
+    assert list(switched["substitute"]) == ["NEW"]
+    assert switched["buyers"].iloc[0] == 30
+    assert switched["share_of_dropped_units"].iloc[0] == pytest.approx(24 * 4 / (30 * 4))
+    few = switching(card_lines([r for r in rows if int(r[0][1:]) < 10]), events, groups)
+    assert few.empty  # 10 buyers: no figure
+    pairs = set(map(tuple, card_substitutes(decision_tree(card_lines(rows), pd.DataFrame({"sku": groups.index, "category": "Hot drinks"}),
+                                                          MONDAYS), pd.DataFrame(columns=["sku", "substitute"]), groups, switched).to_numpy()))
+    assert ("OLD", "NEW") in pairs and ("OLD", "TEA") not in pairs

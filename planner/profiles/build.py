@@ -12,7 +12,7 @@ from planner.config import PlanConfig
 from planner.customers import Customers
 from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
-from planner.customers.switching import card_substitutes, decision_tree
+from planner.customers.switching import card_substitutes, decision_tree, switching
 from planner.inputs import ChainData
 from planner.profiles.demand import (
     History,
@@ -128,7 +128,9 @@ def _customer_rules(chain: ChainData, config: PlanConfig, customers: Customers |
         return substitution, None, np.zeros(len(pairs))
     if config.customers.card_substitutes:
         tree = decision_tree(chain.cards, chain.products, history.weeks)
-        substitution = dataclasses.replace(substitution, pairs=card_substitutes(tree, substitution.pairs, shelf_groups(chain.products)))
+        groups = shelf_groups(chain.products)
+        switched = switching(chain.cards, substitution.events, groups)
+        substitution = dataclasses.replace(substitution, pairs=card_substitutes(tree, substitution.pairs, groups, switched))
     segmentation = customers.segmentation
     at_risk = customers_at_risk(chain.cards, segmentation.labels, segmentation.names, listed, substitution.pairs, history.weeks)
     if not config.customers.walk_away:
