@@ -38,6 +38,8 @@ def customers_at_risk(card_lines: pd.DataFrame, labels: pd.Series, names: dict[i
     `listed`: store_id, sku carried today; `substitutes`: sku, substitute pairs.
     """
     lines = card_lines[week_start(card_lines["date"]).isin(weeks) & (card_lines["units"] > 0)]
+    if lines.empty:  # cards only before the history window
+        return pd.DataFrame(columns=RISK_COLUMNS)
     frame = pd.DataFrame({"card": pd.factorize(lines["card"])[0], STORE_ID: lines[STORE_ID].to_numpy(), "sku": lines["sku"].to_numpy(),
                           "week": week_start(lines["date"]).to_numpy(), "spend": lines["revenue"].clip(lower=0.0).to_numpy()})
     visits = frame.groupby(["card", STORE_ID]).agg(spend=("spend", "sum"), weeks=("week", "nunique"))
