@@ -342,9 +342,7 @@ def print_table(records: list[dict[str, Any]], figures: dict[str, Any], args: ar
     print(f"{args.stores} stores x {args.products:,} products x {args.weeks} weeks; {figures['cards_seen']:,} cardholders "
           f"({figures['two_store_cards']:,} in two or more stores), {figures['card_lines']:,} card lines of {figures['pos_lines']:,} POS lines")
     by_case = {r["case"]: r for r in records}
-    for case, r in by_case.items():
-        if "error" in r:
-            print(f"{case}: error: {r['error']}")
+    print("".join(f"{case}: error: {r['error']}\n" for case, r in by_case.items() if "error" in r), end="")
     staged = [c for c in ("customers", "cards") if c in by_case and "customers_s" in by_case[c]]
     if staged:
         print("\ncustomer stage (build_customers), seconds   " + "".join(f"{c:>12s}" for c in staged))
@@ -352,9 +350,12 @@ def print_table(records: list[dict[str, Any]], figures: dict[str, Any], args: ar
             print(f"  {step:41s}" + "".join(f"{by_case[c][f'{step}_s']:12.2f}" for c in staged))
         print(f"  {'total':41s}" + "".join(f"{by_case[c]['customers_s']:12.2f}" for c in staged))
         print(f"  {'peak MiB of the process':41s}" + "".join(f"{by_case[c]['peak_mib']:12,.0f}" for c in staged))
-        alone = by_case[staged[0]]
+        rise = {"customers": ("peak_mib", "loaded_mib"), "cards": ("customers_mib", "ingest_mib")}  # the stage's own part
+        print(f"  {'MiB the stage added to the peak':41s}" + "".join(f"{by_case[c][rise[c][0]] - by_case[c][rise[c][1]]:12,.0f}" for c in staged))
+    if "customers" in staged:
+        alone = by_case["customers"]
         verdict = "within" if alone["customers_s"] <= BUDGET_S and alone["peak_mib"] <= BUDGET_MIB else "OVER"
-        print(f"  budget {BUDGET_S:.0f} s and {BUDGET_MIB:,} MiB ({staged[0]}): {verdict} budget; "
+        print(f"  the stage alone: {verdict} its budget of {BUDGET_S:.0f} s and {BUDGET_MIB:,} MiB; "
               f"{alone['segments']} segments from {alone['cards_segmented']:,} cards")
     runs = [c for c in ("nocards", "cards") if c in by_case and "error" not in by_case[c]]
     if not runs:
