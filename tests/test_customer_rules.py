@@ -15,6 +15,7 @@ from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.customers.segments import MIN_GROUP
 from planner.customers.switching import card_substitutes, decision_tree, switching
+from planner.inputs.weekly import week_numbers, week_start
 from planner.schemas import KEY, STORE_ID
 
 MONDAYS = pd.date_range("2026-01-05", periods=8, freq="7D")
@@ -162,3 +163,10 @@ def test_the_buyers_of_a_delisted_product_show_what_they_switched_to() -> None:
     pairs = set(map(tuple, card_substitutes(decision_tree(card_lines(rows), pd.DataFrame({"sku": groups.index, "category": "Hot drinks"}),
                                                           MONDAYS), pd.DataFrame(columns=["sku", "substitute"]), groups, switched).to_numpy()))
     assert ("OLD", "NEW") in pairs and ("OLD", "TEA") not in pairs
+
+
+def test_week_numbers_are_the_weeks_of_week_start() -> None:
+    dates = pd.Series(pd.to_datetime("2024-12-20") + pd.to_timedelta(np.arange(0, 800, 3), unit="D") + pd.Timedelta(hours=13))
+    numbers, mondays = week_numbers(dates), week_start(dates).dt.normalize()
+    assert (week_numbers(mondays) == numbers).all()
+    assert pd.Series(numbers).groupby(mondays.to_numpy()).nunique().eq(1).all() and len(set(numbers)) == mondays.nunique()

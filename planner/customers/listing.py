@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from planner.customers.segments import MIN_GROUP
-from planner.inputs.weekly import week_start
+from planner.inputs.weekly import week_numbers
 from planner.schemas import KEY, STORE_ID
 
 MIN_EVIDENCE_STORES = 3  # carrying stores (other than the store itself) the calibration and its spread need
@@ -42,11 +42,12 @@ def segment_estimates(card_lines: pd.DataFrame, labels: pd.Series, own: pd.DataF
     """
     stores = pd.Index(traffic.index)
     skus = pd.Index(sorted(set(candidates["sku"]) | set(own["sku"])))
-    lines = card_lines[week_start(card_lines["date"]).isin(weeks)]
-    segment = lines["card"].map(labels)
-    lines = lines[segment.notna()]
-    segment = segment[segment.notna()].astype(int)
-    segments = pd.Index(sorted(segment.unique()))
+    lines = card_lines[np.isin(week_numbers(card_lines["date"]), week_numbers(pd.Series(weeks)))]
+    card, cards = pd.factorize(lines["card"])
+    segment = labels.reindex(cards).to_numpy()[card]  # one lookup per card, not per line
+    segmented = ~np.isnan(segment)
+    lines, card, segment = lines[segmented], card[segmented], segment[segmented].astype(int)
+    segments = pd.Index(np.unique(segment))
     s, p, g = stores.get_indexer(lines[STORE_ID]), skus.get_indexer(lines["sku"]), segments.get_indexer(segment)
     known = (s >= 0) & (p >= 0)
     s, p, g, units = s[known], p[known], g[known], lines["units"].to_numpy(dtype=float)[known]
@@ -67,8 +68,8 @@ def segment_estimates(card_lines: pd.DataFrame, labels: pd.Series, own: pd.DataF
     predicted = traffic.reindex(stores).to_numpy(dtype=float)[:, None] * share
     usable = carried * (predicted > 0)
     estimate, spread, evidence = _leave_one_out(predicted, real, usable)
-    cardholders = _buyers(lines["card"].to_numpy()[known], s, p, carried)
-    segmented_here = _cards_per_store(lines["card"].to_numpy()[known], s, n_s)
+    cardholders = _buyers(card[known], s, p, carried)
+    segmented_here = _cards_per_store(card[known], s, n_s)
 
     out = candidates[KEY].copy()
     rows, cols = stores.get_indexer(out[STORE_ID]), skus.get_indexer(out["sku"])
@@ -107,16 +108,14 @@ def _leave_one_out(predicted: np.ndarray, real: np.ndarray, usable: np.ndarray) 
     return estimate, spread, evidence
 
 
-def _buyers(cards: np.ndarray, s: np.ndarray, p: np.ndarray, carried: np.ndarray) -> np.ndarray:
-    """Per product: distinct segmented cardholders who bought it in a store that carries it."""
+def _buyers(card: np.ndarray, s: np.ndarray, p: np.ndarray, carried: np.ndarray) -> np.ndarray:
+    """Per product: distinct segmented cardholders (codes) who bought it in a store that carries it."""
     in_carrying = carried[s, p] > 0
-    codes = pd.factorize(cards[in_carrying])[0].astype(np.int64)
-    pairs = np.unique(codes * carried.shape[1] + p[in_carrying])
+    pairs = pd.unique(card[in_carrying].astype(np.int64) * carried.shape[1] + p[in_carrying])
     return np.bincount(pairs % carried.shape[1], minlength=carried.shape[1])
 
 
-def _cards_per_store(cards: np.ndarray, s: np.ndarray, n_stores: int) -> np.ndarray:
-    """Per store: distinct segmented cardholders with a line there."""
-    codes = pd.factorize(cards)[0].astype(np.int64)
-    pairs = np.unique(codes * n_stores + s)
+def _cards_per_store(card: np.ndarray, s: np.ndarray, n_stores: int) -> np.ndarray:
+    """Per store: distinct segmented cardholders (codes) with a line there."""
+    pairs = pd.unique(card.astype(np.int64) * n_stores + s)
     return np.bincount(pairs % n_stores, minlength=n_stores)

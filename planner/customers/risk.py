@@ -22,7 +22,7 @@ import pandas as pd
 
 from planner.customers.segments import MIN_GROUP
 from planner.customers.stores import LOYAL_SHARE
-from planner.inputs.weekly import week_start
+from planner.inputs.weekly import week_numbers
 from planner.schemas import KEY, STORE_ID
 
 REGULAR_SHARE = 0.5
@@ -35,37 +35,71 @@ def customers_at_risk(card_lines: pd.DataFrame, labels: pd.Series, names: dict[i
                       substitutes: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
     """RISK_COLUMNS per store and product bought on a card in `weeks` (see the module docstring).
 
-    `listed`: store_id, sku carried today; `substitutes`: sku, substitute pairs.
+    `listed`: store_id, sku carried today; `substitutes`: sku, substitute pairs. Cards, stores,
+    products and weeks become integer codes once: a chain's 10 M card lines group in seconds.
     """
-    lines = card_lines[week_start(card_lines["date"]).isin(weeks) & (card_lines["units"] > 0)]
+    week = week_numbers(card_lines["date"])
+    lines = card_lines[np.isin(week, week_numbers(pd.Series(weeks))) & (card_lines["units"] > 0).to_numpy()]
     if lines.empty:  # cards only before the history window
         return pd.DataFrame(columns=RISK_COLUMNS)
-    frame = pd.DataFrame({"card": pd.factorize(lines["card"])[0], STORE_ID: lines[STORE_ID].to_numpy(), "sku": lines["sku"].to_numpy(),
-                          "week": week_start(lines["date"]).to_numpy(), "spend": lines["revenue"].clip(lower=0.0).to_numpy()})
-    visits = frame.groupby(["card", STORE_ID]).agg(spend=("spend", "sum"), weeks=("week", "nunique"))
-    visits["loyal"] = visits["spend"] / visits.groupby(level="card")["spend"].transform("sum") >= LOYAL_SHARE
-    bought = frame.groupby(["card", *KEY]).agg(spend=("spend", "sum"), weeks=("week", "nunique")).reset_index()
-    here = visits.reindex(pd.MultiIndex.from_frame(bought[["card", STORE_ID]]))
-    bought["loyal_regular"] = here["loyal"].to_numpy() & (bought["weeks"] >= np.maximum(MIN_REGULAR_WEEKS, REGULAR_SHARE * here["weeks"].to_numpy()))
-    bought["basket"] = here["spend"].to_numpy() - bought["spend"]
-    bought["at_risk"] = bought["loyal_regular"] & ~_buys_alternative(bought, listed, substitutes)
-    store_weeks = frame.groupby(STORE_ID)["week"].nunique()
-    return _per_product(bought, lines["card"].map(labels).groupby(frame["card"].to_numpy()).first(), names, store_weeks)
+    week = week_numbers(lines["date"])
+    card, cards = pd.factorize(lines["card"])
+    store, stores = pd.factorize(lines[STORE_ID])
+    sku, skus = pd.factorize(lines["sku"])
+    n_stores, n_skus = len(stores), len(skus)
+    spend = lines["revenue"].clip(lower=0.0).to_numpy(dtype=float)
+    visit, visit_key = pd.factorize(card.astype(np.int64) * n_stores + store)  # a card in a store
+    visit_spend = np.bincount(visit, spend)
+    visit_weeks = _distinct(visit, week)
+    loyal = visit_spend >= LOYAL_SHARE * np.bincount(card, spend)[visit_key // n_stores]
+    row, row_key = pd.factorize(visit.astype(np.int64) * n_skus + sku)  # a card, a store and a product
+    row_visit, row_sku = row_key // n_skus, row_key % n_skus
+    row_spend = np.bincount(row, spend)
+    regular = loyal[row_visit] & (_distinct(row, week) >= np.maximum(MIN_REGULAR_WEEKS, REGULAR_SHARE * visit_weeks[row_visit]))
+    row_store = visit_key[row_visit] % n_stores
+    at_risk = regular & ~_buys_alternative(regular, row_visit, row_store, row_sku, row_key, skus, stores, listed, substitutes)
+    segment = labels.reindex(cards).to_numpy()[visit_key[row_visit] // n_stores]
+    rows = pd.DataFrame({STORE_ID: stores[row_store], "sku": skus[row_sku], "loyal_regular": regular, "at_risk": at_risk,
+                         "basket": visit_spend[row_visit] - row_spend, "spend": row_spend, "segment": segment})
+    store_weeks = pd.Series(_distinct(store, week), index=stores)
+    return _per_product(rows, names, store_weeks)
 
 
-def _buys_alternative(bought: pd.DataFrame, listed: pd.DataFrame, substitutes: pd.DataFrame) -> np.ndarray:
-    """Per (card, store, sku) row of `bought`: the card also bought a substitute the store carries today."""
-    regular = bought.loc[bought["loyal_regular"], ["card", *KEY]]
-    options = regular.merge(substitutes, on="sku").merge(listed[KEY].rename(columns={"sku": "substitute"}), on=[STORE_ID, "substitute"])
-    taken = options.merge(bought[["card", *KEY]].rename(columns={"sku": "substitute"}), on=["card", STORE_ID, "substitute"])
-    with_alternative = pd.MultiIndex.from_frame(taken[["card", *KEY]].drop_duplicates())
-    return pd.MultiIndex.from_frame(bought[["card", *KEY]]).isin(with_alternative)
+def _distinct(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per group code: how many distinct values."""
+    span = int(values.max() - values.min()) + 1
+    pairs = pd.unique(group.astype(np.int64) * span + (values - values.min()))
+    return np.bincount(pairs // span, minlength=int(group.max()) + 1)
 
 
-def _per_product(bought: pd.DataFrame, segment_of: pd.Series, names: dict[int, str], store_weeks: pd.Series) -> pd.DataFrame:
+def _buys_alternative(regular: np.ndarray, row_visit: np.ndarray, row_store: np.ndarray, row_sku: np.ndarray, row_key: np.ndarray,
+                      skus: pd.Index, stores: pd.Index, listed: pd.DataFrame, substitutes: pd.DataFrame) -> np.ndarray:
+    """Per (card, store, sku) row: the card also bought a substitute the store carries today (only
+    the regular rows are looked at)."""
+    n_skus = len(skus)
+    sub_from, sub_to = skus.get_indexer(substitutes["sku"]), skus.get_indexer(substitutes["substitute"])
+    known = (sub_from >= 0) & (sub_to >= 0)
+    order = np.argsort(sub_from[known], kind="stable")
+    sub_from, sub_to = sub_from[known][order], sub_to[known][order]
+    starts = np.searchsorted(sub_from, np.arange(n_skus + 1))
+    looked = np.flatnonzero(regular)
+    count = starts[row_sku[looked] + 1] - starts[row_sku[looked]]
+    owner = np.repeat(looked, count)
+    offsets = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    option = sub_to[np.repeat(starts[row_sku[looked]], count) + offsets]
+    carried_key = stores.get_indexer(listed[STORE_ID]).astype(np.int64) * n_skus + skus.get_indexer(listed["sku"])
+    carried = pd.Index(carried_key[(stores.get_indexer(listed[STORE_ID]) >= 0) & (skus.get_indexer(listed["sku"]) >= 0)])
+    bought_it = pd.Index(row_key).get_indexer(row_visit[owner].astype(np.int64) * n_skus + option) >= 0
+    on_shelf = carried.get_indexer(row_store[owner].astype(np.int64) * n_skus + option) >= 0
+    alternative = np.zeros(len(regular), dtype=bool)
+    alternative[owner[bought_it & on_shelf]] = True
+    return alternative
+
+
+def _per_product(rows: pd.DataFrame, names: dict[int, str], store_weeks: pd.Series) -> pd.DataFrame:
     """RISK_COLUMNS from the (card, store, sku) rows, small groups left empty."""
-    at_risk = bought[bought["at_risk"]]
-    grouped = bought.groupby(KEY)
+    at_risk = rows[rows["at_risk"]]
+    grouped = rows.groupby(KEY)
     table = pd.DataFrame({
         "buyers": grouped.size(),
         "loyal_regulars": grouped["loyal_regular"].sum(),
@@ -77,8 +111,7 @@ def _per_product(bought: pd.DataFrame, segment_of: pd.Series, names: dict[int, s
     table["at_risk_basket_per_week"] = table["basket"] / weeks
     whole = table["basket"] + table["product_spend"]
     table["product_share_of_basket"] = table["product_spend"] / whole.where(whole > 0)
-    table["segments"] = _segment_words(bought.assign(segment=bought["card"].map(segment_of)), names).reindex(
-        pd.MultiIndex.from_frame(table[KEY])).fillna("").to_numpy()
+    table["segments"] = _segment_words(rows, names).reindex(pd.MultiIndex.from_frame(table[KEY])).fillna("").to_numpy()
     table["suppressed"] = table["buyers"] < MIN_GROUP
     for column in ("buyers", "loyal_regulars", "at_risk"):
         small = table["suppressed"] | (table[column] < MIN_GROUP)
@@ -89,9 +122,9 @@ def _per_product(bought: pd.DataFrame, segment_of: pd.Series, names: dict[int, s
     return table[RISK_COLUMNS]
 
 
-def _segment_words(bought: pd.DataFrame, names: dict[int, str]) -> pd.Series:
+def _segment_words(rows: pd.DataFrame, names: dict[int, str]) -> pd.Series:
     """(store_id, sku) -> "mostly 'A'" or "most of them 'A' or 'B'": the segments most of the buyers belong to."""
-    counts = bought.dropna(subset=["segment"]).groupby([*KEY, "segment"]).size().rename("cards").reset_index()
+    counts = rows.dropna(subset=["segment"]).groupby([*KEY, "segment"]).size().rename("cards").reset_index()
     counts["share"] = counts["cards"] / counts.groupby(KEY)["cards"].transform("sum")
     counts = counts.sort_values([*KEY, "share", "segment"], ascending=[True, True, False, True])
     top = counts.groupby(KEY).head(2).copy()
@@ -112,7 +145,7 @@ def walk_away_costs(risk: pd.DataFrame, weekly: pd.DataFrame, card_lines: pd.Dat
     revenue = window.groupby(STORE_ID)["revenue"].sum()
     margin = (window["revenue"] - window["units"] * window["sku"].map(unit_cost)).groupby(window[STORE_ID]).sum()
     margin_rate = (margin / revenue.where(revenue > 0)).clip(lower=0.0)
-    in_window = card_lines[week_start(card_lines["date"]).isin(weeks)]
+    in_window = card_lines[np.isin(week_numbers(card_lines["date"]), week_numbers(pd.Series(weeks)))]
     card_share = (in_window["revenue"].groupby(in_window[STORE_ID]).sum() / revenue.where(revenue > 0)).clip(0.05, 1.0)
     basket = risk["at_risk_basket_per_week"].fillna(0.0).to_numpy()
     stores = risk[STORE_ID]
