@@ -33,6 +33,7 @@ from planner.inputs.posmeta import (
 from planner.inputs.weekly import CARD_LINE_COLUMNS, LINE_COLUMNS, WEEKLY_SQL
 from planner.schemas import CARD_ID_MAX_LENGTH, EARLIEST_DATE, POS, STORE_ID, Column
 
+CARD_ORDER = ["card", STORE_ID, "date", "sku", "receipt", "units", "revenue"]  # the card lines' order (missing receipts last)
 POS_UNITS, POS_REVENUE = (next(c for c in POS.columns if c.name == name) for name in ("units", "revenue"))
 
 HEAD_BYTES = 1 << 16
@@ -226,12 +227,27 @@ class DuckLines:
             bulk_units=float(weekly["bulk_units"].sum()),
             promo_lines=int(days["promo_lines"].sum()),
         )
-        cards = typed_cards(con.execute(
-            "SELECT card, store_id, sku, CAST(date AS TIMESTAMP) AS date, receipt, units, revenue FROM known WHERE card IS NOT NULL"
-        ).df())
+        cards = self._card_lines()
         counts.card_lines, counts.cards = len(cards), int(cards["card"].nunique())
-        con.close()
         return typed_weekly(weekly), typed_days(store_days), counts, replaced, cards
+
+    def _card_lines(self) -> pd.DataFrame:
+        """The card lines as typed_cards gives them, sorted by DuckDB; closes the connection.
+
+        They come out as Arrow, and the connection (with every line) is closed before they become
+        pandas, where each distinct text is one Python object however many lines repeat it.
+        """
+        order = ", ".join(f"{column} NULLS LAST" for column in CARD_ORDER)
+        table = self.con.sql(
+            "SELECT card, store_id, sku, CAST(date AS TIMESTAMP_NS) AS date, receipt, units, revenue"
+            f" FROM known WHERE card IS NOT NULL ORDER BY {order}"
+        ).to_arrow_table()
+        self.con.close()
+        cards = table.to_pandas(split_blocks=True, self_destruct=True)  # deduplicate_objects is on by default
+        del table
+        for column in ("card", "receipt"):
+            cards[column] = cards[column].astype("string")
+        return cards
 
     def _keep_latest_export(self, ranks: dict[str, int]) -> list[Replaced]:
         """Where files overlap on a store, day and product, keep only the latest file's lines (a re-export)."""
@@ -266,10 +282,10 @@ def typed_weekly(weekly: pd.DataFrame) -> pd.DataFrame:
 
 
 def typed_cards(cards: pd.DataFrame) -> pd.DataFrame:
-    """The card lines' dtypes and order (CARD_LINE_COLUMNS), whichever engine made them."""
+    """The card lines' dtypes and order (CARD_LINE_COLUMNS) from pandas lines; DuckLines._card_lines gives them from SQL."""
     typed = cards[CARD_LINE_COLUMNS].astype({"card": "string", STORE_ID: str, "sku": str, "date": "datetime64[ns]", "receipt": "string",
                                              "units": float, "revenue": float})
-    return typed.sort_values(["card", STORE_ID, "date", "sku", "receipt", "units", "revenue"], kind="stable").reset_index(drop=True)
+    return typed.sort_values(CARD_ORDER, kind="stable").reset_index(drop=True)
 
 
 def _id_expression(column: str, card_key: str | None) -> str:
