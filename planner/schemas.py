@@ -215,6 +215,7 @@ PROFILES = Table("profiles", (
     Column("chain_units_per_week", "number", _WEEKLY_UNITS, "mean over the stores that carry it", 0),
     Column("local_index", "number", "ratio", "this store's rate against the chain's, 1 = as the chain", 0),
     Column("category_index", "number", "ratio", "this store's category share against the chain's", 0),
+    Column("similar_stores_units_per_week", "number", _WEEKLY_UNITS, "what units_per_week would be from similar stores alone (no customer segments)", 0),
     Column("cycle_days", "number", "days", "days between deliveries", 0),
     Column("order_up_to", "number", "units", "the level a delivery fills the shelf to", 0),
     Column("order_units", "number", "units", "units per delivery", 0),
@@ -225,6 +226,7 @@ PROFILES = Table("profiles", (
     Column("margin_per_unit", "number", "EUR / unit", "price minus unit cost"),
     Column("promo_profit_per_week", "number", _WEEKLY_EUR, "what deal weeks add"),
     Column("profit_per_week", "number", _WEEKLY_EUR, "margin on expected sales minus waste cost"),
+    Column("walk_away_cost_per_week", "number", _WEEKLY_EUR, "loyal cardholders' basket margin at risk if a listed product goes (customers.risk)", 0),
 ), key=tuple(KEY))
 
 # optimize -> outputs: one row per store and carried product (optimize.PlanResult.plan; plan.csv adds reason)
