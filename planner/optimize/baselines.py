@@ -1,6 +1,8 @@
 """The baselines a plan is judged against, each within every store's own shelf and budget.
 
     greedy   per store, the candidates by expected profit per shelf unit, taken while shelf and budget last
+             (`store_greedy_plan`: the same for one store's problem within all its rules, the fallback of
+             the store-by-store solve when a store's MILP has no plan within its time budget)
     uniform  one chain-wide ranking (the product's expected profit summed over the stores, per shelf
              unit); every store carries it from the top down to what fits its own limits
     current  today's assortment; in a store where it breaks the shelf or the budget, its best trim
@@ -20,10 +22,9 @@ import pulp
 
 from planner.config import SolverConfig
 from planner.errors import SolverError
-from planner.optimize.decompose import with_roles
-from planner.optimize.inputs import ModelInputs
-from planner.optimize.solve import linear_expression, solve
-from planner.schemas import KEY, STORE_ID
+from planner.optimize.inputs import ModelInputs, core_products
+from planner.optimize.solve import SolveStatus, linear_expression, solve
+from planner.schemas import KEY, STORE_ID, Role
 
 LIMIT_COLUMNS = [STORE_ID, "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
 
@@ -74,7 +75,14 @@ def best_subset(items: pd.DataFrame, value: pd.Series, shelf_limit: float, budge
     problem += linear_expression(zip(chosen, worth["shelf_space"].astype(float), strict=True)) <= float(shelf_limit), "shelf"
     problem += linear_expression(zip(chosen, worth["inventory_cost"].astype(float), strict=True)) <= float(budget_limit), "budget"
     result = solve(problem, solver)
-    if not result.status.has_plan:
+    if result.status == SolveStatus.NO_SOLUTION:  # out of time: again, from the fill by value per shelf unit
+        start = fill_in_order(worth.loc[(value[worth.index] / worth["shelf_space"]).sort_values(ascending=False, kind="stable").index],
+                              shelf_limit, budget_limit)
+        for var, taken in zip(chosen, worth.index.isin(start), strict=True):
+            var.setInitialValue(1 if taken else 0)
+        if not solve(problem, solver, warm_start=True).status.has_plan:
+            return start
+    elif not result.status.has_plan:
         raise SolverError(f"the best subset within the limits was not found: solver status '{result.status}'")
     return worth.index[[(var.varValue or 0.0) > 0.5 for var in chosen]]
 
@@ -90,6 +98,34 @@ def greedy_plan(inputs: ModelInputs) -> pd.DataFrame:
         ranked = density.loc[[store]].sort_values(ascending=False, kind="stable").index
         chosen.append(fill_in_order(pairs.loc[ranked], inputs.shelf_capacity[store], inputs.inventory_budget[store]))
     return with_roles(_frame(chosen), inputs)
+
+
+def store_greedy_plan(inputs: ModelInputs) -> pd.DataFrame:
+    """(store_id, sku) for one store's problem (inputs.store_inputs) by its rules: the forced pairs (the fixed
+    core among them), the best pairs each category minimum still needs, the best listed pairs that
+    max_drops_per_store keeps, then the rest with a positive profit, each tier by profit per shelf unit and
+    taken while shelf and budget last, with no more new listings than max_adds_per_store allows.
+    Whether it meets every rule (a forced pair may not fit) is for the caller to check."""
+    (store,) = inputs.stores
+    ranked = inputs.pairs.loc[(inputs.pairs["profit"] / inputs.pairs["shelf_space"]).sort_values(ascending=False, kind="stable").index]
+    forced = ranked[ranked["forced"]]
+    rest = ranked[~ranked["forced"]]
+    minimum = inputs.category_minimum.droplevel(STORE_ID).sub(forced.groupby("category").size(), fill_value=0)
+    needed = rest["category"].map(minimum).fillna(0).to_numpy()
+    for_minimum = rest[rest.groupby("category").cumcount().to_numpy() < needed]
+    rest = rest.drop(for_minimum.index)
+    tiers = [forced, for_minimum]
+    stability = inputs.config.stability
+    if stability.max_drops_per_store is not None:
+        keep = int(ranked["listed_now"].sum()) - stability.max_drops_per_store - sum(int(t["listed_now"].sum()) for t in tiers)
+        tiers.append(rest[rest["listed_now"]].iloc[: max(keep, 0)])
+        rest = rest.drop(tiers[-1].index)
+    rest = rest[rest["profit"] > 0]
+    if stability.max_adds_per_store is not None:
+        adds = stability.max_adds_per_store - sum(int((~t["listed_now"]).sum()) for t in tiers)
+        rest = rest[rest["listed_now"] | ((~rest["listed_now"]).cumsum() <= adds)]
+    chosen = fill_in_order(pd.concat([*tiers, rest]), inputs.shelf_capacity[store], inputs.inventory_budget[store])
+    return _frame([chosen])
 
 
 def uniform_plan(inputs: ModelInputs) -> pd.DataFrame:
@@ -121,6 +157,13 @@ def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
         chosen.append(kept)
         rows.append((store, len(mine), shelf_used, shelf, budget_used, budget, over, len(kept)))
     return TodayWithinLimits(with_roles(_frame(chosen), inputs), pd.DataFrame(rows, columns=LIMIT_COLUMNS))
+
+
+def with_roles(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+    """store_id, sku, role: "core" for fresh products carried everywhere, "addon" otherwise."""
+    core = set(core_products(carried, inputs.core_skus, inputs.stores))
+    roles = [Role.CORE if sku in core else Role.ADDON for sku in carried["sku"]]
+    return carried[KEY].assign(role=roles).reset_index(drop=True)
 
 
 def _frame(indexes: list[pd.Index]) -> pd.DataFrame:

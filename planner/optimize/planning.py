@@ -13,7 +13,7 @@ import pandas as pd
 from planner.errors import InfeasiblePlanError, SolverError
 from planner.optimize.baselines import TodayWithinLimits, greedy_plan, today_within_limits, uniform_plan
 from planner.optimize.conflicts import diagnose_infeasibility, override_conflicts
-from planner.optimize.decompose import STORE_VALUE_COLUMNS, solve_chain
+from planner.optimize.decompose import STORE_VALUE_COLUMNS, fallback_text, solve_chain
 from planner.optimize.inputs import ModelInputs, PlanningProblem, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
 from planner.optimize.plan import PlanValue, changes, plan_value, store_summary
@@ -126,6 +126,8 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
             f"without a plan; raise [solver] time_limit_seconds in planning.toml (now {config.solver.time_limit_seconds:g})"
         )
         raise SolverError(msg)
+    if chain.fallback:
+        notes.append(fallback_text(chain.fallback))
     if n_fresh and not (chain.carried["role"] == Role.CORE).any():
         notes.append("no fresh product earns its place in every store, so the core is empty")
     return ChainPlan(problem, inputs, chain.carried, result, chain.method, chain.store_values, notes, timings)

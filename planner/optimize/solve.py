@@ -63,6 +63,7 @@ class SolveResult:
     best_bound: float | None  # the solver's bound on the optimum (LP bound), same units
     mip_gap: float | None  # (bound - objective) / |objective|, 0.001 = 0.1 %
     seconds: float
+    fallback_stores: tuple[str, ...] = ()  # chain plans: stores on their greedy plan, no MILP plan in their time budget
 
 
 # --- PuLP 3 / 4: the one place that branches on the PuLP version -------------------------------
@@ -146,10 +147,8 @@ def _uses_highs(config: SolverConfig) -> bool:
     available = pulp.listSolvers(onlyAvailable=True)
     if name == "cbc" and ("COIN_CMD" in available or _bundled_cbc_path()):
         return False
-    msg_text = (
-        f"solver '{config.name}' is not available; PuLP finds: {', '.join(available) or 'none'}. "
-        "Install highspy (pip install highspy) or set [solver] name in planning.toml"
-    )
+    msg_text = (f"solver '{config.name}' is not available; PuLP finds: {', '.join(available) or 'none'}. "
+                "Install highspy (pip install highspy) or set [solver] name in planning.toml")
     raise SolverError(msg_text)
 
 
@@ -390,6 +389,7 @@ def relaxed_duals(problem: pulp.LpProblem, config: SolverConfig, names: list[str
     else:
         highs = _new_highs(config)
         _pass_model(highs, problem, integer=False, warm_start=False)
+    highs.setOptionValue("time_limit", math.inf)  # not the MILP's budget (its clock runs on): a bound and duals are always wanted
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, [float("nan")] * len(names)

@@ -34,6 +34,7 @@ def build_summary(result: PlanResult, chain: ChainData, profiles: Profiles, conf
         "recomputed_objective": round(result.recomputed_objective, 4),
         "best_bound": None if solve.best_bound is None else round(solve.best_bound, 4),
         "mip_gap": None if solve.mip_gap is None else round(solve.mip_gap, 6),
+        "fallback_stores": list(solve.fallback_stores),  # on their greedy plan: no MILP plan within their time budget
         "solve_seconds": round(solve.seconds, 3),
         "units": {"money": "EUR", "profit": "EUR per week", "shelf": "shelf units", "inventory": "EUR tied up"},
         "core_items": len(core),
