@@ -20,11 +20,13 @@ a `max_addons_per_store` rule (core items do not count as add-ons) go straight t
 
 Time: each store's MILP gets its own budget, re-balanced as stores finish: the time left of
 `[solver] time_limit_seconds` over the stores left in the pass (a store that finishes early leaves its
-share to the others), at least min(1 s, limit / stores), so a chain takes at most about twice its limit.
-A store whose MILP has no plan in its budget falls back to its greedy plan (baselines.store_greedy_plan,
-within all its rules), warm-started into the MILP, which may still improve it; the store's bound is
-then the solver's bound, else its LP relaxation's, never the greedy plan's own objective. Only a store
-whose greedy plan breaks one of its rules (and whose MILP finds nothing) leaves the round without a plan.
+share to the others), at least min(1 s, limit / stores). A store whose MILP has no plan in its budget
+falls back to its greedy plan (baselines.store_greedy_plan, within all its rules), warm-started into the
+MILP for the same budget again, which may still improve it; the store's bound is then the solver's
+bound, else its LP relaxation's, never the greedy plan's own objective. Once the limit is spent, a
+store thus adds at most twice the floor of solver time (building its model and its LP relaxation come
+on top). Only a store whose greedy plan breaks one of its rules (and whose MILP finds nothing) leaves
+the round without a plan.
 """
 
 from __future__ import annotations
