@@ -15,7 +15,9 @@ from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.customers.segments import MIN_GROUP
 from planner.customers.switching import card_substitutes, decision_tree, switching
+from planner.customers.walkaway import walk_away_events
 from planner.inputs.weekly import week_numbers, week_start
+from planner.profiles.build import walk_away_share
 from planner.schemas import KEY, STORE_ID
 
 MONDAYS = pd.date_range("2026-01-05", periods=8, freq="7D")
@@ -170,3 +172,24 @@ def test_week_numbers_are_the_weeks_of_week_start() -> None:
     numbers, mondays = week_numbers(dates), week_start(dates).dt.normalize()
     assert (week_numbers(mondays) == numbers).all()
     assert pd.Series(numbers).groupby(mondays.to_numpy()).nunique().eq(1).all() and len(set(numbers)) == mondays.nunique()
+
+
+def test_walk_away_is_measured_on_delistings_against_other_loyal_cardholders() -> None:
+    """40 loyal cards buy OLD (no substitute) and EUR 3 of BREAD every week; after OLD goes they buy
+    BREAD every other week. 40 other loyal cards buy BREAD throughout: the regulars took half away."""
+    rows = []
+    for card in range(80):
+        for week, monday in enumerate(MONDAYS):
+            regular = card < 40
+            if regular and week < 4:
+                rows.append((f"c{card}", "A", "OLD", monday, 1.0, 1.0))
+            if not regular or week < 4 or week % 2 == 0:
+                rows.append((f"c{card}", "A", "BREAD", monday, 1.0, 3.0))
+    events = pd.DataFrame({STORE_ID: ["A"], "sku": ["OLD"], "last_sale": [MONDAYS[3]]})
+    walked = walk_away_events(card_lines(rows), events, pd.DataFrame({"sku": ["OLD"], "substitute": ["NEW"]}))
+    assert (walked["at_risk"].iloc[0], walked["others"].iloc[0]) == (40, 40)
+    assert walked["walked"].iloc[0] == pytest.approx(0.5)
+    assert walk_away_share(walked, 0.1)[0] == 0.1  # one delisting: the setting
+    three = pd.concat([walked.assign(walked=w) for w in (0.4, 0.5, 0.6)], ignore_index=True)
+    share, words = walk_away_share(three, 0.1)
+    assert 0.1 < share < 0.5 and "3 delistings" in words

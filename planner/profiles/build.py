@@ -13,6 +13,7 @@ from planner.customers import Customers
 from planner.customers.listing import segment_estimates
 from planner.customers.risk import customers_at_risk, walk_away_costs
 from planner.customers.switching import card_substitutes, decision_tree, switching
+from planner.customers.walkaway import walk_away_events
 from planner.inputs import ChainData
 from planner.profiles.demand import (
     History,
@@ -31,9 +32,11 @@ from planner.profiles.indexing import (
     with_expectation,
 )
 from planner.profiles.similar import new_listing_estimates, store_similarity
-from planner.profiles.substitution import Substitution, estimate_substitution, shelf_groups
+from planner.profiles.substitution import Substitution, estimate_substitution, shelf_groups, shrunk_transfer_rate
 from planner.schemas import KEY, PRODUCTS, STORE_ID
 
+MIN_WALK_AWAY_EVENTS = 3  # delistings with 20+ loyal regulars at risk needed to measure the walk-away share
+WALK_AWAY_PRIOR_SD = 0.1  # how far the chain's walk-away share is believed to be from the setting before any event
 MIN_OWN_WEEKS = 4  # with fewer listed weeks, the own rate is blended with the other stores' estimate
 
 PROFILE_COLUMNS = [
@@ -57,6 +60,7 @@ class Profiles:
     history: History
     dimensions: list[str]
     at_risk: pd.DataFrame | None = None  # customers.risk.RISK_COLUMNS, with loyalty cards
+    walk_away: str = ""  # the walk-away share used and what it rests on, in words (with loyalty cards)
 
 
 def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | None = None) -> Profiles:
@@ -116,16 +120,17 @@ def build_profiles(chain: ChainData, config: PlanConfig, customers: Customers | 
     pairs["local_index"] = own_keyed["local_index"].reindex(key).fillna(pd.Series(multiplier.to_numpy(), index=key)).to_numpy()
     pairs = add_economics(pairs, chain.products, config.replenishment)
     substitution = estimate_substitution(chain.weekly, chain.products, listed, config.substitution)
-    substitution, at_risk, pairs["walk_away_cost_per_week"] = _customer_rules(chain, config, customers, listed, substitution, history, pairs)
-    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions, at_risk)
+    substitution, at_risk, pairs["walk_away_cost_per_week"], walk_away = _customer_rules(
+        chain, config, customers, listed, substitution, history, pairs)
+    return Profiles(pairs[PROFILE_COLUMNS], indices, traffic, similarity, substitution, history, dimensions, at_risk, walk_away)
 
 
 def _customer_rules(chain: ChainData, config: PlanConfig, customers: Customers | None, listed: pd.DataFrame, substitution: Substitution,
-                    history: History, pairs: pd.DataFrame) -> tuple[Substitution, pd.DataFrame | None, np.ndarray]:
+                    history: History, pairs: pd.DataFrame) -> tuple[Substitution, pd.DataFrame | None, np.ndarray, str]:
     """What the cards change: the substitutes (customers.switching), the customers at risk per store and
-    product (None without cards) and each listed pair's walk-away cost."""
+    product (None without cards), each listed pair's walk-away cost and the walk-away share in words."""
     if customers is None:
-        return substitution, None, np.zeros(len(pairs))
+        return substitution, None, np.zeros(len(pairs)), ""
     if config.customers.card_substitutes:
         tree = decision_tree(chain.cards, chain.products, history.weeks)
         groups = shelf_groups(chain.products)
@@ -134,10 +139,22 @@ def _customer_rules(chain: ChainData, config: PlanConfig, customers: Customers |
     segmentation = customers.segmentation
     at_risk = customers_at_risk(chain.cards, segmentation.labels, segmentation.names, listed, substitution.pairs, history.weeks)
     if not config.customers.walk_away:
-        return substitution, at_risk, np.zeros(len(pairs))
+        return substitution, at_risk, np.zeros(len(pairs)), "walk-away cost off ([customers] walk_away = false)"
+    share, words = walk_away_share(walk_away_events(chain.cards, substitution.events, substitution.pairs), config.customers.walk_away_share)
     unit_cost = chain.products.set_index(PRODUCTS.sku)[PRODUCTS.unit_cost]
-    cost = walk_away_costs(at_risk, chain.weekly, chain.cards, unit_cost, history.weeks, config.customers.walk_away_share)
-    return substitution, at_risk, np.where(pairs["listed_now"], cost.reindex(pd.MultiIndex.from_frame(pairs[KEY])).fillna(0.0).to_numpy(), 0.0)
+    cost = walk_away_costs(at_risk, chain.weekly, chain.cards, unit_cost, history.weeks, share)
+    return substitution, at_risk, np.where(pairs["listed_now"], cost.reindex(pd.MultiIndex.from_frame(pairs[KEY])).fillna(0.0).to_numpy(), 0.0), words
+
+
+def walk_away_share(events: pd.DataFrame, prior: float) -> tuple[float, str]:
+    """The share of an at-risk cardholder's basket lost with a regular purchase: the chain's delistings
+    (customers.walkaway) weighed by the at-risk spend and shrunk toward `prior` (the setting), or the
+    setting itself with fewer than MIN_WALK_AWAY_EVENTS of them."""
+    if len(events) < MIN_WALK_AWAY_EVENTS:
+        return prior, f"walk-away share {prior:.0%}: the setting ({len(events)} delistings with 20+ loyal regulars at risk, {MIN_WALK_AWAY_EVENTS} needed to measure it)"
+    share, sd = shrunk_transfer_rate(events["walked"].to_numpy(dtype=float), events["spend_before"].to_numpy(dtype=float), prior, WALK_AWAY_PRIOR_SD)
+    return share, (f"walk-away share {share:.0%}: {len(events)} delistings, their loyal regulars' baskets against other loyal "
+                   f"cardholders', shrunk toward the setting {prior:.0%} (90 % interval {max(share - 1.645 * sd, 0):.0%} to {min(share + 1.645 * sd, 1):.0%})")
 
 
 def _blended_demand(

@@ -97,13 +97,14 @@ def estimate_substitution(weekly: pd.DataFrame, products: pd.DataFrame, listed: 
     return Substitution(pairs, rate, interval, f"{source}; 90 % interval {interval[0]:.0%} to {interval[1]:.0%}", events)
 
 
-def shrunk_transfer_rate(transfers: np.ndarray, weights: np.ndarray, prior: float) -> tuple[float, float]:
-    """(rate, sd): the weighted mean of the events' transfer rates, shrunk toward `prior` (module docstring)."""
+def shrunk_transfer_rate(transfers: np.ndarray, weights: np.ndarray, prior: float, prior_sd: float = PRIOR_SD) -> tuple[float, float]:
+    """(rate, sd): the weighted mean of the events' transfer rates, shrunk toward `prior` (module
+    docstring); any share measured on events is shrunk this way (the walk-away share too)."""
     share = weights / weights.sum()
     mean = float((share * transfers).sum())
     variance = float((share**2 * (transfers - mean) ** 2).sum()) * len(transfers) / max(len(transfers) - 1, 1)
-    precision = 1.0 / max(variance, 1e-12) + 1.0 / PRIOR_SD**2
-    rate = (mean / max(variance, 1e-12) + prior / PRIOR_SD**2) / precision
+    precision = 1.0 / max(variance, 1e-12) + 1.0 / prior_sd**2
+    rate = (mean / max(variance, 1e-12) + prior / prior_sd**2) / precision
     return float(np.clip(rate, 0.0, 1.0)), float(precision**-0.5)
 
 

@@ -185,6 +185,8 @@ def _plan_and_publish(db: Database, run_id: int, week: str, chain: ChainData, co
     profiles = build_profiles(chain, config, customers)
     timings["profiles"] = time.perf_counter() - mark
     say(f"built demand profiles for {len(profiles.pairs)} store-product pairs")
+    if profiles.walk_away:
+        say(profiles.walk_away)
     reached(RunStage.PROFILED)
     mark = time.perf_counter()
     substitutes = Substitutes.configured(profiles.substitution.pairs, profiles.substitution.transfer_rate, config.substitution)
