@@ -24,7 +24,7 @@ KEY = [STORE_ID, "sku"]  # the key of every store x product table
 class Role(StrEnum):
     """What a carried product is in a store's plan."""
 
-    CORE = "core"  # a fresh product carried in every store (optimize.decompose.with_roles decides it)
+    CORE = "core"  # a fresh product carried in every store (optimize.baselines.with_roles decides it)
     ADDON = "addon"  # carried in this store only
 
 
