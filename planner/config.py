@@ -50,6 +50,7 @@ class SolverConfig:
     name: str = "highs"  # "highs" (default, in-process through highspy) or "cbc" (bundled with PuLP 3)
     time_limit_seconds: float = setting(120.0, 0, 86_400, above=True)
     mip_gap: float = setting(0.001, 0, 0.5)  # relative gap to the LP bound at which the solver may stop (0.001 = 0.1 %)
+    workers: int = setting(0, 0, 1024)  # processes that solve stores side by side: 0 = one per core, 1 = one after another
 
 
 @dataclass(frozen=True)

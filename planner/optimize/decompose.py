@@ -18,9 +18,15 @@ If the gap is still above `[solver] mip_gap`, the full chain MILP is solved, war
 best plan, in the time left (skipped when none is left); its own bound then tightens ours. Stores with
 a `max_addons_per_store` rule (core items do not count as add-ons) go straight to the full MILP.
 
+Stores: the store problems of a pass (the relaxed stores, then those re-solved after a core repair) run
+in `[solver] workers` processes (workers.py; 0 = one per core); the core repair and the chain steps run
+here. Each worker gets one store's ModelInputs and its budget; the plans are read in stores.csv order,
+so with time to spare the plan does not depend on the workers or on the order stores finish in.
+
 Time: each store's MILP gets its own budget, re-balanced as stores finish: the time left of
-`[solver] time_limit_seconds` over the stores left in the pass (a store that finishes early leaves its
-share to the others), at least min(1 s, limit / stores). A store whose MILP has no plan in its budget
+`[solver] time_limit_seconds` x N / the stores left in the pass, with N the workers (at most the stores
+left; the store itself counted as left, a store that finishes early leaves its share to the others), at
+least min(1 s, limit / stores). A store whose MILP has no plan in its budget
 falls back to its greedy plan (baselines.store_greedy_plan, within all its rules), warm-started into the
 MILP for the same budget again, which may still improve it; the store's bound is then the solver's
 bound, else its LP relaxation's, never the greedy plan's own objective. Once the limit is spent, a
@@ -37,18 +43,19 @@ import time
 from collections.abc import Callable
 
 import pandas as pd
-import pulp
 
 from planner.config import SolverConfig
-from planner.optimize.baselines import store_greedy_plan, with_roles
+from planner.optimize.baselines import with_roles
 from planner.optimize.inputs import ModelInputs, core_products, store_inputs
-from planner.optimize.model import Model, build_model, limit_names
-from planner.optimize.plan import active_flows, carried_pairs, plan_value
-from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals, solve
+from planner.optimize.model import build_model
+from planner.optimize.plan import carried_pairs, plan_value
+from planner.optimize.solve import SolveResult, SolveStatus, solve
+from planner.optimize.workers import StorePool, StoreSolve, Task, set_start, worker_count
 from planner.schemas import KEY, STORE_ID
 
 STORE_VALUE_COLUMNS = [STORE_ID, "shelf_value", "budget_value"]
 MIN_STORE_SECONDS = 1.0  # a store's budget is at least this, or limit / stores when that is less
+Rounds = tuple[pd.DataFrame | None, pd.DataFrame | None, dict[str, tuple[float, float]], float, float]
 
 
 @dataclasses.dataclass
@@ -63,50 +70,49 @@ class ChainSolve:
     # objective and the bound on its problem, EUR / week: the stores whose plan is their greedy fallback
 
 
-@dataclasses.dataclass(frozen=True)
-class StoreSolve:
-    """One store's plan and what is known of it."""
-
-    carried: pd.DataFrame  # store_id, sku
-    objective: float  # EUR / week: the store problem's objective of the plan
-    bound: float  # on the store problem's optimum, EUR / week (inf when unknown)
-    duals: list[float]  # shelf_value, budget_value of its LP relaxation
-    fallback: bool  # the store's greedy plan, no better MILP plan found within its budget
-
-
 def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = None) -> ChainSolve:
     """The chain plan within `mip_gap` of the best bound when the time limit allows it."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     config = inputs.config.solver
+    best: Rounds = (None, None, {}, float("-inf"), float("inf"))
+    if inputs.rules.max_addons_per_store is None:
+        with StorePool(worker_count(config, len(inputs.stores)), say) as pool:
+            best = _store_rounds(inputs, started, say, pool)
+    carried, values, fallback, objective, bound = best
+    time_left = config.time_limit_seconds - (time.perf_counter() - started)
+    if carried is not None and (_gap(objective, bound) <= config.mip_gap or time_left <= 0):
+        if time_left <= 0:
+            say("  the time limit is spent: the store-by-store plan stands")
+        return ChainSolve(carried, _result(inputs, carried, bound, started, fallback), "by store", values, fallback)
+    return _solve_chain_model(inputs, carried, bound, started, say, fallback)
+
+
+def _store_rounds(inputs: ModelInputs, started: float, say: Callable[[str], None], pool: StorePool) -> Rounds:
+    """The store-by-store rounds: (best plan, its store values, its fallback stores, its objective, best bound)."""
     best: pd.DataFrame | None = None
     best_values: pd.DataFrame | None = None
     best_fallback: dict[str, tuple[float, float]] = {}
     best_objective = float("-inf")
     bound = float("inf")
-    if inputs.rules.max_addons_per_store is None:
-        rounds = 2 if inputs.listing_cost > 0 else 1
-        charges = initial_charges(inputs)
-        for round_no in range(1, rounds + 1):
-            say(f"solving {len(inputs.stores)} stores one by one (round {round_no} of at most {rounds})")
-            fallback: dict[str, tuple[float, float]] = {}
-            found = store_round(inputs, charges, started, say, fallback=fallback)
-            if found is None:
-                break  # a store has no plan within its limits: the chain model diagnoses it
-            carried, round_bound, values = found
-            bound = min(bound, round_bound)
-            objective = _objective(carried, inputs)
-            if objective > best_objective:
-                best, best_values, best_objective, best_fallback = carried, values, objective, fallback
-            if _gap(best_objective, bound) <= config.mip_gap:
-                break
-            charges = carrier_charges(inputs, carried, charges)
-    time_left = config.time_limit_seconds - (time.perf_counter() - started)
-    if best is not None and (_gap(best_objective, bound) <= config.mip_gap or time_left <= 0):
-        if time_left <= 0:
-            say("  the time limit is spent: the store-by-store plan stands")
-        return ChainSolve(best, _result(inputs, best, bound, started, best_fallback), "by store", best_values, best_fallback)
-    return _solve_chain_model(inputs, best, bound, started, say, best_fallback)
+    rounds = 2 if inputs.listing_cost > 0 else 1
+    charges = initial_charges(inputs)
+    in_workers = f"; {pool.workers} worker processes" if pool.workers > 1 else ""
+    for round_no in range(1, rounds + 1):
+        say(f"solving {len(inputs.stores)} stores one by one (round {round_no} of at most {rounds}{in_workers})")
+        fallback: dict[str, tuple[float, float]] = {}
+        found = store_round(inputs, charges, started, say, fallback=fallback, pool=pool)
+        if found is None:
+            break  # a store has no plan within its limits: the chain model diagnoses it
+        carried, round_bound, values = found
+        bound = min(bound, round_bound)
+        objective = _objective(carried, inputs)
+        if objective > best_objective:
+            best, best_values, best_objective, best_fallback = carried, values, objective, fallback
+        if _gap(best_objective, bound) <= inputs.config.solver.mip_gap:
+            break
+        charges = carrier_charges(inputs, carried, charges)
+    return best, best_values, best_fallback, best_objective, bound
 
 
 def initial_charges(inputs: ModelInputs) -> pd.Series:
@@ -128,36 +134,53 @@ def carrier_charges(inputs: ModelInputs, carried: pd.DataFrame, charges: pd.Seri
 
 
 def store_round(inputs: ModelInputs, charges: pd.Series, started: float, say: Callable[[str], None], *,
-                fallback: dict[str, tuple[float, float]] | None = None) -> tuple[pd.DataFrame, float, pd.DataFrame] | None:
+                fallback: dict[str, tuple[float, float]] | None = None,
+                pool: StorePool | None = None) -> tuple[pd.DataFrame, float, pd.DataFrame] | None:
     """Every store solved with the core rules relaxed, then the core repaired: (plan, bound, shelf
     and budget values per store) or None. The stores left on their greedy plan are put in `fallback`
-    (store -> (objective, bound), EUR / week)."""
-    solved: dict[str, StoreSolve] = {}
-    for number, store in enumerate(inputs.stores, start=1):
-        seconds = store_budget(inputs.config.solver, len(inputs.stores), len(inputs.stores) - number + 1, started)
-        one = _solve_store(inputs, store, charges, [], [], seconds)
-        if one is None:
-            return None
-        solved[store] = one
-        if number % 10 == 0 or number == len(inputs.stores):
-            on_greedy = sum(s.fallback for s in solved.values())
-            say(f"  {number} of {len(inputs.stores)} stores solved ({time.perf_counter() - started:.0f} s"
-                + (f", {on_greedy} on their greedy plan)" if on_greedy else ")"))
+    (store -> (objective, bound), EUR / week). The stores run in `pool` (default: one by one, here)."""
+    pool = pool or StorePool(1, say)
+    n_stores = len(inputs.stores)
+
+    def budget(stores_left: int, workers: int) -> float:
+        return store_budget(inputs.config.solver, n_stores, stores_left, started, workers)
+
+    found = pool.solve(list(inputs.stores), _store_task(inputs, charges, [], {}), budget, _counter(n_stores, started, say))
+    if found is None:
+        return None
+    solved = found
     bound = sum(one.bound for one in solved.values())
     for _attempt in range(3):
-        core, force_out = core_repair(pd.concat([one.carried for one in solved.values()], ignore_index=True), inputs)
+        core, force_out = core_repair(pd.concat([solved[store].carried for store in inputs.stores], ignore_index=True), inputs)
         stale = [store for store in inputs.stores
                  if store in force_out or not set(core) <= set(solved[store].carried["sku"])]
         if not stale:
             return _round_result(inputs, solved, bound, say, fallback)
         say(f"  core rules: re-solving {len(stale)} stores with a core of {len(core)} products")
-        for number, store in enumerate(stale):
-            seconds = store_budget(inputs.config.solver, len(inputs.stores), len(stale) - number, started)
-            one = _solve_store(inputs, store, charges, core, force_out.get(store, []), seconds)
-            if one is None:
-                return None
-            solved[store] = dataclasses.replace(one, bound=solved[store].bound)  # the round's bound is that of the relaxed stores
+        fixed = pool.solve(stale, _store_task(inputs, charges, core, force_out), budget)
+        if fixed is None:
+            return None
+        for store in stale:  # the round's bound is that of the relaxed stores
+            solved[store] = dataclasses.replace(fixed[store], bound=solved[store].bound)
     return None
+
+
+def _store_task(inputs: ModelInputs, charges: pd.Series, core: list[str], force_out: dict[str, list[str]]) -> Task:
+    """store -> its ModelInputs with `core` fixed, its `force_out` products banned and its listing charges."""
+    def task(store: str) -> ModelInputs:
+        return store_inputs(inputs, store, core, set(), force_out=force_out.get(store, []),
+                            listing_charge=charges.xs(store, level=STORE_ID))
+    return task
+
+
+def _counter(n_stores: int, started: float, say: Callable[[str], None]) -> Callable[[dict[str, StoreSolve]], None]:
+    """Says every tenth store solved, and the last one, with the stores on their greedy plan."""
+    def done(solved: dict[str, StoreSolve]) -> None:
+        if len(solved) % 10 == 0 or len(solved) == n_stores:
+            on_greedy = sum(one.fallback for one in solved.values())
+            say(f"  {len(solved)} of {n_stores} stores solved ({time.perf_counter() - started:.0f} s"
+                + (f", {on_greedy} on their greedy plan)" if on_greedy else ")"))
+    return done
 
 
 def _round_result(inputs: ModelInputs, solved: dict[str, StoreSolve], bound: float, say: Callable[[str], None],
@@ -173,12 +196,14 @@ def _round_result(inputs: ModelInputs, solved: dict[str, StoreSolve], bound: flo
     return with_roles(carried, inputs), bound, store_values
 
 
-def store_budget(config: SolverConfig, n_stores: int, stores_left: int, started: float) -> float:
-    """Seconds for the next store's MILP: the time left of the limit over the stores left in this pass
-    (this one included), at least min(MIN_STORE_SECONDS, limit / stores)."""
+def store_budget(config: SolverConfig, n_stores: int, stores_left: int, started: float, workers: int = 1) -> float:
+    """Seconds for the next store's MILP: the time left of the limit x workers over the stores left in
+    this pass (this one included; workers at most the stores left), at least min(MIN_STORE_SECONDS,
+    limit / stores)."""
     left = config.time_limit_seconds - (time.perf_counter() - started)
     floor = min(MIN_STORE_SECONDS, config.time_limit_seconds / max(n_stores, 1))
-    return max(floor, left / max(stores_left, 1))
+    stores_left = max(stores_left, 1)
+    return max(floor, left * min(workers, stores_left) / stores_left)
 
 
 def fallback_text(fallback: dict[str, tuple[float, float]]) -> str:
@@ -187,43 +212,6 @@ def fallback_text(fallback: dict[str, tuple[float, float]]) -> str:
     bound = sum(bound for _value, bound in fallback.values())
     gap = "unknown" if not math.isfinite(bound) else f"{100 * _gap(objective, bound):.2f} %"
     return f"{', '.join(sorted(fallback))}: no MILP plan within their time budget; their greedy plan is used (gap {gap})"
-
-
-def _solve_store(inputs: ModelInputs, store: str, charges: pd.Series, core: list[str], force_out: list[str],
-                 seconds: float) -> StoreSolve | None:
-    """One store's plan (store_id, sku) in `seconds`, its objective and bound, and what one more shelf
-    unit and one more euro of budget earn in its LP relaxation; None without a plan.
-
-    Without a MILP plan in time the store's greedy plan is warm-started into the MILP; when it breaks
-    a rule of the store there is no fallback."""
-    charge = charges.xs(store, level=STORE_ID)
-    sub = store_inputs(inputs, store, core, set(), force_out=force_out, listing_charge=charge)
-    model = build_model(sub)
-    solver = dataclasses.replace(inputs.config.solver, time_limit_seconds=seconds)
-    result = solve(model.problem, solver)
-    greedy = None
-    if result.status == SolveStatus.NO_SOLUTION:
-        greedy = store_greedy_plan(sub)
-        set_start(model, sub, greedy)
-        if not _meets_every_rule(model):
-            return None
-        result = solve(model.problem, solver, warm_start=True)
-        if not result.status.has_plan:
-            set_start(model, sub, greedy)  # the solver may have written values of its own
-    elif not result.status.has_plan:
-        return None
-    carried = carried_pairs(model, sub)[KEY]
-    objective = float(pulp.value(model.problem.objective) or 0.0)
-    lp_bound, duals = relaxed_duals(model.problem, inputs.config.solver, limit_names(inputs, store))
-    bound = next((b for b in (result.best_bound, lp_bound) if b is not None), float("inf"))
-    on_greedy = (greedy is not None and result.status != SolveStatus.OPTIMAL
-                 and set(carried["sku"]) == set(greedy["sku"]))
-    return StoreSolve(carried, objective, bound, duals, on_greedy)
-
-
-def _meets_every_rule(model: Model) -> bool:
-    """True when the values the variables hold (a start) satisfy every constraint of the model."""
-    return all(constraint.valid(1e-6) for constraint in model.problem.constraints())
 
 
 def core_repair(carried: pd.DataFrame, inputs: ModelInputs) -> tuple[list[str], dict[str, list[str]]]:
@@ -272,23 +260,6 @@ def _solve_chain_model(inputs: ModelInputs, start: pd.DataFrame | None, bound: f
     if result.best_bound is not None:
         bound = min(bound, result.best_bound)
     return ChainSolve(with_roles(carried, inputs), _result(inputs, carried, bound, started, fallback), "chain model", fallback=fallback)
-
-
-def set_start(model: Model, inputs: ModelInputs, carried: pd.DataFrame) -> None:
-    """Give every variable of the chain model its value in the plan `carried` (for a warm start)."""
-    keys = set(zip(carried[STORE_ID], carried["sku"], strict=True))
-    core = set(core_products(carried, inputs.core_skus, inputs.stores))
-    for sku, var in model.core.items():
-        var.setInitialValue(1 if sku in core else 0)
-    for (store, sku), var in model.addon.items():
-        var.setInitialValue(1 if (store, sku) in keys and sku not in core else 0)
-    skus = set(carried["sku"])
-    for sku, var in model.used.items():
-        var.setInitialValue(1 if sku in skus else 0)
-    active = active_flows(carried, inputs)
-    gains = (active["bound"] * active["margin"]).groupby([active[STORE_ID], active["sku"]]).sum()
-    for key, var in model.flow.items():
-        var.setInitialValue(min(float(gains.get(key, 0.0)), var.upBound))
 
 
 def _objective(carried: pd.DataFrame, inputs: ModelInputs) -> float:

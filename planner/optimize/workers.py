@@ -1,0 +1,210 @@
+"""Store subproblems solved in worker processes, one per core by default, collected by store.
+
+`solve_store` is one task: a store's model (from its ModelInputs, `store_inputs`), its MILP in the
+task's time budget, the greedy fallback, and the bound and duals of its LP relaxation. A StorePool runs
+tasks in `[solver] workers` processes (0 = one per core, never more than the stores) of the
+"forkserver" context: HiGHS is not fork-safe once its threads run, so the workers fork from a clean
+server process that has imported this module once. Each task carries one store's tables and its
+budget, never the chain. Results are keyed by store and the caller reads them in stores.csv order, so
+the order in which stores finish never reaches the plan.
+
+A worker that dies breaks the pool. The stores then in the workers and those not yet started are
+named in the progress and solved in this process, one after another; the next batch starts a new pool.
+
+Test hook: with KILL_VARIABLE (PLANNER_TEST_KILL_WORKER_STORE=<store id>) set in the environment when
+a pool starts, the worker given that store exits at once (os._exit(1)), as a crashed worker would.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+import pandas as pd
+import pulp
+
+from planner.config import SolverConfig
+from planner.optimize.baselines import store_greedy_plan
+from planner.optimize.inputs import ModelInputs, core_products
+from planner.optimize.model import Model, build_model, limit_names
+from planner.optimize.plan import active_flows, carried_pairs
+from planner.optimize.solve import SolveStatus, relaxed_duals, solve
+from planner.schemas import KEY, STORE_ID
+
+KILL_VARIABLE = "PLANNER_TEST_KILL_WORKER_STORE"  # test hook, see the module docstring
+Budget = Callable[[int, int], float]  # (stores left in the batch, this one included; workers) -> seconds
+Task = Callable[[str], ModelInputs]  # store -> its ModelInputs (store_inputs)
+Solved = dict[str, "StoreSolve"]
+
+_kill_store = ""  # in a worker: the store whose worker exits (KILL_VARIABLE)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreSolve:
+    """One store's plan and what is known of it."""
+
+    carried: pd.DataFrame  # store_id, sku
+    objective: float  # EUR / week: the store problem's objective of the plan
+    bound: float  # on the store problem's optimum, EUR / week (inf when unknown)
+    duals: list[float]  # shelf_value, budget_value of its LP relaxation
+    fallback: bool  # the store's greedy plan, no better MILP plan found within its budget
+
+
+def worker_count(config: SolverConfig, n_stores: int) -> int:
+    """Worker processes for `n_stores` store tasks: `[solver] workers`, 0 = one per core; at most the stores."""
+    return max(1, min(config.workers or os.cpu_count() or 1, n_stores))
+
+
+class StorePool:
+    """Solves batches of store tasks in worker processes (in this process with one worker)."""
+
+    def __init__(self, workers: int, say: Callable[[str], None]) -> None:
+        self.workers = workers
+        self._say = say
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> StorePool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (after their current task)."""
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+    def solve(self, stores: Sequence[str], task: Task, budget: Budget,
+              done: Callable[[Solved], None] = lambda _solved: None) -> Solved | None:
+        """Each store's StoreSolve, by store, or None once a store has no plan; `done` hears of each one."""
+        if self.workers <= 1 or len(stores) <= 1:
+            return _serial(stores, task, budget, {}, done)
+        solved, lost, not_started = self._parallel(stores, task, budget, done)
+        if solved is None or not lost:
+            return solved
+        self._say(f"  a worker process died (while {', '.join(lost)} {'was' if len(lost) == 1 else 'were'} in the workers): "
+                  f"solving {'it' if len(lost) == 1 else 'them'}"
+                  + (f" and the {len(not_started)} stores not yet started" if not_started else "") + " in this process")
+        return _serial([store for store in stores if store in {*lost, *not_started}], task, budget, solved, done)
+
+    def _parallel(self, stores: Sequence[str], task: Task, budget: Budget,
+                  done: Callable[[Solved], None]) -> tuple[Solved | None, list[str], list[str]]:
+        """The stores solved in the pool, at most `workers` at a time; the stores a broken pool lost in
+        its workers, and those it did not start."""
+        executor = self._pool()
+        waiting = collections.deque(stores)
+        running: dict[Future[StoreSolve | None], str] = {}
+        solved: Solved = {}
+        lost: list[str] = []
+        while (waiting and not lost) or running:
+            while waiting and not lost and len(running) < self.workers:
+                seconds = budget(len(waiting) + len(running), self.workers)
+                store = waiting.popleft()
+                try:
+                    running[executor.submit(_in_worker, task(store), seconds)] = store
+                except BrokenProcessPool:
+                    lost.append(store)
+            finished, _running = wait(running, return_when=FIRST_COMPLETED) if running else (set(), set())
+            for future in finished:
+                store = running.pop(future)
+                try:
+                    one = future.result()
+                except BrokenProcessPool:
+                    lost.append(store)
+                    continue
+                if one is None:
+                    self.close()
+                    return None, [], []
+                solved[store] = one
+                done(solved)
+        if lost:
+            self.close()
+        return solved, [store for store in stores if store in lost], list(waiting)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                                 initargs=(os.environ.get(KILL_VARIABLE, ""),))
+        return self._executor
+
+
+def _serial(stores: Sequence[str], task: Task, budget: Budget, solved: Solved,
+            done: Callable[[Solved], None]) -> Solved | None:
+    """The stores solved here, one after another, added to `solved`; None once one has no plan."""
+    for number, store in enumerate(stores):
+        one = solve_store(task(store), budget(len(stores) - number, 1))
+        if one is None:
+            return None
+        solved[store] = one
+        done(solved)
+    return solved
+
+
+def _start_worker(kill_store: str) -> None:
+    global _kill_store  # the test hook, set once per worker process
+    _kill_store = kill_store
+
+
+def _in_worker(sub: ModelInputs, seconds: float) -> StoreSolve | None:
+    if _kill_store and sub.stores[0] == _kill_store:
+        os._exit(1)
+    return solve_store(sub, seconds)
+
+
+def solve_store(sub: ModelInputs, seconds: float) -> StoreSolve | None:
+    """One store's plan (store_id, sku) in `seconds`, its objective and bound, and what one more shelf
+    unit and one more euro of budget earn in its LP relaxation; None without a plan.
+
+    Without a MILP plan in time the store's greedy plan is warm-started into the MILP; when it breaks
+    a rule of the store there is no fallback."""
+    model = build_model(sub)
+    solver = dataclasses.replace(sub.config.solver, time_limit_seconds=seconds)
+    result = solve(model.problem, solver)
+    greedy = None
+    if result.status == SolveStatus.NO_SOLUTION:
+        greedy = store_greedy_plan(sub)
+        set_start(model, sub, greedy)
+        if not _meets_every_rule(model):
+            return None
+        result = solve(model.problem, solver, warm_start=True)
+        if not result.status.has_plan:
+            set_start(model, sub, greedy)  # the solver may have written values of its own
+    elif not result.status.has_plan:
+        return None
+    carried = carried_pairs(model, sub)[KEY]
+    objective = float(pulp.value(model.problem.objective) or 0.0)
+    lp_bound, duals = relaxed_duals(model.problem, sub.config.solver, limit_names(sub, str(sub.stores[0])))
+    bound = next((b for b in (result.best_bound, lp_bound) if b is not None), float("inf"))
+    on_greedy = (greedy is not None and result.status != SolveStatus.OPTIMAL
+                 and set(carried["sku"]) == set(greedy["sku"]))
+    return StoreSolve(carried, objective, bound, duals, on_greedy)
+
+
+def _meets_every_rule(model: Model) -> bool:
+    """True when the values the variables hold (a start) satisfy every constraint of the model."""
+    return all(constraint.valid(1e-6) for constraint in model.problem.constraints())
+
+
+def set_start(model: Model, inputs: ModelInputs, carried: pd.DataFrame) -> None:
+    """Give every variable of the model its value in the plan `carried` (for a warm start)."""
+    keys = set(zip(carried[STORE_ID], carried["sku"], strict=True))
+    core = set(core_products(carried, inputs.core_skus, inputs.stores))
+    for sku, var in model.core.items():
+        var.setInitialValue(1 if sku in core else 0)
+    for (store, sku), var in model.addon.items():
+        var.setInitialValue(1 if (store, sku) in keys and sku not in core else 0)
+    skus = set(carried["sku"])
+    for sku, var in model.used.items():
+        var.setInitialValue(1 if sku in skus else 0)
+    active = active_flows(carried, inputs)
+    gains = (active["bound"] * active["margin"]).groupby([active[STORE_ID], active["sku"]]).sum()
+    for key, var in model.flow.items():
+        var.setInitialValue(min(float(gains.get(key, 0.0)), var.upBound))
