@@ -2,10 +2,12 @@
 
     python benchmarks/optimizer.py --stores 30 --products 5000 --solver highs,cbc --json out.json
     python benchmarks/optimizer.py --stores 30 --products 3000 --solver highs --what-if 20
+    python benchmarks/optimizer.py --stores 20 --products 2000 --solver highs --workers 1,2
 
 The chain (POS history, product and store masters) comes from planner.examples, goes through the
-real profiles (substitutes included) once, and is then planned by each solver in a fresh child
-process, so peak memory is that solver's own. Per solver it prints and writes (--json):
+real profiles (substitutes included) once, and is then planned by each solver (and, with --workers,
+each count of store worker processes) in a fresh child process, so peak memory is that solver's own
+(the store workers' memory not included). Per run it prints and writes (--json):
 
     build_s           candidates, substitution links and limits (optimize.inputs)
     solve_s           the plan: every store model built and solved, core repaired, bound proven
@@ -34,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +86,11 @@ def peak_mib() -> float:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
 
 
-def plan_once(path: Path, solver: str, time_limit: float, what_if: int) -> dict[str, Any]:
-    """Plan the pickled chain with one solver (runs in a child process) and measure it."""
+def plan_once(path: Path, solver: str, time_limit: float, what_if: int, workers: int) -> dict[str, Any]:
+    """Plan the pickled chain with one solver and `workers` store workers (runs in a child process) and measure it."""
     reset_peak_memory()
     profiles, stores, products, substitutes, overrides = pickle.loads(path.read_bytes())
-    config = PlanConfig(solver=SolverConfig(name=solver, time_limit_seconds=time_limit))
+    config = PlanConfig(solver=SolverConfig(name=solver, time_limit_seconds=time_limit, workers=workers))
     result = plan_assortment(PlanningProblem(profiles, stores, products, config, substitutes=substitutes, overrides=overrides),
                              progress=lambda text: say(f"[{solver}] {text}"))
     row = {
@@ -138,6 +141,7 @@ def main() -> None:
     parser.add_argument("--solver", default="highs,cbc", help="highs, cbc or both (comma-separated)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="[solver] time_limit_seconds for the plan")
     parser.add_argument("--what-if", type=int, default=0, help="time this many store what-if re-plans")
+    parser.add_argument("--workers", default="0", help="[solver] workers: 0 = one per core, 1 = serial; several (1,2) compare them")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="write the figures per solver to this file")
     args = parser.parse_args()
@@ -146,9 +150,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = generate(Path(tmp), args.stores, args.products, args.weeks, args.seed)
         context = multiprocessing.get_context("spawn")
+        counts = [int(count) for count in args.workers.split(",")]
         for solver in args.solver.split(","):
-            with context.Pool(1) as pool:
-                results[solver] = pool.apply(plan_once, (path, solver, args.time_limit, args.what_if))
+            for workers in counts:
+                label = solver if len(counts) == 1 else f"{solver} w={workers}"
+                with ProcessPoolExecutor(1, mp_context=context) as pool:  # not a daemon: it may start store workers
+                    results[label] = pool.submit(plan_once, path, solver, args.time_limit, args.what_if, workers).result()
     print(f"{args.stores} stores x {args.products} products, {results[next(iter(results))]['substitution_links']:,} substitution links")
     print(f"{'':18s}" + "".join(f"{solver:>16s}" for solver in results))
     for column in COLUMNS:
@@ -157,6 +164,12 @@ def main() -> None:
     if "highs" in results and "cbc" in results:
         highs, cbc = results["highs"], results["cbc"]
         print(f"CBC / HiGHS time (build + solve): {(cbc['build_s'] + cbc['solve_s']) / (highs['build_s'] + highs['solve_s']):.1f}x")
+    for solver in args.solver.split(","):
+        serial = results.get(f"{solver} w=1")
+        for label, row in results.items():
+            if serial is not None and label.startswith(f"{solver} w=") and row is not serial:
+                print(f"{label} over {solver} w=1: solve {serial['solve_s'] / row['solve_s']:.2f}x "
+                      f"({serial['solve_s']:.1f} s -> {row['solve_s']:.1f} s), same objective: {row['objective'] == serial['objective']}")
     first = results[next(iter(results))]
     for name in ("greedy", "uniform"):
         baseline = first[f"{name}_objective"]

@@ -44,7 +44,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from planner.config import SolverConfig
+from planner.config import PlanConfig, SolverConfig
 from planner.optimize.baselines import with_roles
 from planner.optimize.inputs import ModelInputs, core_products, store_inputs
 from planner.optimize.model import build_model
@@ -70,15 +70,17 @@ class ChainSolve:
     # objective and the bound on its problem, EUR / week: the stores whose plan is their greedy fallback
 
 
-def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = None) -> ChainSolve:
-    """The chain plan within `mip_gap` of the best bound when the time limit allows it."""
+def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = None, *,
+                pool: StorePool | None = None) -> ChainSolve:
+    """The chain plan within `mip_gap` of the best bound when the time limit allows it; the stores are
+    solved in `pool` (default: one of store_workers), closed before the chain model runs."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     config = inputs.config.solver
     best: Rounds = (None, None, {}, float("-inf"), float("inf"))
     if inputs.rules.max_addons_per_store is None:
-        with StorePool(worker_count(config, len(inputs.stores)), say) as pool:
-            best = _store_rounds(inputs, started, say, pool)
+        with pool or StorePool(store_workers(inputs.config, len(inputs.stores)), say) as stores_pool:
+            best = _store_rounds(inputs, started, say, stores_pool)
     carried, values, fallback, objective, bound = best
     time_left = config.time_limit_seconds - (time.perf_counter() - started)
     if carried is not None and (_gap(objective, bound) <= config.mip_gap or time_left <= 0):
@@ -86,6 +88,11 @@ def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = No
             say("  the time limit is spent: the store-by-store plan stands")
         return ChainSolve(carried, _result(inputs, carried, bound, started, fallback), "by store", values, fallback)
     return _solve_chain_model(inputs, carried, bound, started, say, fallback)
+
+
+def store_workers(config: PlanConfig, n_stores: int) -> int:
+    """Worker processes for the store problems: workers.worker_count, or 1 when only the chain model runs."""
+    return worker_count(config.solver, n_stores) if config.assortment.max_addons_per_store is None else 1
 
 
 def _store_rounds(inputs: ModelInputs, started: float, say: Callable[[str], None], pool: StorePool) -> Rounds:

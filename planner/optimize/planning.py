@@ -13,13 +13,14 @@ import pandas as pd
 from planner.errors import InfeasiblePlanError, SolverError
 from planner.optimize.baselines import TodayWithinLimits, greedy_plan, today_within_limits, uniform_plan
 from planner.optimize.conflicts import diagnose_infeasibility, override_conflicts
-from planner.optimize.decompose import STORE_VALUE_COLUMNS, fallback_text, solve_chain
+from planner.optimize.decompose import STORE_VALUE_COLUMNS, fallback_text, solve_chain, store_workers
 from planner.optimize.inputs import ModelInputs, PlanningProblem, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
 from planner.optimize.plan import PlanValue, changes, plan_value, store_summary
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals
 from planner.optimize.transition import change_impacts, paced_weeks
 from planner.optimize.whatif import WhatIfBasis
+from planner.optimize.workers import StorePool
 from planner.schemas import KEY, STORE_ID, Change, Role
 
 PLAN_EXTRA_COLUMNS = [
@@ -107,16 +108,17 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
         raise InfeasiblePlanError(msg)
     if n_fresh == 0:
         notes.append("the product master has no fresh products, so the core is empty: every listing is a store add-on")
-    inputs = build_model_inputs(problem)
-    conflicts = override_conflicts(inputs, problem.overrides)
-    if conflicts:
-        raise InfeasiblePlanError("the overrides cannot all hold:\n" + "\n".join(f"- {c}" for c in conflicts))
-    say(f"planning {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
-        f"{len(inputs.flows)} substitution links")
-    timings = {"inputs": time.perf_counter() - mark}
-    mark = time.perf_counter()
-    chain = solve_chain(inputs, progress=say)
-    timings["plan"] = time.perf_counter() - mark
+    with StorePool(store_workers(config, len(problem.stores)), say) as pool:  # its workers start meanwhile
+        inputs = build_model_inputs(problem)
+        conflicts = override_conflicts(inputs, problem.overrides)
+        if conflicts:
+            raise InfeasiblePlanError("the overrides cannot all hold:\n" + "\n".join(f"- {c}" for c in conflicts))
+        say(f"planning {len(inputs.pairs)} store-product candidates, {len(inputs.core_skus)} core candidates, "
+            f"{len(inputs.flows)} substitution links")
+        timings = {"inputs": time.perf_counter() - mark}
+        mark = time.perf_counter()
+        chain = solve_chain(inputs, progress=say, pool=pool)
+        timings["plan"] = time.perf_counter() - mark
     result = chain.result
     if result.status == SolveStatus.INFEASIBLE:
         raise InfeasiblePlanError(diagnose_infeasibility(inputs, config))

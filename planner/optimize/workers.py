@@ -4,9 +4,10 @@
 task's time budget, the greedy fallback, and the bound and duals of its LP relaxation. A StorePool runs
 tasks in `[solver] workers` processes (0 = one per core, never more than the stores) of the
 "forkserver" context: HiGHS is not fork-safe once its threads run, so the workers fork from a clean
-server process that has imported this module once. Each task carries one store's tables and its
-budget, never the chain. Results are keyed by store and the caller reads them in stores.csv order, so
-the order in which stores finish never reaches the plan.
+server process that has imported this module once. Starting that server takes seconds (the package's
+imports), so the pool starts in a background thread and this process solves stores until it is up.
+Each task carries one store's tables and its budget, never the chain. Results are keyed by store and
+the caller reads them in stores.csv order, so the order in which stores finish never reaches the plan.
 
 A worker that dies breaks the pool. The stores then in the workers and those not yet started are
 named in the progress and solved in this process, one after another; the next batch starts a new pool.
@@ -21,6 +22,7 @@ import collections
 import dataclasses
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,7 +58,10 @@ class StoreSolve:
 
 
 def worker_count(config: SolverConfig, n_stores: int) -> int:
-    """Worker processes for `n_stores` store tasks: `[solver] workers`, 0 = one per core; at most the stores."""
+    """Worker processes for `n_stores` store tasks: `[solver] workers`, 0 = one per core; at most the stores,
+    and 1 in a daemonic process (a multiprocessing.Pool worker), which may not start processes."""
+    if multiprocessing.current_process().daemon:
+        return 1
     return max(1, min(config.workers or os.cpu_count() or 1, n_stores))
 
 
@@ -67,18 +72,47 @@ class StorePool:
         self.workers = workers
         self._say = say
         self._executor: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None  # submits self._ready, one no-op per worker
+        self._ready: list[Future[None]] = []
 
     def __enter__(self) -> StorePool:
+        self.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def start(self) -> None:
+        """Start the worker processes in a background thread (a process's first start takes seconds)."""
+        if self.workers > 1 and self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                                 initargs=(os.environ.get(KILL_VARIABLE, ""),))
+            self._starting = threading.Thread(target=self._warm_up, args=(self._executor,), daemon=True)
+            self._starting.start()
+
     def close(self) -> None:
         """Stop the worker processes (after their current task)."""
+        if self._starting is not None:
+            self._starting.join()
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
-            self._executor = None
+        self._executor, self._starting, self._ready = None, None, []
+
+    @property
+    def up(self) -> bool:
+        """The workers have started (or failed to): from now on they solve the stores, not this process."""
+        starting = self._starting
+        return (starting is not None and not starting.is_alive()
+                and (not self._ready or any(future.done() for future in self._ready)))
+
+    def _warm_up(self, executor: ProcessPoolExecutor) -> None:
+        try:
+            for _worker in range(self.workers):
+                self._ready.append(executor.submit(_no_op))
+        except BrokenProcessPool:
+            pass  # the first task submitted finds the pool broken
 
     def solve(self, stores: Sequence[str], task: Task, budget: Budget,
               done: Callable[[Solved], None] = lambda _solved: None) -> Solved | None:
@@ -95,29 +129,33 @@ class StorePool:
 
     def _parallel(self, stores: Sequence[str], task: Task, budget: Budget,
                   done: Callable[[Solved], None]) -> tuple[Solved | None, list[str], list[str]]:
-        """The stores solved in the pool, at most `workers` at a time; the stores a broken pool lost in
-        its workers, and those it did not start."""
-        executor = self._pool()
+        """The stores solved in the pool, up to two per worker queued (this process solves them until
+        the workers are up); the stores a broken pool lost in its workers, and those it did not start."""
+        self.start()
         waiting = collections.deque(stores)
         running: dict[Future[StoreSolve | None], str] = {}
         solved: Solved = {}
         lost: list[str] = []
         while (waiting and not lost) or running:
-            while waiting and not lost and len(running) < self.workers:
+            up = self.up
+            while up and waiting and not lost and len(running) < 2 * self.workers:
                 seconds = budget(len(waiting) + len(running), self.workers)
                 store = waiting.popleft()
                 try:
-                    running[executor.submit(_in_worker, task(store), seconds)] = store
+                    running[self._submit(task(store), seconds)] = store
                 except BrokenProcessPool:
                     lost.append(store)
-            finished, _running = wait(running, return_when=FIRST_COMPLETED) if running else (set(), set())
-            for future in finished:
+            results: dict[str, StoreSolve | None] = {}
+            if not up and waiting:
+                store = waiting.popleft()
+                results[store] = solve_store(task(store), budget(len(waiting) + len(running) + 1, self.workers))
+            for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else set():
                 store = running.pop(future)
                 try:
-                    one = future.result()
+                    results[store] = future.result()
                 except BrokenProcessPool:
                     lost.append(store)
-                    continue
+            for store, one in results.items():
                 if one is None:
                     self.close()
                     return None, [], []
@@ -127,13 +165,10 @@ class StorePool:
             self.close()
         return solved, [store for store in stores if store in lost], list(waiting)
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _submit(self, sub: ModelInputs, seconds: float) -> Future[StoreSolve | None]:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
-                                                 initargs=(os.environ.get(KILL_VARIABLE, ""),))
-        return self._executor
+            raise BrokenProcessPool("the pool is closed")
+        return self._executor.submit(_in_worker, sub, seconds)
 
 
 def _serial(stores: Sequence[str], task: Task, budget: Budget, solved: Solved,
@@ -146,6 +181,10 @@ def _serial(stores: Sequence[str], task: Task, budget: Budget, solved: Solved,
         solved[store] = one
         done(solved)
     return solved
+
+
+def _no_op() -> None:
+    """A worker's first task: it has started."""
 
 
 def _start_worker(kill_store: str) -> None:
