@@ -7,6 +7,7 @@ Run with `streamlit run app.py` (reads ./out, plans ./sample_stores if there is 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -57,8 +58,8 @@ def offer_first_run(out_dir: Path, data_dir: Path, config: PlanConfig) -> None:
     st.code(f'planner run "{data_dir}" --out "{out_dir}"', language="bash")
     if st.button(f"Plan {plain(data_dir.name)} now", type="primary"):
         with st.spinner("Reading POS data, building profiles and solving ..."):
-            try:
-                run_week(data_dir, out_dir, config)
+            try:  # one process: Streamlit runs this file as __main__, which worker processes would run again
+                run_week(data_dir, out_dir, dataclasses.replace(config, solver=dataclasses.replace(config.solver, workers=1)))
             except PlannerError as exc:
                 st.error(plain(exc))
                 return

@@ -4,7 +4,9 @@ when a worker dies mid-run (real HiGHS in real processes, no mocks)."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +17,14 @@ from planner import PlanConfig, PlanningProblem, plan_assortment, run_week
 from planner.config import CostsConfig, SolverConfig, config_from_dict
 from planner.optimize.decompose import store_budget
 from planner.optimize.workers import KILL_VARIABLE, worker_count
+
+
+@pytest.fixture(autouse=True)
+def command_line_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A __main__ as the planner's command line has it. Worker processes import the parent's __main__;
+    after the app tests (Streamlit's AppTest) in the same pytest process it is app.py, which a worker
+    must not run, so the workers would fail to start and every store would be solved here."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 @pytest.fixture(scope="module")
