@@ -31,7 +31,7 @@ def test_run_from_another_folder_through_a_path_with_spaces(tmp_path: Path) -> N
         cwd=elsewhere, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "solving 2 stores one by one" in done.stderr and "done: optimal plan" in done.stderr
+    assert "solving 2 stores separately" in done.stderr and "done: optimal plan" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, ".planner.lock", "current", "logs", "runs"])
     plan = pd.read_csv(out / "plan.csv", dtype={"store_id": str, "sku": str})
     assert list(plan.columns[: len(PLAN_COLUMNS)]) == PLAN_COLUMNS

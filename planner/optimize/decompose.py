@@ -106,7 +106,7 @@ def _store_rounds(inputs: ModelInputs, started: float, say: Callable[[str], None
     charges = initial_charges(inputs)
     in_workers = f"; {pool.workers} worker processes" if pool.workers > 1 else ""
     for round_no in range(1, rounds + 1):
-        say(f"solving {len(inputs.stores)} stores one by one (round {round_no} of at most {rounds}{in_workers})")
+        say(f"solving {len(inputs.stores)} stores separately (round {round_no} of at most {rounds}{in_workers})")
         fallback: dict[str, tuple[float, float]] = {}
         found = store_round(inputs, charges, started, say, fallback=fallback, pool=pool)
         if found is None:
