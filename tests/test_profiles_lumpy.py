@@ -12,7 +12,7 @@ from planner.profiles.indexing import (
     index_attributes,
     index_dimensions,
 )
-from planner.profiles.substitution import PRIOR_SD, shrunk_transfer_rate, substitutes
+from planner.profiles.substitution import PRIOR_SD, shrunk_share, substitutes
 
 
 def test_the_zero_weeks_of_a_lumpy_pair_are_not_listing_gaps() -> None:
@@ -48,11 +48,11 @@ def test_a_one_category_chain_gets_an_index_by_price_tier() -> None:
 
 
 def test_three_noisy_delisting_events_land_near_the_prior() -> None:
-    rate, sd = shrunk_transfer_rate(np.array([-57.0, 12.0, 3.0]), np.array([4.0, 2.0, 6.0]), prior=0.3)
+    rate, sd = shrunk_share(np.array([-57.0, 12.0, 3.0]), np.array([4.0, 2.0, 6.0]), prior=0.3)
     assert rate == pytest.approx(0.3, abs=0.01)
     assert sd == pytest.approx(PRIOR_SD, rel=0.05)  # the events add almost nothing
     many = np.random.default_rng(0).normal(0.55, 0.2, 60)
-    rate, sd = shrunk_transfer_rate(many, np.ones(60), prior=0.3)
+    rate, sd = shrunk_share(many, np.ones(60), prior=0.3)
     assert rate == pytest.approx(many.mean(), abs=0.03) and sd < 0.04  # consistent evidence wins
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_examples import digest
 
 from planner import PlanConfig, load_chain
 from planner.examples import write_synthetic_chain
@@ -20,15 +20,6 @@ UNCHANGED_DIGESTS = [
     ("smooth", "465008022ad6304fd394482126e843f6f3200fc31beb9517251f7269bbd43121"),
 ]
 SMALL = {"n_stores": 3, "n_products": 20, "n_weeks": 12, "seed": 7}
-
-
-def digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.csv")):
-        h.update(path.relative_to(folder).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def pos_lines(folder: Path) -> pd.DataFrame:

@@ -49,7 +49,7 @@ def card_codes(lines: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(cards, name="card")
 
 
-def _distinct_per(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+def distinct_per(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """How many distinct `values` (integers >= 0) each group 0..n_groups-1 has."""
     width = int(values.max(initial=0)) + 1
     pairs = pd.unique(group.astype(np.int64) * width + values)
@@ -74,7 +74,7 @@ def card_features(lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     product = pd.Index(products[PRODUCTS.sku]).get_indexer(lines["sku"])
     spend = lines["revenue"].clip(lower=0.0)
     visit = lines["visit"] if "visit" in lines.columns else visits(lines)
-    n_visits = _distinct_per(card, visit.to_numpy(), len(cards))
+    n_visits = distinct_per(card, visit.to_numpy(), len(cards))
     kept = np.flatnonzero(n_visits >= MIN_VISITS)
     keep = cards[kept]
 

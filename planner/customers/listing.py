@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.customers.features import distinct_per
 from planner.customers.segments import MIN_GROUP
 from planner.inputs.weekly import week_numbers
 from planner.schemas import KEY, STORE_ID
@@ -68,8 +69,9 @@ def segment_estimates(card_lines: pd.DataFrame, labels: pd.Series, own: pd.DataF
     predicted = traffic.reindex(stores).to_numpy(dtype=float)[:, None] * share
     usable = carried * (predicted > 0)
     estimate, spread, evidence = _leave_one_out(predicted, real, usable)
-    cardholders = _buyers(card[known], s, p, carried)
-    segmented_here = _cards_per_store(card[known], s, n_s)
+    in_carrying = carried[s, p] > 0
+    cardholders = distinct_per(p[in_carrying], card[known][in_carrying], n_p)  # per product, in the stores that carry it
+    segmented_here = distinct_per(s, card[known], n_s)
 
     out = candidates[KEY].copy()
     rows, cols = stores.get_indexer(out[STORE_ID]), skus.get_indexer(out["sku"])
@@ -106,16 +108,3 @@ def _leave_one_out(predicted: np.ndarray, real: np.ndarray, usable: np.ndarray) 
     estimate = predicted * calibration
     spread = np.where(evidence <= 1, estimate, predicted * sd)
     return estimate, spread, evidence
-
-
-def _buyers(card: np.ndarray, s: np.ndarray, p: np.ndarray, carried: np.ndarray) -> np.ndarray:
-    """Per product: distinct segmented cardholders (codes) who bought it in a store that carries it."""
-    in_carrying = carried[s, p] > 0
-    pairs = pd.unique(card[in_carrying].astype(np.int64) * carried.shape[1] + p[in_carrying])
-    return np.bincount(pairs % carried.shape[1], minlength=carried.shape[1])
-
-
-def _cards_per_store(card: np.ndarray, s: np.ndarray, n_stores: int) -> np.ndarray:
-    """Per store: distinct segmented cardholders (codes) with a line there."""
-    pairs = pd.unique(card.astype(np.int64) * n_stores + s)
-    return np.bincount(pairs % n_stores, minlength=n_stores)

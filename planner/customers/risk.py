@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.customers.features import distinct_per
 from planner.customers.segments import MIN_GROUP
 from planner.customers.stores import LOYAL_SHARE
 from planner.inputs.weekly import week_numbers
@@ -50,26 +51,19 @@ def customers_at_risk(card_lines: pd.DataFrame, labels: pd.Series, names: dict[i
     spend = lines["revenue"].clip(lower=0.0).to_numpy(dtype=float)
     visit, visit_key = pd.factorize(card.astype(np.int64) * n_stores + store)  # a card in a store
     visit_spend = np.bincount(visit, spend)
-    visit_weeks = _distinct(visit, week)
+    visit_weeks = distinct_per(visit, week, len(visit_key))
     loyal = visit_spend >= LOYAL_SHARE * np.bincount(card, spend)[visit_key // n_stores]
     row, row_key = pd.factorize(visit.astype(np.int64) * n_skus + sku)  # a card, a store and a product
     row_visit, row_sku = row_key // n_skus, row_key % n_skus
     row_spend = np.bincount(row, spend)
-    regular = loyal[row_visit] & (_distinct(row, week) >= np.maximum(MIN_REGULAR_WEEKS, REGULAR_SHARE * visit_weeks[row_visit]))
+    regular = loyal[row_visit] & (distinct_per(row, week, len(row_key)) >= np.maximum(MIN_REGULAR_WEEKS, REGULAR_SHARE * visit_weeks[row_visit]))
     row_store = visit_key[row_visit] % n_stores
     at_risk = regular & ~_buys_alternative(regular, row_visit, row_store, row_sku, row_key, skus, stores, listed, substitutes)
     segment = labels.reindex(cards).to_numpy()[visit_key[row_visit] // n_stores]
     rows = pd.DataFrame({STORE_ID: stores[row_store], "sku": skus[row_sku], "loyal_regular": regular, "at_risk": at_risk,
                          "basket": visit_spend[row_visit] - row_spend, "spend": row_spend, "segment": segment})
-    store_weeks = pd.Series(_distinct(store, week), index=stores)
+    store_weeks = pd.Series(distinct_per(store, week, len(stores)), index=stores)
     return _per_product(rows, names, store_weeks)
-
-
-def _distinct(group: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per group code: how many distinct values."""
-    span = int(values.max() - values.min()) + 1
-    pairs = pd.unique(group.astype(np.int64) * span + (values - values.min()))
-    return np.bincount(pairs // span, minlength=int(group.max()) + 1)
 
 
 def _buys_alternative(regular: np.ndarray, row_visit: np.ndarray, row_store: np.ndarray, row_sku: np.ndarray, row_key: np.ndarray,

@@ -18,7 +18,7 @@ def plan_reasons(plan: pd.DataFrame, profiles: pd.DataFrame) -> pd.Series:
     mine = profiles.reindex(pd.MultiIndex.from_frame(plan[KEY]))
     trusted = mine["new_listing_haircut"].fillna(1.0).to_numpy()
     segments = mine["forecast_method"].fillna("").str.contains("customer segments").to_numpy()
-    walk_away = mine["walk_away_cost_per_week"].fillna(0.0).to_numpy() if "walk_away_cost_per_week" in mine else [0.0] * len(plan)
+    walk_away = mine["walk_away_cost_per_week"].fillna(0.0).to_numpy()
     rows = zip(plan.itertuples(index=False), trusted, segments, walk_away, strict=True)
     return pd.Series([_reason(row, share, by_segments, cost) for row, share, by_segments, cost in rows], index=plan.index, dtype=str)
 

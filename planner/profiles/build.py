@@ -32,7 +32,7 @@ from planner.profiles.indexing import (
     with_expectation,
 )
 from planner.profiles.similar import new_listing_estimates, store_similarity
-from planner.profiles.substitution import Substitution, estimate_substitution, shelf_groups, shrunk_transfer_rate
+from planner.profiles.substitution import Substitution, estimate_substitution, shelf_groups, shrunk_share
 from planner.schemas import KEY, PRODUCTS, STORE_ID
 
 MIN_WALK_AWAY_EVENTS = 3  # delistings with 20+ loyal regulars at risk needed to measure the walk-away share
@@ -152,7 +152,7 @@ def walk_away_share(events: pd.DataFrame, prior: float) -> tuple[float, str]:
     setting itself with fewer than MIN_WALK_AWAY_EVENTS of them."""
     if len(events) < MIN_WALK_AWAY_EVENTS:
         return prior, f"walk-away share {prior:.0%}: the setting ({len(events)} delistings with 20+ loyal regulars at risk, {MIN_WALK_AWAY_EVENTS} needed to measure it)"
-    share, sd = shrunk_transfer_rate(events["walked"].to_numpy(dtype=float), events["spend_before"].to_numpy(dtype=float), prior, WALK_AWAY_PRIOR_SD)
+    share, sd = shrunk_share(events["walked"].to_numpy(dtype=float), events["spend_before"].to_numpy(dtype=float), prior, WALK_AWAY_PRIOR_SD)
     return share, (f"walk-away share {share:.0%}: {len(events)} delistings, their loyal regulars' baskets against other loyal "
                    f"cardholders', shrunk toward the setting {prior:.0%} (90 % interval {max(share - 1.645 * sd, 0):.0%} to {min(share + 1.645 * sd, 1):.0%})")
 

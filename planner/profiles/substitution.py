@@ -88,7 +88,7 @@ def estimate_substitution(weekly: pd.DataFrame, products: pd.DataFrame, listed: 
     events = delisting_events(weekly, listed, pairs)
     prior = config.default_transfer_rate
     if len(events) >= config.min_delisting_events:
-        rate, sd = shrunk_transfer_rate(events["transfer"].to_numpy(dtype=float), events["rate_before"].to_numpy(dtype=float), prior)
+        rate, sd = shrunk_share(events["transfer"].to_numpy(dtype=float), events["rate_before"].to_numpy(dtype=float), prior)
         source = f"{len(events)} delistings in the POS history, shrunk toward the prior {prior:.0%}"
     else:
         rate, sd = prior, PRIOR_SD
@@ -97,9 +97,9 @@ def estimate_substitution(weekly: pd.DataFrame, products: pd.DataFrame, listed: 
     return Substitution(pairs, rate, interval, f"{source}; 90 % interval {interval[0]:.0%} to {interval[1]:.0%}", events)
 
 
-def shrunk_transfer_rate(transfers: np.ndarray, weights: np.ndarray, prior: float, prior_sd: float = PRIOR_SD) -> tuple[float, float]:
-    """(rate, sd): the weighted mean of the events' transfer rates, shrunk toward `prior` (module
-    docstring); any share measured on events is shrunk this way (the walk-away share too)."""
+def shrunk_share(transfers: np.ndarray, weights: np.ndarray, prior: float, prior_sd: float = PRIOR_SD) -> tuple[float, float]:
+    """(share, sd): the weighted mean of a share measured on events (a transfer rate, a walk-away
+    share), shrunk toward `prior` with `prior_sd` (module docstring)."""
     share = weights / weights.sum()
     mean = float((share * transfers).sum())
     variance = float((share**2 * (transfers - mean) ** 2).sum()) * len(transfers) / max(len(transfers) - 1, 1)
