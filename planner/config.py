@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from planner.errors import ConfigError, shown
 
 DATABASE_URL_VARIABLE = "PLANNER_DATABASE_URL"  # the CLI and the app pass it on (PlanConfig.with_environment)
+CLUSTER_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s]+")  # a Dask scheduler address: [solver] cluster, --cluster
 from planner.schemas import STORE_ID
 
 
@@ -51,6 +52,7 @@ class SolverConfig:
     time_limit_seconds: float = setting(120.0, 0, 86_400, above=True)
     mip_gap: float = setting(0.001, 0, 0.5)  # relative gap to the LP bound at which the solver may stop (0.001 = 0.1 %)
     workers: int = setting(0, 0, 1024)  # processes that solve stores side by side: 0 = one per core, 1 = one after another
+    cluster: str = ""  # a Dask scheduler's address ("tcp://scheduler:8786") whose workers solve the stores; "" = this machine
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,12 @@ class PlanConfig:
         """A copy that uses another solver (the CLI's --solver)."""
         return dataclasses.replace(self, solver=dataclasses.replace(self.solver, name=name))
 
+    def with_cluster(self, address: str) -> PlanConfig:
+        """A copy whose store problems run on the Dask scheduler at `address` (the CLI's --cluster)."""
+        config = dataclasses.replace(self, solver=dataclasses.replace(self.solver, cluster=address))
+        _check_values(config, "--cluster")
+        return config
+
 
 def load_config(path: Path | None) -> PlanConfig:
     """Read `planning.toml`; a missing path gives the defaults."""
@@ -251,6 +259,8 @@ def _check_values(config: PlanConfig, source: str) -> None:
                 problems.append(f"[{section.name}] {item.name} = {value!r}: expected {bounds}")
     if config.solver.name.lower() not in ("highs", "cbc"):
         problems.append(f"[solver] name = {shown(repr(config.solver.name))}: expected 'highs' or 'cbc'")
+    if config.solver.cluster and not CLUSTER_ADDRESS.fullmatch(config.solver.cluster):
+        problems.append(f"[solver] cluster = {shown(repr(config.solver.cluster))}: expected a scheduler address such as 'tcp://scheduler:8786', or ''")
     a = config.assortment
     if a.core_max_items is not None and a.core_max_items < a.core_min_items:
         problems.append("[assortment] core_max_items is below core_min_items")

@@ -40,6 +40,7 @@ from planner.runs.history import (
               help="Folder for plan.csv, changes.csv, local_index.csv, summary.json and plan.xlsx.")
 @config_option
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override [solver] name from the config.")
+@click.option("--cluster", metavar="ADDRESS", help="Solve the stores on the Dask scheduler at ADDRESS (tcp://host:8786); overrides [solver] cluster.")
 @click.option("--planning", "planning_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Planning workbook (planner template): store limits, rules, approved requests and settings for this run.")
 @click.option("--week", callback=lambda _ctx, _param, value: parse_week(value), help="ISO week to plan, e.g. 2026-W48 (default: this week), from the POS weeks before it.")
@@ -48,11 +49,13 @@ from planner.runs.history import (
 @click.option("--quiet", is_flag=True, help="No progress lines (for schedulers); errors are still printed.")
 @click.option("--new-db", is_flag=True,
               help="If the SQLite database was made for another data folder (a copied or moved folder), move it aside and start a new one.")
-def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, planning_path: Path | None, week: str | None,
-        wait_seconds: float, quiet: bool, new_db: bool) -> None:
+def run(data_dir: Path, out_dir: Path, config_path: Path | None, solver: str | None, cluster: str | None, planning_path: Path | None,
+        week: str | None, wait_seconds: float, quiet: bool, new_db: bool) -> None:
     """Plan the chain in DATA_DIR and write the plan to OUT."""
     progress = Progress(quiet)
     config = config_for(data_dir, config_path, solver)
+    if cluster is not None:
+        config = config.with_cluster(cluster)
     if new_db:
         _new_database(data_dir, config, progress)
     outcome = run_week(data_dir, out_dir, config, planning=planning_path, week=week, wait_seconds=wait_seconds, progress=progress)

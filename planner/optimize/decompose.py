@@ -19,7 +19,8 @@ best plan, in the time left (skipped when none is left); its own bound then tigh
 a `max_addons_per_store` rule (core items do not count as add-ons) go straight to the full MILP.
 
 Stores: the store problems of a pass (the relaxed stores, then those re-solved after a core repair) run
-in `[solver] workers` processes (workers.py; 0 = one per core); the core repair and the chain steps run
+in `[solver] workers` processes (workers.py; 0 = one per core), or on the Dask cluster of `[solver] cluster`
+(cluster.py); the core repair and the chain steps run
 here. Each worker gets one store's ModelInputs and its budget; the plans are read in stores.csv order,
 so with time to spare the plan does not depend on the workers or on the order stores finish in.
 
@@ -46,6 +47,7 @@ import pandas as pd
 
 from planner.config import PlanConfig, SolverConfig
 from planner.optimize.baselines import with_roles
+from planner.optimize.cluster import ClusterPool
 from planner.optimize.inputs import ModelInputs, core_products, store_inputs
 from planner.optimize.model import build_model
 from planner.optimize.plan import carried_pairs, plan_value
@@ -73,13 +75,13 @@ class ChainSolve:
 def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = None, *,
                 pool: StorePool | None = None) -> ChainSolve:
     """The chain plan within `mip_gap` of the best bound when the time limit allows it; the stores are
-    solved in `pool` (default: one of store_workers), closed before the chain model runs."""
+    solved in `pool` (default: store_pool's), closed before the chain model runs."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     config = inputs.config.solver
     best: Rounds = (None, None, {}, float("-inf"), float("inf"))
     if inputs.rules.max_addons_per_store is None:
-        with pool or StorePool(store_workers(inputs.config, len(inputs.stores)), say) as stores_pool:
+        with pool or store_pool(inputs.config, len(inputs.stores), say) as stores_pool:
             best = _store_rounds(inputs, started, say, stores_pool)
     carried, values, fallback, objective, bound = best
     time_left = config.time_limit_seconds - (time.perf_counter() - started)
@@ -90,9 +92,14 @@ def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = No
     return _solve_chain_model(inputs, carried, bound, started, say, fallback)
 
 
-def store_workers(config: PlanConfig, n_stores: int) -> int:
-    """Worker processes for the store problems: workers.worker_count, or 1 when only the chain model runs."""
-    return worker_count(config.solver, n_stores) if config.assortment.max_addons_per_store is None else 1
+def store_pool(config: PlanConfig, n_stores: int, say: Callable[[str], None]) -> StorePool:
+    """Where the store problems run: the Dask cluster of `[solver] cluster`, else workers.worker_count local
+    processes; this process alone when only the chain model runs (a max_addons_per_store rule)."""
+    if config.assortment.max_addons_per_store is not None:
+        return StorePool(1, say)
+    if config.solver.cluster:
+        return ClusterPool(config.solver.cluster, say)
+    return StorePool(worker_count(config.solver, n_stores), say)
 
 
 def _store_rounds(inputs: ModelInputs, started: float, say: Callable[[str], None], pool: StorePool) -> Rounds:
@@ -104,7 +111,7 @@ def _store_rounds(inputs: ModelInputs, started: float, say: Callable[[str], None
     bound = float("inf")
     rounds = 2 if inputs.listing_cost > 0 else 1
     charges = initial_charges(inputs)
-    in_workers = f"; {pool.workers} worker processes" if pool.workers > 1 else ""
+    in_workers = f"; {pool.description}" if pool.workers > 1 or pool.remote else ""
     for round_no in range(1, rounds + 1):
         say(f"solving {len(inputs.stores)} stores separately (round {round_no} of at most {rounds}{in_workers})")
         fallback: dict[str, tuple[float, float]] = {}

@@ -13,14 +13,13 @@ import pandas as pd
 from planner.errors import InfeasiblePlanError, SolverError
 from planner.optimize.baselines import TodayWithinLimits, greedy_plan, today_within_limits, uniform_plan
 from planner.optimize.conflicts import diagnose_infeasibility, override_conflicts
-from planner.optimize.decompose import STORE_VALUE_COLUMNS, fallback_text, solve_chain, store_workers
+from planner.optimize.decompose import STORE_VALUE_COLUMNS, fallback_text, solve_chain, store_pool
 from planner.optimize.inputs import ModelInputs, PlanningProblem, build_model_inputs, store_inputs
 from planner.optimize.model import build_model, limit_names
 from planner.optimize.plan import PlanValue, changes, plan_value, store_summary
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals
 from planner.optimize.transition import change_impacts, paced_weeks
 from planner.optimize.whatif import WhatIfBasis
-from planner.optimize.workers import StorePool
 from planner.schemas import KEY, STORE_ID, Change, Role
 
 PLAN_EXTRA_COLUMNS = [
@@ -108,7 +107,7 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
         raise InfeasiblePlanError(msg)
     if n_fresh == 0:
         notes.append("the product master has no fresh products, so the core is empty: every listing is a store add-on")
-    with StorePool(store_workers(config, len(problem.stores)), say) as pool:  # its workers start meanwhile
+    with store_pool(config, len(problem.stores), say) as pool:  # its workers start meanwhile
         inputs = build_model_inputs(problem)
         conflicts = override_conflicts(inputs, problem.overrides)
         if conflicts:

@@ -13,7 +13,8 @@ A worker that dies breaks the pool. The stores then in the workers and those not
 named in the progress and solved in this process, one after another; the next batch starts a new pool.
 
 Test hook: with KILL_VARIABLE (PLANNER_TEST_KILL_WORKER_STORE=<store id>) set in the environment when
-a pool starts, the worker given that store exits at once (os._exit(1)), as a crashed worker would.
+a pool starts (or in a Dask worker's environment), the worker given that store exits at once
+(os._exit(1)), as a crashed worker would.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
@@ -68,10 +69,13 @@ def worker_count(config: SolverConfig, n_stores: int) -> int:
 class StorePool:
     """Solves batches of store tasks in worker processes (in this process with one worker)."""
 
+    lost_errors: tuple[type[BaseException], ...] = (BrokenProcessPool,)  # a task's worker died: solve its store here
+    remote = False  # True: the workers are elsewhere (cluster.py), so one worker is no reason to solve here
+
     def __init__(self, workers: int, say: Callable[[str], None]) -> None:
         self.workers = workers
         self._say = say
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: Executor | None = None
         self._starting: threading.Thread | None = None  # submits self._ready, one no-op per worker
         self._ready: list[Future[None]] = []
 
@@ -91,6 +95,11 @@ class StorePool:
                                                  initargs=(os.environ.get(KILL_VARIABLE, ""),))
             self._starting = threading.Thread(target=self._warm_up, args=(self._executor,), daemon=True)
             self._starting.start()
+
+    @property
+    def description(self) -> str:
+        """Where the stores are solved, for the progress line."""
+        return f"{self.workers} worker processes" if self.workers > 1 else "in this process"
 
     def close(self) -> None:
         """Stop the worker processes (after their current task)."""
@@ -117,7 +126,7 @@ class StorePool:
     def solve(self, stores: Sequence[str], task: Task, budget: Budget,
               done: Callable[[Solved], None] = lambda _solved: None) -> Solved | None:
         """Each store's StoreSolve, by store, or None once a store has no plan; `done` hears of each one."""
-        if self.workers <= 1 or len(stores) <= 1:
+        if (self.workers <= 1 and not self.remote) or len(stores) <= 1:
             return _serial(stores, task, budget, {}, done)
         solved, lost, not_started = self._parallel(stores, task, budget, done)
         if solved is None or not lost:
@@ -143,7 +152,7 @@ class StorePool:
                 store = waiting.popleft()
                 try:
                     running[self._submit(task(store), seconds)] = store
-                except BrokenProcessPool:
+                except self.lost_errors:
                     lost.append(store)
             results: dict[str, StoreSolve | None] = {}
             if not up and waiting:
@@ -153,7 +162,7 @@ class StorePool:
                 store = running.pop(future)
                 try:
                     results[store] = future.result()
-                except BrokenProcessPool:
+                except self.lost_errors:
                     lost.append(store)
             for store, one in results.items():
                 if one is None:
@@ -193,7 +202,7 @@ def _start_worker(kill_store: str) -> None:
 
 
 def _in_worker(sub: ModelInputs, seconds: float) -> StoreSolve | None:
-    if _kill_store and sub.stores[0] == _kill_store:
+    if sub.stores[0] in (_kill_store, os.environ.get(KILL_VARIABLE)):  # a Dask worker has it from its environment
         os._exit(1)
     return solve_store(sub, seconds)
 
