@@ -3,6 +3,7 @@
     python benchmarks/optimizer.py --stores 30 --products 5000 --solver highs,cbc --json out.json
     python benchmarks/optimizer.py --stores 30 --products 3000 --solver highs --what-if 20
     python benchmarks/optimizer.py --stores 20 --products 2000 --solver highs --workers 1,2
+    python benchmarks/optimizer.py --scaling 30x5000,100x5000,100x10000,300x10000
 
 The chain (POS history, product and store masters) comes from planner.examples, goes through the
 real profiles (substitutes included) once, and is then planned by each solver (and, with --workers,
@@ -23,6 +24,10 @@ each count of store worker processes) in a fresh child process, so peak memory i
     weeks_to_target   weeks the busiest store needs at [stability] max_changes_per_store_per_week (default 20)
     peak_mib          peak resident memory of the child process
     what_if_median_s  with --what-if N: median of N store re-plans with the core fixed
+
+--scaling prints a table instead (scaling.py): for each stores x products size the plan (build and
+solve, no baselines) serially, in one worker process per core, and on a Dask LocalCluster of one
+single-thread worker process per core, with the gap, the peak memory and the speed-ups.
 """
 
 from __future__ import annotations
@@ -144,7 +149,14 @@ def main() -> None:
     parser.add_argument("--workers", default="0", help="[solver] workers: 0 = one per core, 1 = serial; several (1,2) compare them")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="write the figures per solver to this file")
+    parser.add_argument("--scaling", help="stores x products sizes (30x5000,100x10000): the scaling table (scaling.py) instead")
+    parser.add_argument("--serial-up-to", type=int, default=100, help="with --scaling: plan serially up to this many stores")
     args = parser.parse_args()
+    if args.scaling:
+        from scaling import scaling_table  # here, not at the top: scaling.py imports this file's helpers
+
+        scaling_table(args.scaling, args.weeks, args.seed, args.time_limit, args.serial_up_to, args.json)
+        return
 
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:

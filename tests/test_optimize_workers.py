@@ -14,7 +14,7 @@ import pytest
 from conftest import TODAY, configured, profiles_for, tiny_chain
 
 from planner import PlanConfig, PlanningProblem, plan_assortment, run_week
-from planner.config import CostsConfig, SolverConfig, config_from_dict
+from planner.config import CostsConfig, SolverConfig, StabilityConfig, config_from_dict
 from planner.optimize.decompose import store_budget
 from planner.optimize.workers import KILL_VARIABLE, worker_count
 
@@ -35,14 +35,19 @@ def chain_of_8(tmp_path_factory: pytest.TempPathFactory):
 
 
 def with_workers(workers: int) -> PlanConfig:
-    return PlanConfig(solver=SolverConfig(workers=workers), costs=CostsConfig(listing_cost_per_product=2.0))
+    """A listing cost (two rounds) and at most 3 changes a week (a step MILP and an outlook in every store)."""
+    return PlanConfig(solver=SolverConfig(workers=workers), costs=CostsConfig(listing_cost_per_product=2.0),
+                      stability=StabilityConfig(max_changes_per_store_per_week=3))
 
 
 def planned(chain_of_8, workers: int, lines: list[str] | None = None) -> pd.DataFrame:
+    """The plan, with the paced changes and today's trimmed range alongside (the store tasks of evaluate)."""
     _folder, chain, profiles = chain_of_8
     problem = PlanningProblem(profiles.pairs, chain.stores, chain.products, with_workers(workers))
     result = plan_assortment(problem, progress=None if lines is None else lines.append)
-    return result.plan
+    assert result.changes["week"].max() > 1
+    today = result.today.carried.assign(change="today", week=0)
+    return pd.concat([result.plan, result.changes, today], keys=["plan", "changes", "today"])
 
 
 def test_workers_is_a_setting_zero_is_one_per_core() -> None:

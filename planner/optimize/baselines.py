@@ -15,6 +15,7 @@ core candidate that ends up in every store counts as core, as in the plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from planner.errors import SolverError
 from planner.optimize.inputs import ModelInputs, core_products
 from planner.optimize.solve import SolveStatus, linear_expression, solve
 from planner.schemas import KEY, STORE_ID, Role
+
+if TYPE_CHECKING:  # workers.py imports this module (the greedy fallback)
+    from planner.optimize.workers import StorePool
 
 LIMIT_COLUMNS = [STORE_ID, "products", "shelf_used", "shelf_capacity", "budget_used", "inventory_budget", "over_limits", "kept"]
 
@@ -142,21 +146,31 @@ def uniform_plan(inputs: ModelInputs) -> pd.DataFrame:
     return with_roles(_frame(chosen), inputs)
 
 
-def today_within_limits(inputs: ModelInputs) -> TodayWithinLimits:
-    """Today's lines, each store's trimmed to its best subset where the whole range breaks its limits."""
+def today_within_limits(inputs: ModelInputs, pool: StorePool | None = None) -> TodayWithinLimits:
+    """Today's lines, each store's trimmed to its best subset where the whole range breaks its limits
+    (the trims in `pool`'s workers, one after another without one)."""
     pairs = inputs.all_pairs
     listed = pairs[pairs["listed_now"]]
     by_store = dict(list(listed.groupby(level=STORE_ID, sort=False)))
-    rows, chosen = [], []
+    rows, trims = [], {}
     for store in inputs.stores:
         mine = by_store.get(store, listed.iloc[:0])
         shelf, budget = float(inputs.shelf_capacity[store]), float(inputs.inventory_budget[store])
         shelf_used, budget_used = float(mine["shelf_space"].sum()), float(mine["inventory_cost"].sum())
         over = shelf_used > shelf + 1e-9 or budget_used > budget + 1e-9
-        kept = best_subset(mine, mine["profit"], shelf, budget, inputs.config.solver) if over else mine.index
-        chosen.append(kept)
-        rows.append((store, len(mine), shelf_used, shelf, budget_used, budget, over, len(kept)))
-    return TodayWithinLimits(with_roles(_frame(chosen), inputs), pd.DataFrame(rows, columns=LIMIT_COLUMNS))
+        if over:
+            trims[str(store)] = (mine[["shelf_space", "inventory_cost", "profit"]], shelf, budget, inputs.config.solver)
+        rows.append((store, len(mine), shelf_used, shelf, budget_used, budget, over))
+    trimmed = pool.map(best_trim, trims) if pool is not None else {store: best_trim(task) for store, task in trims.items()}
+    chosen = [trimmed.get(str(store), by_store.get(store, listed.iloc[:0]).index) for store in inputs.stores]
+    limits = pd.DataFrame([(*row, len(kept)) for row, kept in zip(rows, chosen, strict=True)], columns=LIMIT_COLUMNS)
+    return TodayWithinLimits(with_roles(_frame(chosen), inputs), limits)
+
+
+def best_trim(task: tuple[pd.DataFrame, float, float, SolverConfig]) -> pd.Index:
+    """The best subset of a store's lines today (shelf_space, inventory_cost, profit) within its shelf and budget."""
+    lines, shelf, budget, solver = task
+    return best_subset(lines, lines["profit"], shelf, budget, solver)
 
 
 def with_roles(carried: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:

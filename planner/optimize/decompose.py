@@ -75,14 +75,17 @@ class ChainSolve:
 def solve_chain(inputs: ModelInputs, progress: Callable[[str], None] | None = None, *,
                 pool: StorePool | None = None) -> ChainSolve:
     """The chain plan within `mip_gap` of the best bound when the time limit allows it; the stores are
-    solved in `pool` (default: store_pool's), closed before the chain model runs."""
+    solved in `pool` (default: a store_pool of its own, closed before the chain model runs)."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     config = inputs.config.solver
     best: Rounds = (None, None, {}, float("-inf"), float("inf"))
     if inputs.rules.max_addons_per_store is None:
-        with pool or store_pool(inputs.config, len(inputs.stores), say) as stores_pool:
-            best = _store_rounds(inputs, started, say, stores_pool)
+        if pool is not None:
+            best = _store_rounds(inputs, started, say, pool)
+        else:
+            with store_pool(inputs.config, len(inputs.stores), say) as own:
+                best = _store_rounds(inputs, started, say, own)
     carried, values, fallback, objective, bound = best
     time_left = config.time_limit_seconds - (time.perf_counter() - started)
     if carried is not None and (_gap(objective, bound) <= config.mip_gap or time_left <= 0):

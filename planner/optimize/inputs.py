@@ -14,6 +14,7 @@ Two shapes of the same problem:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ class ModelInputs:
     def listing_cost(self) -> float:
         """EUR / week per distinct product carried anywhere."""
         return self.config.costs.listing_cost_per_product
+
+    @functools.cached_property
+    def flow_rows(self) -> dict[str, np.ndarray]:
+        """store -> the row positions of its flows (store_inputs takes one store's of millions, store after store)."""
+        return {str(store): rows for store, rows in self.flows.groupby(STORE_ID, sort=False).indices.items()}
 
 
 def pair_table(profiles: pd.DataFrame, products: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
@@ -207,7 +213,7 @@ def store_inputs(
     pairs = all_pairs[keep & ~banned]
     minimum = chain_inputs.category_minimum
     minimum = minimum[minimum.index.get_level_values(STORE_ID) == store]
-    flows = chain_inputs.flows[chain_inputs.flows[STORE_ID] == store]
+    flows = chain_inputs.flows.iloc[chain_inputs.flow_rows.get(store, np.array([], dtype=int))]
     shelf = chain_inputs.shelf_capacity.loc[[store]].copy()
     budget = chain_inputs.inventory_budget.loc[[store]].copy()
     if shelf_capacity is not None:

@@ -4,12 +4,15 @@ does both, as the weekly run does."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import pandas as pd
 
+from planner.config import PlanConfig
 from planner.errors import InfeasiblePlanError, SolverError
 from planner.optimize.baselines import TodayWithinLimits, greedy_plan, today_within_limits, uniform_plan
 from planner.optimize.conflicts import diagnose_infeasibility, override_conflicts
@@ -20,6 +23,7 @@ from planner.optimize.plan import PlanValue, changes, plan_value, store_summary
 from planner.optimize.solve import SolveResult, SolveStatus, relaxed_duals
 from planner.optimize.transition import change_impacts, paced_weeks
 from planner.optimize.whatif import WhatIfBasis
+from planner.optimize.workers import StorePool
 from planner.schemas import KEY, STORE_ID, Change, Role
 
 PLAN_EXTRA_COLUMNS = [
@@ -95,9 +99,10 @@ class ChainPlan:
     timings: dict[str, float]
 
 
-def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = None) -> ChainPlan:
-    """Choose the core and each store's add-ons. Raises InfeasiblePlanError (overrides in conflict,
-    limits that cannot all hold) or SolverError (no plan in the time limit)."""
+def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = None, pool: StorePool | None = None) -> ChainPlan:
+    """Choose the core and each store's add-ons, the stores solved in `pool` (default: a store_pool of its
+    own). Raises InfeasiblePlanError (overrides in conflict, limits that cannot all hold) or SolverError
+    (no plan in the time limit)."""
     say = progress or (lambda _text: None)
     mark = time.perf_counter()
     config, notes = problem.config, []
@@ -107,7 +112,7 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
         raise InfeasiblePlanError(msg)
     if n_fresh == 0:
         notes.append("the product master has no fresh products, so the core is empty: every listing is a store add-on")
-    with store_pool(config, len(problem.stores), say) as pool:  # its workers start meanwhile
+    with _given_or_own(pool, config, len(problem.stores), say) as stores_pool:  # its workers start meanwhile
         inputs = build_model_inputs(problem)
         conflicts = override_conflicts(inputs, problem.overrides)
         if conflicts:
@@ -116,7 +121,7 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
             f"{len(inputs.flows)} substitution links")
         timings = {"inputs": time.perf_counter() - mark}
         mark = time.perf_counter()
-        chain = solve_chain(inputs, progress=say, pool=pool)
+        chain = solve_chain(inputs, progress=say, pool=stores_pool)
         timings["plan"] = time.perf_counter() - mark
     result = chain.result
     if result.status == SolveStatus.INFEASIBLE:
@@ -134,9 +139,15 @@ def plan(problem: PlanningProblem, *, progress: Callable[[str], None] | None = N
     return ChainPlan(problem, inputs, chain.carried, result, chain.method, chain.store_values, notes, timings)
 
 
-def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None) -> PlanResult:
+def _given_or_own(pool: StorePool | None, config: PlanConfig, n_stores: int, say: Callable[[str], None]) -> AbstractContextManager[StorePool]:
+    """`pool`, left open for its owner; else a store_pool, closed on leaving."""
+    return contextlib.nullcontext(pool) if pool is not None else store_pool(config, n_stores, say)
+
+
+def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None, pool: StorePool | None = None) -> PlanResult:
     """Value a chosen plan and report on it: the plan table, the baselines it is judged against, what
-    one more shelf unit or euro is worth per store, and the changes from today paced week by week."""
+    one more shelf unit or euro is worth per store, and the changes from today paced week by week (the
+    stores in `pool`'s workers, one after another without one)."""
     say = progress or (lambda _text: None)
     problem, inputs, carried = chosen.problem, chosen.inputs, chosen.carried
     timings, notes = dict(chosen.timings), list(chosen.notes)
@@ -144,7 +155,7 @@ def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None
     value = plan_value(carried, inputs)
     plan_lines = plan_table(carried, problem.profiles, problem.products, inputs, value)
     say("valuing the baselines: today's assortment within the limits, a chain-wide ranking, a greedy ranking per store")
-    today = today_within_limits(inputs)
+    today = today_within_limits(inputs, pool)
     notes += today.notes()
     baselines = {
         "current": plan_value(today.carried, inputs),
@@ -160,7 +171,7 @@ def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None
     listed = inputs.all_pairs.index[inputs.all_pairs["listed_now"]].to_frame(index=False)
     summary = store_summary(plan_lines, problem.stores, listed).merge(store_values, on=STORE_ID, how="left")
     mark = time.perf_counter()
-    to_target = paced_changes(plan_lines, listed, inputs)
+    to_target = paced_changes(plan_lines, listed, inputs, pool)
     timings["transition"] = time.perf_counter() - mark
     size: dict[str, int | str] = {"method": chosen.method, "stores": len(inputs.stores), "candidates": len(inputs.pairs),
                                   "substitution_links": len(inputs.flows)}
@@ -169,16 +180,17 @@ def evaluate(chosen: ChainPlan, *, progress: Callable[[str], None] | None = None
 
 
 def plan_assortment(problem: PlanningProblem, *, progress: Callable[[str], None] | None = None) -> PlanResult:
-    """The weekly job of the optimizer: plan, then evaluate."""
-    return evaluate(plan(problem, progress=progress), progress=progress)
+    """The weekly job of the optimizer: plan, then evaluate, the stores in one store_pool."""
+    with store_pool(problem.config, len(problem.stores), progress or (lambda _text: None)) as pool:
+        return evaluate(plan(problem, progress=progress, pool=pool), progress=progress, pool=pool)
 
 
-def paced_changes(plan_lines: pd.DataFrame, listed: pd.DataFrame, inputs: ModelInputs) -> pd.DataFrame:
+def paced_changes(plan_lines: pd.DataFrame, listed: pd.DataFrame, inputs: ModelInputs, pool: StorePool | None = None) -> pd.DataFrame:
     """The adds and drops from today to the plan, each with its profit impact and the week it is made."""
     to_target = changes(plan_lines, listed, inputs)
     to_target["profit_impact_per_week"] = change_impacts(to_target, plan_lines, inputs)
     to_target["week"] = paced_weeks(to_target, to_target["profit_impact_per_week"].to_numpy(), inputs,
-                                    inputs.config.stability.max_changes_per_store_per_week)
+                                    inputs.config.stability.max_changes_per_store_per_week, pool)
     return to_target
 
 

@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from planner.config import SolverConfig
 from planner.optimize.inputs import ModelInputs
 from planner.optimize.plan import moved_demand
 from planner.optimize.solve import solve
+from planner.optimize.workers import StorePool
 from planner.schemas import KEY, STORE_ID, Change
 
 STEP_TIME_LIMIT_SECONDS = 10.0  # per store; the step problems are small
@@ -50,49 +52,85 @@ def change_impacts(changes: pd.DataFrame, plan: pd.DataFrame, inputs: ModelInput
     return np.where(changes["change"].to_numpy() == Change.ADD, own, -own + recaptured)
 
 
-def paced_weeks(changes: pd.DataFrame, impacts: np.ndarray, inputs: ModelInputs, limit: int | None) -> pd.Series:
+def paced_weeks(changes: pd.DataFrame, impacts: np.ndarray, inputs: ModelInputs, limit: int | None,
+                pool: StorePool | None = None) -> pd.Series:
     """The week (1 = this week) in which each change of `changes` (store_id, sku, change, forced) is
-    carried out, aligned with `changes`; every change in week 1 when `limit` is None."""
+    carried out, aligned with `changes`; every change in week 1 when `limit` is None. The stores are
+    scheduled in `pool`'s workers (one after another without one)."""
     weeks = pd.Series(1, index=changes.index, dtype=int)
     if limit is None:
         return weeks
     table = changes.assign(impact=impacts)
+    tasks = {}
     for store, block in table.groupby(STORE_ID, sort=False):
-        weeks.loc[block.index] = _store_weeks(store, block, inputs, limit)
+        caps = np.array([inputs.shelf_capacity[store], inputs.inventory_budget[store]], dtype=float)
+        tasks[str(store)] = StoreChanges(block[["sku", "change", "forced", "impact"]], inputs.all_pairs.loc[store], caps,
+                                         inputs.config.solver, inputs.tokens.get(store, "store"), limit)
+    scheduled = pool.map(store_weeks, tasks) if pool is not None else {store: store_weeks(task) for store, task in tasks.items()}
+    for store, task in tasks.items():
+        weeks.loc[task.changes.index] = scheduled[store]
     return weeks
 
 
-def _store_weeks(store: str, block: pd.DataFrame, inputs: ModelInputs, limit: int) -> np.ndarray:
-    pairs = inputs.all_pairs.loc[store]
+@dataclasses.dataclass(frozen=True)
+class StoreChanges:
+    """One store's changes to schedule, and what scheduling them needs (a worker's task)."""
+
+    changes: pd.DataFrame  # sku, change, forced, impact
+    pairs: pd.DataFrame  # the store's candidate lines (ModelInputs.all_pairs), by sku
+    caps: np.ndarray  # shelf capacity, inventory budget
+    solver: SolverConfig
+    token: str  # the store's name in solver files
+    limit: int  # changes per week
+
+
+def store_weeks(task: StoreChanges) -> np.ndarray:
+    """The week of each of the store's changes: this week's step (a MILP), then the greedy outlook."""
+    block, pairs, limit = task.changes, task.pairs, task.limit
     listed = pairs[pairs["listed_now"]]
     used = np.array([listed["shelf_space"].sum(), listed["inventory_cost"].sum()], dtype=float)
-    caps = np.array([inputs.shelf_capacity[store], inputs.inventory_budget[store]], dtype=float)
-    caps = caps + LIMIT_TOLERANCE * np.maximum(caps, 1.0)
+    caps = task.caps + LIMIT_TOLERANCE * np.maximum(task.caps, 1.0)
     sign = np.where(block["change"].to_numpy() == Change.ADD, 1.0, -1.0)
     delta = sign[:, None] * pairs.loc[block["sku"], ["shelf_space", "inventory_cost"]].to_numpy(dtype=float)
     impact = block["impact"].to_numpy(dtype=float)
     forced = block["forced"].fillna("").astype(str).ne("").to_numpy()
     week = np.zeros(len(block), dtype=int)
-    current = 0
-    while (week == 0).any():
-        current += 1
-        open_ = np.flatnonzero(week == 0)
-        if len(open_) <= limit:
-            chosen = open_
-        elif current == 1:
-            chosen = _step(store, open_, delta, impact, forced, used, caps, limit, inputs)
-        else:
-            chosen = _greedy_step(open_, delta, impact, np.zeros_like(forced), used, caps, limit)
-        week[chosen] = current
-        used = used + delta[chosen].sum(axis=0)
+    open_ = np.arange(len(block))
+    if len(open_) <= limit:
+        return week + 1
+    chosen = _step(task, open_, delta, impact, forced, used, caps)
+    week[chosen] = 1
+    _outlook(np.flatnonzero(week == 0), delta, impact, used + delta[chosen].sum(axis=0), caps, limit, week)
     return week
 
 
-def _step(store: str, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
-          used: np.ndarray, caps: np.ndarray, limit: int, inputs: ModelInputs) -> np.ndarray:
+def _outlook(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, used: np.ndarray, caps: np.ndarray,
+             limit: int, week: np.ndarray) -> None:
+    """Weeks 2, 3, ... in `week` for the changes still open: each week the greedy step (no change forced
+    any more), the last week all that is left; the changes are ranked once, not once a week."""
+    steps = delta.tolist()  # plain floats: this runs for every change of a big store
+    waiting = sorted(open_.tolist(), key=lambda i: (-impact[i], i))
+    current = 1
+    while waiting:
+        current += 1
+        if len(waiting) <= limit:
+            week[waiting] = current
+            return
+        chosen = _fill_week(waiting, steps, used, caps, limit)
+        if not chosen:  # cannot happen (a drop always fits): the rest in one week rather than never
+            chosen = waiting
+        week[chosen] = current
+        used = used + delta[chosen].sum(axis=0)
+        taken = set(chosen)
+        waiting = [i for i in waiting if i not in taken]
+
+
+def _step(task: StoreChanges, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
+          used: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """The changes (positions in the block) of this week's step: within the limits, the most valuable
     full step; over them (today's assortment may be), first as far back toward them as the step can go."""
-    problem = pulp.LpProblem(f"step_{inputs.tokens.get(store, 'store')}", pulp.LpMaximize)
+    limit = task.limit
+    problem = pulp.LpProblem(f"step_{task.token}", pulp.LpMaximize)
     z = {i: problem.add_variable(f"z_{i}", 0, 1, pulp.LpBinary) for i in open_}
     excess = problem.add_variable("excess", 0, None)  # changes beyond the limit: only forced ones need it
     price = 1.0 + float(np.abs(impact[open_]).sum())  # one change over the limit costs more than any gain
@@ -107,7 +145,7 @@ def _step(store: str, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, 
     problem += pulp.lpSum(z.values()) <= limit + excess, "weekly_limit"
     for i in open_[forced[open_]]:
         problem += z[i] == 1, f"forced_{i}"
-    solver = dataclasses.replace(inputs.config.solver, time_limit_seconds=min(STEP_TIME_LIMIT_SECONDS, inputs.config.solver.time_limit_seconds))
+    solver = dataclasses.replace(task.solver, time_limit_seconds=min(STEP_TIME_LIMIT_SECONDS, task.solver.time_limit_seconds))
     start = set(_greedy_step(open_, delta, impact, forced, used, caps, limit).tolist())  # a first plan for the solver
     for i, variable in z.items():
         variable.setInitialValue(1.0 if i in start else 0.0)
@@ -127,18 +165,24 @@ def _step(store: str, open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, 
 
 def _greedy_step(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, forced: np.ndarray,
                  used: np.ndarray, caps: np.ndarray, limit: int) -> np.ndarray:
-    """Forced changes, then the others by impact while they fit (never further over a limit), pass
-    after pass, since a drop frees room for an add skipped before it. A drop always fits, and after
-    the drops every add does, so the step makes full progress."""
+    """Forced changes, then the others by impact while they fit (never further over a limit), as _fill_week."""
     chosen = [int(i) for i in open_ if forced[i]]
-    shelf, money = (float(v) for v in used + delta[chosen].sum(axis=0))
-    cap_shelf, cap_money = (float(v) for v in caps)
-    steps = delta.tolist()  # plain floats: this loop runs for every change of a big store
     waiting = sorted((int(i) for i in open_ if not forced[i]), key=lambda i: (-impact[i], i))
-    while waiting and len(chosen) < limit:
+    more = _fill_week(waiting, delta.tolist(), used + delta[chosen].sum(axis=0), caps, limit - len(chosen))
+    return np.array(chosen + more, dtype=int)
+
+
+def _fill_week(waiting: list[int], steps: list[list[float]], used: np.ndarray, caps: np.ndarray, room: int) -> list[int]:
+    """Up to `room` changes of `waiting`, in its order, each taken when it fits (never further over a limit),
+    pass after pass, since a drop frees room for an add skipped before it. A drop always fits, and after
+    the drops every add does, so the step makes full progress."""
+    shelf, money = (float(v) for v in used)
+    cap_shelf, cap_money = (float(v) for v in caps)
+    chosen: list[int] = []
+    while waiting and len(chosen) < room:
         taken = set()
         for i in waiting:
-            if len(chosen) >= limit:
+            if len(chosen) >= room:
                 break
             d_shelf, d_money = steps[i]
             if shelf + d_shelf <= max(cap_shelf, shelf) and money + d_money <= max(cap_money, money):
@@ -148,4 +192,4 @@ def _greedy_step(open_: np.ndarray, delta: np.ndarray, impact: np.ndarray, force
         if not taken:
             break
         waiting = [i for i in waiting if i not in taken]
-    return np.array(chosen, dtype=int)
+    return chosen

@@ -24,9 +24,10 @@ import dataclasses
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
 import pandas as pd
 import pulp
@@ -43,6 +44,8 @@ KILL_VARIABLE = "PLANNER_TEST_KILL_WORKER_STORE"  # test hook, see the module do
 Budget = Callable[[int, int], float]  # (stores left in the batch, this one included; workers) -> seconds
 Task = Callable[[str], ModelInputs]  # store -> its ModelInputs (store_inputs)
 Solved = dict[str, "StoreSolve"]
+T = TypeVar("T")  # a store's task for StorePool.map
+R = TypeVar("R")  # its result
 
 _kill_store = ""  # in a worker: the store whose worker exits (KILL_VARIABLE)
 
@@ -136,6 +139,39 @@ class StorePool:
                   + (f" and the {len(not_started)} stores not yet started" if not_started else "") + " in this process")
         return _serial([store for store in stores if store in {*lost, *not_started}], task, budget, solved, done)
 
+    def map(self, fn: Callable[[T], R], tasks: Mapping[str, T]) -> dict[str, R]:
+        """fn(task) for each store's task (a module-level fn and a small task: both travel), by store in the
+        order of `tasks`: in the workers once they are up, else here; a task whose worker died is run here."""
+        if (self.workers <= 1 and not self.remote) or len(tasks) <= 1 or not self.up:
+            return {store: fn(task) for store, task in tasks.items()}
+        futures: dict[str, Future[R]] = {}
+        for store, task in tasks.items():
+            try:
+                futures[store] = self._submit_any(fn, task)
+            except self.lost_errors:
+                break
+        results: dict[str, R] = {}
+        lost: list[str] = []
+        for store, task in tasks.items():
+            future = futures.get(store)
+            try:
+                if future is not None:
+                    results[store] = future.result()
+                    continue
+            except self.lost_errors:
+                pass
+            lost.append(store)
+            results[store] = fn(task)
+        if lost:
+            self._say(f"  a worker process died: {len(lost)} stores were run in this process")
+            self.close()
+        return results
+
+    def _submit_any(self, fn: Callable[[T], R], task: T) -> Future[R]:
+        if self._executor is None:
+            raise BrokenProcessPool("the pool is closed")
+        return self._executor.submit(fn, task)
+
     def _parallel(self, stores: Sequence[str], task: Task, budget: Budget,
                   done: Callable[[Solved], None]) -> tuple[Solved | None, list[str], list[str]]:
         """The stores solved in the pool, up to two per worker queued (this process solves them until
@@ -175,9 +211,7 @@ class StorePool:
         return solved, [store for store in stores if store in lost], list(waiting)
 
     def _submit(self, sub: ModelInputs, seconds: float) -> Future[StoreSolve | None]:
-        if self._executor is None:
-            raise BrokenProcessPool("the pool is closed")
-        return self._executor.submit(_in_worker, sub, seconds)
+        return self._submit_any(_in_worker, (sub, seconds))
 
 
 def _serial(stores: Sequence[str], task: Task, budget: Budget, solved: Solved,
@@ -201,7 +235,8 @@ def _start_worker(kill_store: str) -> None:
     _kill_store = kill_store
 
 
-def _in_worker(sub: ModelInputs, seconds: float) -> StoreSolve | None:
+def _in_worker(task: tuple[ModelInputs, float]) -> StoreSolve | None:
+    sub, seconds = task
     if sub.stores[0] in (_kill_store, os.environ.get(KILL_VARIABLE)):  # a Dask worker has it from its environment
         os._exit(1)
     return solve_store(sub, seconds)
