@@ -387,3 +387,23 @@ def test_a_page_header_full_of_ampersands_stays_within_excels_255_characters() -
     centre = sheet.oddHeader.center.text
     assert centre.startswith("R&&D R&&D ") and centre.endswith("...")
     assert len(f"&L{sheet.oddHeader.left.text}&C{centre}") <= 255
+
+
+def test_a_table_longer_than_a_sheet_goes_on_several_cut_where_a_store_begins(tmp_path: Path) -> None:
+    """Excel holds 1,048,576 rows a sheet (a 300-store chain's plan has more): here 5 rows a sheet."""
+    plan = pd.DataFrame({"store_id": ["S1"] * 4 + ["S2"] * 3 + ["S3"] * 7, "sku": [f"{n:03d}" for n in range(14)],
+                         "name": "=HYPERLINK(1)", "expected_profit_per_week": 1.0})
+    stores = pd.DataFrame({"store_id": ["S1", "S2", "S3"], "name": ["A", "B", "C"], "expected_profit_per_week": [4.0, 3.0, 7.0]})
+    sheets = {"title": "Plan", "stores": stores, "chain": {}, "notes": [], "core": plan.head(0).drop(columns="store_id"), "plan": plan,
+              "changes": plan.head(2).assign(change="add"), "profile": pd.DataFrame(columns=["store_id", "dimension", "value", "index"]),
+              "run": [("Planned week", "2026-W49")]}
+    write_workbook(tmp_path / "plan.xlsx", sheets, rows_per_sheet=5)
+    workbook = load_workbook(tmp_path / "plan.xlsx")
+    parts = [name for name in workbook.sheetnames if name.startswith("Store plans")]
+    assert parts == ["Store plans", "Store plans (2)", "Store plans (3)", "Store plans (4)"]
+    rows = [[row for row in workbook[name].iter_rows(min_row=4, values_only=True) if row[0]] for name in parts]
+    assert [[row[0] for row in part] for part in rows] == [["S1"] * 4, ["S2"] * 3, ["S3"] * 5, ["S3"] * 2]  # S3 alone is too long
+    assert [row[1] for part in rows for row in part] == list(plan["sku"])  # every row, once, in order
+    assert workbook["Store plans (2)"]["A1"].value.endswith("(part 2 of 4)")
+    assert workbook["Store plans (3)"]["C4"].value == "=HYPERLINK(1)" and workbook["Store plans (3)"]["C4"].data_type == "s"
+    assert workbook["Changes"].max_row >= 5 and "Changes (2)" not in workbook.sheetnames

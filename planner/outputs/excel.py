@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import io
 import math
+import re
 import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ from planner.outputs.printing import (
     openpyxl_print_layout,
     print_layout,
 )
-from planner.outputs.sheetrows import ColumnStyle, write_rows, write_value
+from planner.outputs.sheetrows import ColumnStyle, flag_labels, sheet_parts, write_rows, write_value
 from planner.schemas import STORE_ID
 
 EUR = '#,##0.00 "EUR"'
@@ -52,6 +53,7 @@ NOTE = {"italic": True, "font_color": f"#{NOTE_COLOR}", "text_wrap": True, "vali
 INDENTED = {"align": "left", "indent": 1}  # text after a number column, so it never touches the number
 TABLE_STYLE = "Table Style Medium 2"
 HEADER_ROW = 2  # the table header, counted from 0 as in XlsxWriter (row 3 in Excel); the title is in row 0
+SHEET_ROWS = 1_048_576 - HEADER_ROW - 2  # data rows of one sheet: Excel's rows less the title, the header and a total row
 DIGIT_PX = 7  # a character of column width in pixels (Calibri 11's digit), as XlsxWriter measures it
 CHART_CM = (18, 8)  # width, height of the Summary's chart
 REASON_WIDTH = 60  # characters; longer reasons wrap
@@ -62,8 +64,6 @@ MAX_ROW_HEIGHT = 409.0  # points, Excel's limit
 KEY_WIDTH_MAX = 45  # Run sheet: label column, characters
 VALUE_WIDTH = 80  # Run sheet: value column, characters
 PER_STORE = ("plan", "changes", "profile")  # tables with a block of rows per store: each store prints on its own pages
-FLAGS = {"1": True, "1.0": True, "true": True, "yes": True, "y": True, "ja": True,
-         "0": False, "0.0": False, "false": False, "no": False, "n": False, "nein": False}  # yes/no spellings in a product master
 NOT_ADDITIVE = {"core_items", "shelf_value", "budget_value", "weeks_to_target"}  # a core counted once per store; marginal values
 WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 
@@ -116,11 +116,12 @@ class _Book:
         return ColumnStyle(self.format(**properties), self.format(**properties, quote_prefix=True))
 
 
-def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> None:
+def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "", rows_per_sheet: int = SHEET_ROWS) -> None:
     """Write plan.xlsx atomically from the tables in `sheets` (the keys of workbook_sheets).
 
     `header` is printed at the top of every page (e.g. the planned week), next to the sheet name;
-    without it, the workbook title is."""
+    without it, the workbook title is. A table of more than `rows_per_sheet` rows goes on several
+    sheets ("Store plans", "Store plans (2)", ...), cut where a store's rows begin."""
     header = header or sheets["title"]
     tables = [
         ("Core", "Core: fresh products carried in every store", "core"),
@@ -136,9 +137,13 @@ def write_workbook(path: Path, sheets: dict[str, Any], *, header: str = "") -> N
     def build(book: _Book) -> None:
         _summary_sheet(book, sheets["title"], sheets["stores"], sheets["notes"], header, sheets["chain"])
         for name, title, key in tables:
-            sheet, _ = _table_sheet(book, name, title, frames[key], header=header, per_store=key in PER_STORE)
-            if key in ("profile", "customers"):
-                _color_scale(sheet, sheets[key], "index")
+            parts = sheet_parts(frames[key], rows_per_sheet)
+            for number, (start, stop) in enumerate(parts, start=1):
+                sheet, _ = _table_sheet(book, name if number == 1 else f"{name} ({number})",
+                                        title if len(parts) == 1 else f"{title} (part {number} of {len(parts)})",
+                                        frames[key].iloc[start:stop], header=header, per_store=key in PER_STORE)
+                if key in ("profile", "customers"):
+                    _color_scale(sheet, sheets[key].iloc[start:stop], "index")
         _key_value_sheet(book, "Run", sheets["run"], header)
 
     atomic_write(path, lambda tmp: _write(str(tmp), build))
@@ -172,19 +177,6 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if running:
             gc.enable()
-
-
-def flag_labels(profile: pd.DataFrame) -> pd.DataFrame:
-    """The local profile with the values of yes/no attributes as words: organic 1 / 0 becomes
-    "organic" / "not organic" (a dimension counts as yes/no when every one of its values is)."""
-    attribute = ~profile["dimension"].isin(["category", "product"])
-    flags = profile["value"].astype(str).str.strip().str.lower().map(FLAGS)
-    yes_no = attribute & flags.notna().groupby(profile["dimension"]).transform("all")
-    if not yes_no.any():
-        return profile
-    label = profile["dimension"].astype(str).str.replace("_", " ")
-    words = np.where(flags.eq(True), label, "not " + label)
-    return profile.assign(value=profile["value"].astype(str).where(~yes_no, words))
 
 
 def _summary_sheet(book: _Book, title: str, stores: pd.DataFrame, notes: list[str], header: str, chain: dict[str, float]) -> None:
@@ -231,7 +223,7 @@ def _table_sheet(book: _Book, name: str, title: str, frame: pd.DataFrame, *, hea
     columns = [{"header": clean_text(_header(column)), "header_format": book.format(**HEADER, **(INDENTED if after and not number else {}))}
                for column, number, after in zip(frame.columns, numeric, after_number, strict=True)]
     last_row = HEADER_ROW + max(len(frame), 1)
-    options = {"name": name.replace(" ", "_"), "style": TABLE_STYLE, "columns": columns}
+    options = {"name": re.sub(r"\W", "_", name), "style": TABLE_STYLE, "columns": columns}
     if sheet.add_table(HEADER_ROW, 0, last_row, len(frame.columns) - 1, options) != 0:
         raise ValueError(f"sheet {name!r}: XlsxWriter refused its table (see the warning above)")
     styles = [book.style(**_cell_properties(COLUMNS.get(column, ("", None))[1], number, indent=after))

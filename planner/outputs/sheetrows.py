@@ -5,6 +5,9 @@ text cleaned once per distinct value, outputs.files.clean_text) before its cells
 Text is always written with write_string, so it never becomes a formula, a number or a link; text
 starting with = + - @ tab or CR also gets the column's quote-prefix format, so Excel keeps it text
 even when the cell is edited. A missing value (None, NaN, infinite, "") is an absent cell.
+
+Also the rows a table is made of: its parts when it outgrows one sheet (sheet_parts), and yes/no
+attribute values as words (flag_labels).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from xlsxwriter.worksheet import Worksheet
 
 from planner.outputs.files import EXCEL_CELL_CHARACTERS, FORMULA_TRIGGERS, clean_text
 
-__all__ = ["EXCEL_CELL_CHARACTERS", "ColumnStyle", "write_rows", "write_value"]  # EXCEL_CELL_CHARACTERS: for inputs.checks
+__all__ = ["EXCEL_CELL_CHARACTERS", "ColumnStyle", "flag_labels", "sheet_parts", "write_rows", "write_value"]  # EXCEL_CELL_CHARACTERS: for inputs.checks
+
+FLAGS = {"1": True, "1.0": True, "true": True, "yes": True, "y": True, "ja": True,
+         "0": False, "0.0": False, "false": False, "no": False, "n": False, "nein": False}  # yes/no spellings in a product master
 
 
 @dataclass(frozen=True)
@@ -86,3 +92,34 @@ def _write_column(sheet: Worksheet, values: pd.Series, first_row: int, col: int,
                 known = cleaned[value] = (text, style.quoted if text.startswith(FORMULA_TRIGGERS) else style.plain)
             if known[0]:
                 write(row, col, known[0], known[1])
+
+
+def sheet_parts(frame: pd.DataFrame, rows: int) -> list[tuple[int, int]]:
+    """(start, stop) row ranges of at most `rows` rows that cover `frame` (one sheet each: Excel holds
+    1,048,576 rows), cut where a store's rows begin when one begins within the range."""
+    if len(frame) <= rows:
+        return [(0, len(frame))]
+    stores = frame["store_id"] if "store_id" in frame.columns else pd.Series(0, index=frame.index)
+    starts = np.flatnonzero((stores != stores.shift()).to_numpy())
+    parts, start = [], 0
+    while start < len(frame):
+        stop = min(start + rows, len(frame))
+        cuts = starts[(starts > start) & (starts <= stop)]
+        if stop < len(frame) and len(cuts):
+            stop = int(cuts[-1])
+        parts.append((start, stop))
+        start = stop
+    return parts
+
+
+def flag_labels(profile: pd.DataFrame) -> pd.DataFrame:
+    """The local profile with the values of yes/no attributes as words: organic 1 / 0 becomes
+    "organic" / "not organic" (a dimension counts as yes/no when every one of its values is)."""
+    attribute = ~profile["dimension"].isin(["category", "product"])
+    flags = profile["value"].astype(str).str.strip().str.lower().map(FLAGS)
+    yes_no = attribute & flags.notna().groupby(profile["dimension"]).transform("all")
+    if not yes_no.any():
+        return profile
+    label = profile["dimension"].astype(str).str.replace("_", " ")
+    words = np.where(flags.eq(True), label, "not " + label)
+    return profile.assign(value=profile["value"].astype(str).where(~yes_no, words))
