@@ -8,6 +8,8 @@ server process that has imported this module once. Starting that server takes se
 imports), so the pool starts in a background thread and this process solves stores until it is up.
 Each task carries one store's tables and its budget, never the chain. Results are keyed by store and
 the caller reads them in stores.csv order, so the order in which stores finish never reaches the plan.
+`StorePool.map` runs any other per-store task the same way, without budgets: a store's trim of today's
+range (baselines.best_trim), its paced changes (transition.store_weeks).
 
 A worker that dies breaks the pool. The stores then in the workers and those not yet started are
 named in the progress and solved in this process, one after another; the next batch starts a new pool.
