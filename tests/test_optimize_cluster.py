@@ -3,11 +3,13 @@ processes on 127.0.0.1) give the plan of this machine, also from `planner run --
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import dask
@@ -27,17 +29,20 @@ from planner.optimize.workers import KILL_VARIABLE
 DATA = Path(__file__).parent / "data"
 
 
-def local_cluster(**options) -> LocalCluster:
-    """Two single-thread worker processes on 127.0.0.1. They are spawned and import the parent's __main__,
-    which after the app tests (AppTest) is app.py: they get a command line's empty __main__ instead."""
+@contextlib.contextmanager
+def local_cluster(**options) -> Iterator[LocalCluster]:
+    """Two single-thread worker processes on 127.0.0.1. They are spawned (and spawned again when one dies)
+    and import the parent's __main__, which after the app tests (AppTest) is app.py: while the cluster
+    lives, __main__ is a command line's empty one."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=":0", **options)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=":0", **options) as started:
+            yield started
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster() -> Iterator[LocalCluster]:
     with local_cluster() as started:
         yield started
 

@@ -7,9 +7,10 @@ stay in this process. The workers need the planner installed: the task is sent b
 as to a local worker). Budgets count the cluster's worker threads as workers, read once when the pool connects.
 
 A worker that dies is Dask's to handle first: the scheduler gives its task to another worker. A task
-that has killed `distributed.scheduler.allowed-failures` workers comes back as KilledWorker, and a
-scheduler that goes away closes the connection: those stores are solved here, one after another, as
-the stores of a broken local pool are.
+that has killed `distributed.scheduler.allowed-failures` workers comes back as KilledWorker, a
+scheduler that goes away closes the connection, and a task not back within twice its time budget and
+ANSWER_SECONDS is given up: those stores are solved here, one after another, as the stores of a broken
+local pool are, so a misbehaving cluster cannot hold the run for long past its limit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from planner.errors import SolverError
 from planner.optimize.workers import StorePool
 
 CONNECT_SECONDS = 10.0  # to reach the scheduler, and then for its first worker to join
+ANSWER_SECONDS = 60.0  # past twice its budget, a store task is given up this much later and solved here
 INSTALL_HINT = "pip install 'planner[cluster]' (Dask distributed) here and on every worker"
 
 
@@ -51,6 +53,7 @@ class ClusterPool(StorePool):
         super().__init__(sum(client.nthreads().values()), say)
         self.address = address
         self.remote = True
+        self.answer_seconds = ANSWER_SECONDS
         self.lost_errors = (BrokenProcessPool, KilledWorker, CommClosedError, CancelledError)
         self._client = client
 

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -76,6 +78,7 @@ class StorePool:
 
     lost_errors: tuple[type[BaseException], ...] = (BrokenProcessPool,)  # a task's worker died: solve its store here
     remote = False  # True: the workers are elsewhere (cluster.py), so one worker is no reason to solve here
+    answer_seconds = math.inf  # a task not back within twice its budget and this is given up and solved here (cluster.py)
 
     def __init__(self, workers: int, say: Callable[[str], None]) -> None:
         self.workers = workers
@@ -156,12 +159,14 @@ class StorePool:
         lost: list[str] = []
         for store, task in tasks.items():
             future = futures.get(store)
-            try:
-                if future is not None:
-                    results[store] = future.result()
+            if future is not None:
+                try:
+                    results[store] = future.result(timeout=None if math.isinf(self.answer_seconds) else self.answer_seconds)
                     continue
-            except self.lost_errors:
-                pass
+                except self.lost_errors:
+                    pass
+                except TimeoutError:  # a remote worker that does not answer
+                    future.cancel()
             lost.append(store)
             results[store] = fn(task)
         if lost:
@@ -180,7 +185,7 @@ class StorePool:
         the workers are up); the stores a broken pool lost in its workers, and those it did not start."""
         self.start()
         waiting = collections.deque(stores)
-        running: dict[Future[StoreSolve | None], str] = {}
+        running: dict[Future[StoreSolve | None], tuple[str, float]] = {}  # -> store, when it is given up
         solved: Solved = {}
         lost: list[str] = []
         while (waiting and not lost) or running:
@@ -189,19 +194,14 @@ class StorePool:
                 seconds = budget(len(waiting) + len(running), self.workers)
                 store = waiting.popleft()
                 try:
-                    running[self._submit(task(store), seconds)] = store
+                    running[self._submit(task(store), seconds)] = (store, time.monotonic() + 2 * seconds + self.answer_seconds)
                 except self.lost_errors:
                     lost.append(store)
             results: dict[str, StoreSolve | None] = {}
             if not up and waiting:
                 store = waiting.popleft()
                 results[store] = solve_store(task(store), budget(len(waiting) + len(running) + 1, self.workers))
-            for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else set():
-                store = running.pop(future)
-                try:
-                    results[store] = future.result()
-                except self.lost_errors:
-                    lost.append(store)
+            self._collect(running, results, lost)
             for store, one in results.items():
                 if one is None:
                     self.close()
@@ -211,6 +211,26 @@ class StorePool:
         if lost:
             self.close()
         return solved, [store for store in stores if store in lost], list(waiting)
+
+    def _collect(self, running: dict[Future[StoreSolve | None], tuple[str, float]], results: dict[str, StoreSolve | None],
+                 lost: list[str]) -> None:
+        """Wait for the first of the running tasks to finish, into `results`; a task whose worker died, or that
+        has not answered by the time it is given up (twice its budget and answer_seconds), into `lost`."""
+        if not running:
+            return
+        timeout = max(0.0, min(give_up for _store, give_up in running.values()) - time.monotonic())
+        finished = wait(running, timeout=None if math.isinf(timeout) else timeout, return_when=FIRST_COMPLETED)[0]
+        for future in finished:
+            store, _give_up = running.pop(future)
+            try:
+                results[store] = future.result()
+            except self.lost_errors:
+                lost.append(store)
+        for future, (store, give_up) in list(running.items()):
+            if time.monotonic() > give_up:
+                future.cancel()
+                del running[future]
+                lost.append(store)
 
     def _submit(self, sub: ModelInputs, seconds: float) -> Future[StoreSolve | None]:
         return self._submit_any(_in_worker, (sub, seconds))
