@@ -11,6 +11,7 @@ from conftest import TODAY, profiles_for
 
 from planner import PlanConfig, build_profiles, load_chain
 from planner.profiles.backtest import RESULT_COLUMNS, backtest
+from planner.profiles.demand import window_nanmedian
 from planner.profiles.forecast import seasonal_factors
 from planner.profiles.substitution import delisting_events
 
@@ -234,3 +235,17 @@ def test_a_history_of_two_weeks_has_no_delisting_events_and_does_not_fail() -> N
                            "week_start": pd.to_datetime(["2026-11-09", "2026-11-16"] * 2), "units": [3.0, 0.0, 1.0, 2.0]})
     pairs = pd.DataFrame({"sku": ["A"], "substitute": ["B"]})
     assert delisting_events(weekly, pd.DataFrame(columns=["store_id", "sku"]), pairs).empty
+
+
+def test_the_reference_price_median_is_numpys_nanmedian_to_the_bit() -> None:
+    """promo_weeks' window medians (sorted once, not np.nanmedian per window): odd, even, one and no prices."""
+    windows = np.array([[[1.0, np.nan, 3.0, 2.0, np.nan, np.nan], [0.1, 0.2, 0.3, 0.7, np.nan, np.nan],
+                         [np.nan] * 6, [np.nan, np.nan, 4.5, np.nan, np.nan, np.nan], [5.0, 1.0, 2.0, 9.0, 3.0, 0.3]]])
+    random = np.random.default_rng(3).gamma(2.0, 1.7, size=(500, 30, 6))
+    random[np.random.default_rng(4).random(random.shape) < 0.5] = np.nan
+    with pytest.warns(RuntimeWarning):  # numpy warns of the all-NaN windows; the new median gives NaN silently
+        expected = [np.nanmedian(windows, axis=2), np.nanmedian(random, axis=2)]
+    for got, want in zip([window_nanmedian(windows), window_nanmedian(random)], expected, strict=True):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert window_nanmedian(windows)[0, 1] == (0.2 + 0.3) / 2 and np.isnan(window_nanmedian(windows)[0, 2])
+

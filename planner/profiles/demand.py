@@ -8,7 +8,6 @@ all (till outage, closure), or under half its usual trading days, are left out, 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -325,14 +324,22 @@ def promo_weeks(units: np.ndarray, revenue: np.ndarray, promo_units: np.ndarray,
     price = np.where((units > 0) & (revenue > 0), revenue / np.where(units > 0, units, 1), np.nan)
     padded = np.pad(price, ((0, 0), (PROMO_WINDOW, PROMO_WINDOW)), constant_values=np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(padded, PROMO_WINDOW, axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, which is what we want
-        before = np.nanmedian(windows[:, : price.shape[1]], axis=2)
-        after = np.nanmedian(windows[:, PROMO_WINDOW + 1 :], axis=2)
+    before = window_nanmedian(windows[:, : price.shape[1]])
+    after = window_nanmedian(windows[:, PROMO_WINDOW + 1 :])
     reference = np.fmin(before, after)
     with np.errstate(invalid="ignore"):
         dip = price <= (1 - price_cut) * reference
     return flagged | dip
+
+
+def window_nanmedian(windows: np.ndarray) -> np.ndarray:
+    """np.nanmedian over the last axis (NaN where a window holds no number), for millions of small windows:
+    one sort (NaN sorts last), then the middle one or two of each window's numbers, averaged as numpy does."""
+    ordered = np.sort(windows, axis=-1)
+    count = (~np.isnan(ordered)).sum(axis=-1)
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[..., None] // 2, axis=-1)[..., 0]
+    high = np.take_along_axis(ordered, (count // 2)[..., None], axis=-1)[..., 0]
+    return np.where(count > 0, (low + high) / 2, np.nan)
 
 
 def week_to_week_variance(units: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
