@@ -205,7 +205,8 @@ class DuckLines:
         replaced = self._keep_latest_export(ranks)
         con.execute("CREATE TABLE products AS SELECT unnest($skus) AS sku", {"skus": sorted(skus)})
         con.execute("CREATE TEMP VIEW known AS SELECT l.* FROM lines l SEMI JOIN products USING (sku)")
-        weekly = con.execute(WEEKLY_SQL).df()
+        # as Arrow, then pandas: each distinct store and sku text one Python object, not one per row
+        weekly = con.sql(WEEKLY_SQL).to_arrow_table().to_pandas(split_blocks=True, self_destruct=True)
         days = con.execute(
             "SELECT store_id, CAST(date AS TIMESTAMP) AS date, count(*) FILTER (WHERE units < 0) AS return_lines,"
             " coalesce(-sum(units) FILTER (WHERE units < 0), 0) AS return_units, count(*) FILTER (WHERE promo) AS promo_lines"
