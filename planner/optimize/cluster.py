@@ -30,6 +30,9 @@ INSTALL_HINT = "pip install 'planner[cluster]' (Dask distributed) here and on ev
 class ClusterPool(StorePool):
     """Solves batches of store tasks on the workers of the Dask scheduler at `address`."""
 
+    remote = True
+    answer_seconds = ANSWER_SECONDS
+
     def __init__(self, address: str, say: Callable[[str], None]) -> None:
         try:
             from distributed import Client
@@ -52,8 +55,6 @@ class ClusterPool(StorePool):
             raise SolverError(msg) from exc
         super().__init__(sum(client.nthreads().values()), say)
         self.address = address
-        self.remote = True
-        self.answer_seconds = ANSWER_SECONDS
         self.lost_errors = (BrokenProcessPool, KilledWorker, CommClosedError, CancelledError)
         self._client = client
 
